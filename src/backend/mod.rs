@@ -1,0 +1,195 @@
+//! Backends: one module per system that keeps "active session" records.
+//!
+//! Every backend reads by name (`sqlite_master`, `PRAGMA table_info`), never by one
+//! version's column list, and reports a schema it does not know instead of guessing.
+//! Reading is read-only and safe while the real programs run.
+
+pub mod claude_mem;
+mod lenient;
+pub mod openclaw;
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+/// How long a read waits for a writer's lock before giving up.
+pub const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Open an SQLite database read-only. Read-only connections never checkpoint or delete
+/// someone else's WAL, and a short busy timeout keeps a busy writer from stalling us.
+pub fn open_read_only(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_message(&e))?;
+    conn.busy_timeout(READ_BUSY_TIMEOUT)
+        .map_err(|e| sqlite_message(&e))?;
+    // Touch the schema now so "not a database" surfaces here, with a clear message.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| sqlite_message(&e))?;
+    Ok(conn)
+}
+
+/// One line that says what is wrong with a database, in words a user can act on.
+pub fn sqlite_message(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    if let rusqlite::Error::SqliteFailure(f, msg) = e {
+        let detail = msg.clone().unwrap_or_else(|| f.to_string());
+        return match f.code {
+            NotADatabase => "not an SQLite database".into(),
+            DatabaseCorrupt => format!("database is corrupt or truncated ({detail})"),
+            DatabaseBusy | DatabaseLocked => format!(
+                "database is locked by another process (gave up after {} ms)",
+                READ_BUSY_TIMEOUT.as_millis()
+            ),
+            CannotOpen => format!("cannot open database ({detail})"),
+            PermissionDenied | ReadOnly => format!("permission denied ({detail})"),
+            _ => detail,
+        };
+    }
+    e.to_string()
+}
+
+/// Table names in a database.
+pub fn tables(conn: &Connection) -> Result<Vec<String>, String> {
+    let mut st = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .map_err(|e| sqlite_message(&e))?;
+    let rows = st
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| sqlite_message(&e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sqlite_message(&e))
+}
+
+/// Column names of a table (empty when the table does not exist).
+pub fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, String> {
+    let mut st = conn
+        .prepare(&format!(
+            "PRAGMA table_info(\"{}\")",
+            table.replace('"', "\"\"")
+        ))
+        .map_err(|e| sqlite_message(&e))?;
+    let rows = st
+        .query_map([], |r| r.get::<_, String>(1))
+        .map_err(|e| sqlite_message(&e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sqlite_message(&e))
+}
+
+/// An integer from any SQLite value: integers, integral reals, numeric text.
+pub fn lenient_i64(v: rusqlite::types::ValueRef<'_>) -> Option<i64> {
+    use rusqlite::types::ValueRef::*;
+    match v {
+        Integer(i) => Some(i),
+        Real(f) if f.is_finite() && f.abs() < 9.0e15 => Some(f as i64),
+        Text(t) => std::str::from_utf8(t).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+pub fn lenient_string(v: rusqlite::types::ValueRef<'_>) -> Option<String> {
+    use rusqlite::types::ValueRef::*;
+    match v {
+        Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        Integer(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+/// Lexically normalize a path (resolve `.` and `..` without touching the disk).
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Does `p` stay inside `root`, lexically and after following any symlinks that exist?
+/// Stored paths that leave their state dir (a moved state dir, a hostile entry) are never
+/// followed.
+pub fn inside(root: &Path, p: &Path) -> bool {
+    let root_n = normalize(root);
+    let p_n = if p.is_absolute() {
+        normalize(p)
+    } else {
+        normalize(&root.join(p))
+    };
+    if !p_n.starts_with(&root_n) {
+        return false;
+    }
+    // Follow symlinks on the deepest existing ancestor: it must still be inside.
+    let root_c = std::fs::canonicalize(root).unwrap_or(root_n);
+    let mut probe = p_n.as_path();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(probe) {
+            return c.starts_with(&root_c);
+        }
+        match probe.parent() {
+            Some(parent) => probe = parent,
+            None => return false,
+        }
+    }
+}
+
+/// Two paths name the same directory (canonically when both exist, lexically otherwise).
+pub fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => normalize(a) == normalize(b),
+    }
+}
+
+/// Expand a leading `~` the way claude-mem 13.x does.
+pub fn expand_home(p: &str, home: Option<&Path>) -> PathBuf {
+    match (p.strip_prefix('~'), home) {
+        (Some(rest), Some(h)) if rest.is_empty() || rest.starts_with('/') => {
+            h.join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_rejects_escapes() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("state");
+        std::fs::create_dir_all(root.join("agents/main/sessions")).unwrap();
+        assert!(inside(&root, &root.join("agents/main/sessions/x.jsonl")));
+        assert!(inside(&root, Path::new("agents/main/sessions/x.jsonl")));
+        assert!(!inside(&root, &root.join("agents/../../etc/passwd")));
+        assert!(!inside(&root, Path::new("/etc/passwd")));
+        assert!(!inside(&root, Path::new("../outside.jsonl")));
+        std::os::unix::fs::symlink("/etc", root.join("agents/main/sessions/link")).unwrap();
+        assert!(!inside(
+            &root,
+            &root.join("agents/main/sessions/link/passwd")
+        ));
+    }
+
+    #[test]
+    fn home_expansion() {
+        let h = Path::new("/home/u");
+        assert_eq!(expand_home("~/cm", Some(h)), PathBuf::from("/home/u/cm"));
+        assert_eq!(expand_home("~", Some(h)), PathBuf::from("/home/u"));
+        assert_eq!(expand_home("/abs", Some(h)), PathBuf::from("/abs"));
+        assert_eq!(expand_home("~other/x", Some(h)), PathBuf::from("~other/x"));
+    }
+}

@@ -1,0 +1,581 @@
+//! The classifier: a pure function of (session facts, owner evidence, host facts, now,
+//! options) to a verdict with its evidence. No I/O happens here, so every rule is
+//! unit-tested without a host. When the evidence does not prove an orphan, the answer is
+//! `live` or `unknown`, never `orphan`.
+
+use std::path::PathBuf;
+
+use crate::model::{Evidence, PidState, Reason, Verdict, VerdictKind};
+use crate::timefmt::{human_age, iso_ms};
+
+/// A live owner's restart recovery may still claim a session this long after it started.
+pub const RECOVERY_GRACE_MS: i64 = 120_000;
+/// A live claude-mem worker (12.4.3+) finalizes an idle session itself after 180 s.
+pub const WORKER_FINALIZE_MS: i64 = 300_000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// `--idle`: a session with a living owner and no activity for longer is `stale`.
+    pub idle_ms: i64,
+    pub recovery_grace_ms: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            idle_ms: 6 * 3600 * 1000,
+            recovery_grace_ms: RECOVERY_GRACE_MS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct HostFacts {
+    pub now_ms: i64,
+    pub btime_ms: Option<i64>,
+}
+
+/// A file or record that names an owner process: a lock, a lease, a pid file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// Evidence kind: `session-lock`, `gateway-lock`, `gateway-lease`, `worker-pid-file`.
+    pub kind: &'static str,
+    pub path: Option<PathBuf>,
+    pub pid: i64,
+    pub starttime: Option<u64>,
+    /// When the claim was written (epoch ms), if recorded.
+    pub created_ms: Option<i64>,
+    /// What the host says about the pid now.
+    pub state: PidState,
+    /// Wall-clock start of the owner, from its recorded start time (Alive claims).
+    pub owner_start_ms: Option<i64>,
+}
+
+/// A running process of the right kind (gateway or worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningOwner {
+    pub kind: &'static str,
+    pub pid: i64,
+    pub start_ms: Option<i64>,
+    pub path: Option<PathBuf>,
+}
+
+/// Everything known about the owners (gateways of a state dir, or claude-mem workers of a
+/// data dir).
+#[derive(Debug, Clone, Default)]
+pub struct OwnerFacts {
+    /// Locks, leases or pid files naming owners of this dir.
+    pub claims: Vec<Claim>,
+    /// Processes verified to run for this dir.
+    pub running: Vec<RunningOwner>,
+    /// Signs of an owner that cannot be verified or attributed (a process whose dir cannot
+    /// be read, a health endpoint that answers without a checkable pid, no /proc).
+    pub unverified: Vec<String>,
+}
+
+impl OwnerFacts {
+    /// Verified living owners: running processes plus claims whose pid and start time match.
+    fn live(&self) -> Vec<RunningOwner> {
+        let mut out = self.running.clone();
+        for c in &self.claims {
+            if c.state == PidState::Alive && !out.iter().any(|o| o.pid == c.pid) {
+                out.push(RunningOwner {
+                    kind: c.kind,
+                    pid: c.pid,
+                    start_ms: c.owner_start_ms,
+                    path: c.path.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn unverified_notes(&self) -> Vec<String> {
+        let mut notes = self.unverified.clone();
+        for c in &self.claims {
+            if c.state == PidState::AliveUnverified {
+                notes.push(format!(
+                    "pid {} named by {} runs, but its start time cannot be checked",
+                    c.pid,
+                    c.path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| c.kind.to_string())
+                ));
+            }
+        }
+        notes
+    }
+}
+
+pub fn claim_evidence(c: &Claim) -> Evidence {
+    let note = match c.state {
+        PidState::Alive => format!("pid {} runs with the recorded start time", c.pid),
+        PidState::AliveUnverified => format!("pid {} runs; start time not verifiable", c.pid),
+        PidState::Reused => format!(
+            "pid {} runs, but with another start time than the recorded {}: a different process",
+            c.pid,
+            c.starttime.map(|s| s.to_string()).unwrap_or_default()
+        ),
+        PidState::Dead => format!("pid {} is not running", c.pid),
+        PidState::Invalid => format!("pid {} is not a usable pid; ignored", c.pid),
+    };
+    Evidence {
+        kind: c.kind,
+        path: c.path.clone(),
+        pid: Some(c.pid),
+        starttime: c.starttime,
+        state: Some(c.state),
+        at: c.created_ms,
+        note,
+    }
+}
+
+fn owner_evidence(o: &RunningOwner) -> Evidence {
+    Evidence {
+        kind: o.kind,
+        path: o.path.clone(),
+        pid: Some(o.pid),
+        state: Some(PidState::Alive),
+        at: o.start_ms,
+        note: match o.start_ms {
+            Some(ms) => format!("pid {} runs, started {}", o.pid, iso_ms(ms)),
+            None => format!("pid {} runs", o.pid),
+        },
+        ..Evidence::default()
+    }
+}
+
+fn boot_evidence(h: &HostFacts) -> Option<Evidence> {
+    h.btime_ms.map(|b| Evidence {
+        kind: "boot",
+        at: Some(b),
+        note: format!("this boot started {}", iso_ms(b)),
+        ..Evidence::default()
+    })
+}
+
+fn before_boot(ms: Option<i64>, h: &HostFacts) -> bool {
+    matches!((ms, h.btime_ms), (Some(t), Some(b)) if t < b)
+}
+
+fn live_or_stale(
+    reason: Reason,
+    last: Option<i64>,
+    h: &HostFacts,
+    o: &Options,
+    who: &str,
+) -> Verdict {
+    match last {
+        Some(la) if h.now_ms - la > o.idle_ms => Verdict::new(
+            VerdictKind::Stale,
+            reason,
+            format!("{who}, but no activity for {}", human_age(h.now_ms - la)),
+        ),
+        _ => Verdict::new(VerdictKind::Live, reason, who.to_string()),
+    }
+}
+
+fn orphan(reason: Reason, summary: impl Into<String>) -> Verdict {
+    Verdict::new(VerdictKind::Orphan, reason, summary)
+}
+
+fn unknown(reason: Reason, summary: impl Into<String>) -> Verdict {
+    Verdict::new(VerdictKind::Unknown, reason, summary)
+}
+
+/// Verdict from dead or reused claims, once no living owner was found.
+fn from_dead_claims(claims: &[Claim], h: &HostFacts, dead_reason: Reason) -> Option<Verdict> {
+    let usable: Vec<&Claim> = claims
+        .iter()
+        .filter(|c| c.state != PidState::Invalid)
+        .collect();
+    if let Some(c) = usable.iter().find(|c| before_boot(c.created_ms, h)) {
+        return Some(orphan(
+            Reason::Rebooted,
+            format!("{} of pid {} was written before this boot", c.kind, c.pid),
+        ));
+    }
+    if let Some(c) = usable.iter().find(|c| c.state == PidState::Reused) {
+        return Some(orphan(
+            Reason::PidReused,
+            format!(
+                "{} names pid {}, which now belongs to another process",
+                c.kind, c.pid
+            ),
+        ));
+    }
+    if let Some(c) = usable.iter().find(|c| c.state == PidState::Dead) {
+        return Some(orphan(
+            dead_reason,
+            format!("{} names pid {}, which is not running", c.kind, c.pid),
+        ));
+    }
+    None
+}
+
+/// Facts of one OpenClaw session the store shows as running.
+#[derive(Debug, Clone, Default)]
+pub struct OpenclawSession {
+    pub last_activity_ms: Option<i64>,
+    /// `<sessionId>.jsonl.lock` (file store), when present and parseable.
+    pub lock: Option<Claim>,
+}
+
+/// Classify a running OpenClaw session against the gateways of its state dir.
+pub fn classify_openclaw(
+    s: &OpenclawSession,
+    gw: &OwnerFacts,
+    h: &HostFacts,
+    o: &Options,
+) -> (Verdict, Vec<Evidence>) {
+    let mut ev: Vec<Evidence> = Vec::new();
+    let la = s.last_activity_ms;
+    let v = classify_openclaw_inner(s, gw, h, o, &mut ev);
+    if v.kind == VerdictKind::Orphan && v.reason == Reason::Rebooted {
+        ev.extend(boot_evidence(h));
+    }
+    let _ = la;
+    (v, ev)
+}
+
+fn classify_openclaw_inner(
+    s: &OpenclawSession,
+    gw: &OwnerFacts,
+    h: &HostFacts,
+    o: &Options,
+    ev: &mut Vec<Evidence>,
+) -> Verdict {
+    let la = s.last_activity_ms;
+    // 1. The session's own lock is the most specific evidence there is.
+    if let Some(lock) = s.lock.as_ref().filter(|l| l.state != PidState::Invalid) {
+        ev.push(claim_evidence(lock));
+        if before_boot(lock.created_ms, h) {
+            return orphan(
+                Reason::Rebooted,
+                format!("its lock (pid {}) was written before this boot", lock.pid),
+            );
+        }
+        match lock.state {
+            PidState::Alive => {
+                return live_or_stale(
+                    Reason::OwnerAlive,
+                    la,
+                    h,
+                    o,
+                    &format!("pid {} holds its lock and runs", lock.pid),
+                )
+            }
+            PidState::Reused => {
+                return orphan(
+                    Reason::PidReused,
+                    format!(
+                        "its lock names pid {}, which now belongs to another process",
+                        lock.pid
+                    ),
+                )
+            }
+            PidState::Dead => {
+                return orphan(
+                    Reason::OwnerDead,
+                    format!("its lock names pid {}, which is not running", lock.pid),
+                )
+            }
+            PidState::AliveUnverified => {
+                return unknown(
+                    Reason::Unverifiable,
+                    format!(
+                        "its lock names pid {}, which runs, but its start time cannot be checked",
+                        lock.pid
+                    ),
+                )
+            }
+            PidState::Invalid => unreachable!(),
+        }
+    } else if let Some(lock) = &s.lock {
+        ev.push(claim_evidence(lock));
+    }
+
+    // 2. A living gateway for the state dir.
+    let live = gw.live();
+    ev.extend(live.iter().map(owner_evidence));
+    ev.extend(
+        gw.claims
+            .iter()
+            .filter(|c| c.state != PidState::Alive)
+            .map(claim_evidence),
+    );
+    if !live.is_empty() {
+        let Some(la) = la else {
+            return unknown(
+                Reason::Unverifiable,
+                "a gateway runs for its state dir, and the session has no activity time to compare",
+            );
+        };
+        // A gateway that was already running at the session's last activity may own it.
+        if let Some(g) = live.iter().find(|g| g.start_ms.is_none_or(|st| st <= la)) {
+            return live_or_stale(
+                Reason::GatewayAlive,
+                Some(la),
+                h,
+                o,
+                &format!("gateway pid {} runs for its state dir", g.pid),
+            );
+        }
+        let newest = live
+            .iter()
+            .filter_map(|g| g.start_ms)
+            .max()
+            .unwrap_or(h.now_ms);
+        if h.now_ms - newest < o.recovery_grace_ms {
+            return unknown(
+                Reason::RecoveryPending,
+                format!(
+                    "a gateway started {} ago; its restart recovery may still claim this session",
+                    human_age(h.now_ms - newest)
+                ),
+            );
+        }
+        if before_boot(Some(la), h) {
+            return orphan(Reason::Rebooted, "its last activity predates this boot");
+        }
+        let g = &live[0];
+        return orphan(
+            Reason::GatewayRestarted,
+            format!(
+                "gateway pid {} started after the session's last activity and holds no lock on it",
+                g.pid
+            ),
+        );
+    }
+
+    // 3. Something may be alive that cannot be verified.
+    let notes = gw.unverified_notes();
+    if !notes.is_empty() {
+        ev.extend(notes.iter().map(|n| Evidence {
+            kind: "gateway-unverified",
+            note: n.clone(),
+            ..Evidence::default()
+        }));
+        if before_boot(la, h) {
+            return orphan(Reason::Rebooted, "its last activity predates this boot");
+        }
+        return unknown(Reason::Unverifiable, notes[0].clone());
+    }
+
+    // 4. No living gateway: the owner is gone. Say why as precisely as the evidence allows.
+    if before_boot(la, h) {
+        return orphan(Reason::Rebooted, "its last activity predates this boot");
+    }
+    if let Some(v) = from_dead_claims(&gw.claims, h, Reason::OwnerDead) {
+        return v;
+    }
+    orphan(
+        Reason::GatewayGone,
+        "no gateway runs for its state dir and no lock names one",
+    )
+}
+
+/// What the linked OpenClaw session says, for a claude-mem row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// The content id is not an OpenClaw one, or its key is `default`.
+    NotLinked,
+    /// No OpenClaw store was read, or none holds the key.
+    NotFound,
+    /// The key's current session is running, with this verdict.
+    Running(VerdictKind),
+    /// The key's session has ended (`done`, `failed`, `killed`, `timeout`) or was replaced
+    /// by a newer session.
+    Ended(String),
+}
+
+/// Facts of one claude-mem `sdk_sessions` row with status `active`.
+#[derive(Debug, Clone, Default)]
+pub struct ClaudeMemRow {
+    pub project: String,
+    /// True when the content id has the shape `openclaw-<key>-<13 digits>`.
+    pub openclaw_linked: bool,
+    pub last_activity_ms: Option<i64>,
+}
+
+pub fn classify_claude_mem(
+    r: &ClaudeMemRow,
+    upstream: &Upstream,
+    workers: &OwnerFacts,
+    h: &HostFacts,
+    o: &Options,
+) -> (Verdict, Vec<Evidence>) {
+    let mut ev = Vec::new();
+    let v = classify_claude_mem_inner(r, upstream, workers, h, o, &mut ev);
+    if v.kind == VerdictKind::Orphan && v.reason == Reason::Rebooted {
+        ev.extend(boot_evidence(h));
+    }
+    (v, ev)
+}
+
+fn classify_claude_mem_inner(
+    r: &ClaudeMemRow,
+    upstream: &Upstream,
+    workers: &OwnerFacts,
+    h: &HostFacts,
+    o: &Options,
+    ev: &mut Vec<Evidence>,
+) -> Verdict {
+    if r.project == "observer-sessions" {
+        return unknown(
+            Reason::ObserverSession,
+            "claude-mem's own observer bookkeeping; never an orphan",
+        );
+    }
+    if !r.openclaw_linked {
+        return unknown(
+            Reason::NotOpenclaw,
+            "not an OpenClaw session: no owner sessionctl can prove dead",
+        );
+    }
+    let la = r.last_activity_ms;
+    let upstream_note = |note: String| Evidence {
+        kind: "upstream",
+        note,
+        ..Evidence::default()
+    };
+    // The upstream OpenClaw session decides first: while it lives, the row is not an orphan,
+    // whatever the worker does (a new worker picks the row up again).
+    match upstream {
+        Upstream::Running(k @ (VerdictKind::Live | VerdictKind::Stale)) => {
+            ev.push(upstream_note(format!(
+                "linked OpenClaw session is {}",
+                k.name()
+            )));
+            return live_or_stale(
+                Reason::UpstreamLive,
+                la,
+                h,
+                o,
+                "its OpenClaw session is live",
+            );
+        }
+        Upstream::Running(VerdictKind::Unknown) => {
+            ev.push(upstream_note(
+                "linked OpenClaw session's verdict is unknown".into(),
+            ));
+            return unknown(
+                Reason::Unverifiable,
+                "its OpenClaw session's owner cannot be verified",
+            );
+        }
+        Upstream::Running(VerdictKind::Orphan) => {
+            ev.push(upstream_note("linked OpenClaw session is an orphan".into()))
+        }
+        Upstream::Ended(st) => ev.push(upstream_note(format!(
+            "linked OpenClaw session ended ({st})"
+        ))),
+        Upstream::NotFound => ev.push(upstream_note(
+            "no OpenClaw record holds its session key".into(),
+        )),
+        Upstream::NotLinked => {}
+    }
+    let upstream_gone = matches!(
+        upstream,
+        Upstream::Running(VerdictKind::Orphan) | Upstream::Ended(_)
+    );
+
+    let live = workers.live();
+    ev.extend(live.iter().map(owner_evidence));
+    ev.extend(
+        workers
+            .claims
+            .iter()
+            .filter(|c| c.state != PidState::Alive)
+            .map(claim_evidence),
+    );
+    if !live.is_empty() {
+        let started_before =
+            la.is_some_and(|la| live.iter().any(|w| w.start_ms.is_none_or(|st| st <= la)));
+        if started_before {
+            if upstream_gone {
+                // A live worker finalizes an idle session itself; give it the time to.
+                if la.is_some_and(|la| h.now_ms - la < WORKER_FINALIZE_MS) {
+                    return Verdict::new(
+                        VerdictKind::Live,
+                        Reason::WorkerAlive,
+                        "its OpenClaw session ended moments ago; the live worker finalizes it itself",
+                    );
+                }
+                return orphan(
+                    Reason::UpstreamEnded,
+                    "its OpenClaw session has ended or is an orphan, and the worker has not finalized it",
+                );
+            }
+            return live_or_stale(
+                Reason::WorkerAlive,
+                la,
+                h,
+                o,
+                &format!("worker pid {} runs", live[0].pid),
+            );
+        }
+        let newest = live
+            .iter()
+            .filter_map(|w| w.start_ms)
+            .max()
+            .unwrap_or(h.now_ms);
+        if !upstream_gone && h.now_ms - newest < o.recovery_grace_ms {
+            return unknown(
+                Reason::RecoveryPending,
+                format!("a worker started {} ago", human_age(h.now_ms - newest)),
+            );
+        }
+        if upstream_gone {
+            return orphan(
+                Reason::UpstreamEnded,
+                "its OpenClaw session has ended or is an orphan",
+            );
+        }
+        if before_boot(la, h) {
+            return orphan(Reason::Rebooted, "its last activity predates this boot");
+        }
+        return orphan(
+            Reason::WorkerRestarted,
+            format!(
+                "worker pid {} started after the row's last activity and does not hold it",
+                live[0].pid
+            ),
+        );
+    }
+
+    let notes = workers.unverified_notes();
+    if !notes.is_empty() && !upstream_gone {
+        ev.extend(notes.iter().map(|n| Evidence {
+            kind: "worker-unverified",
+            note: n.clone(),
+            ..Evidence::default()
+        }));
+        if before_boot(la, h) {
+            return orphan(Reason::Rebooted, "its last activity predates this boot");
+        }
+        return unknown(Reason::Unverifiable, notes[0].clone());
+    }
+
+    if let Some(v) = from_dead_claims(&workers.claims, h, Reason::WorkerDead) {
+        return v;
+    }
+    if before_boot(la, h) {
+        return orphan(Reason::Rebooted, "its last activity predates this boot");
+    }
+    if upstream_gone {
+        return orphan(
+            Reason::UpstreamEnded,
+            "its OpenClaw session has ended or is an orphan, and no worker runs",
+        );
+    }
+    orphan(
+        Reason::WorkerDead,
+        "no claude-mem worker runs for its data dir and nothing answers its health port",
+    )
+}
+
+#[cfg(test)]
+#[path = "classify_tests.rs"]
+mod tests;

@@ -1,0 +1,533 @@
+//! Table-driven tests of every verdict rule. Times are ms; the host booted at BOOT and it
+//! is NOW.
+
+use super::*;
+
+const BOOT: i64 = 1_000_000_000;
+const NOW: i64 = BOOT + 10 * 3600 * 1000;
+const MIN: i64 = 60_000;
+
+fn host() -> HostFacts {
+    HostFacts {
+        now_ms: NOW,
+        btime_ms: Some(BOOT),
+    }
+}
+
+fn claim(
+    kind: &'static str,
+    pid: i64,
+    state: PidState,
+    created: i64,
+    owner_start: Option<i64>,
+) -> Claim {
+    Claim {
+        kind,
+        path: Some(PathBuf::from(format!("/state/{kind}"))),
+        pid,
+        starttime: Some(4242),
+        created_ms: Some(created),
+        state,
+        owner_start_ms: owner_start,
+    }
+}
+
+fn gw_lock(pid: i64, state: PidState, started: i64) -> Claim {
+    claim("gateway-lock", pid, state, started, Some(started))
+}
+
+fn running(pid: i64, start: i64) -> RunningOwner {
+    RunningOwner {
+        kind: "gateway-process",
+        pid,
+        start_ms: Some(start),
+        path: None,
+    }
+}
+
+struct OcCase {
+    name: &'static str,
+    last: Option<i64>,
+    lock: Option<Claim>,
+    gw: OwnerFacts,
+    want: (VerdictKind, Reason),
+}
+
+fn owners(claims: Vec<Claim>, running_: Vec<RunningOwner>, unverified: Vec<&str>) -> OwnerFacts {
+    OwnerFacts {
+        claims,
+        running: running_,
+        unverified: unverified.into_iter().map(String::from).collect(),
+    }
+}
+
+#[test]
+fn openclaw_rules() {
+    use PidState::*;
+    use Reason::*;
+    use VerdictKind::*;
+    let t = NOW - 10 * MIN; // recent activity, this boot
+    let cases = vec![
+        // --- must stay live ---
+        OcCase {
+            name: "session lock held by a running owner with matching start time",
+            last: Some(t),
+            lock: Some(claim("session-lock", 100, Alive, t, Some(t - MIN))),
+            gw: owners(vec![], vec![], vec![]),
+            want: (Live, OwnerAlive),
+        },
+        OcCase {
+            name: "live lock owner wins even when no gateway lock is found",
+            last: Some(t),
+            lock: Some(claim("session-lock", 100, Alive, t, None)),
+            gw: owners(vec![gw_lock(7, Dead, t - 60 * MIN)], vec![], vec![]),
+            want: (Live, OwnerAlive),
+        },
+        OcCase {
+            name: "gateway running since before the last activity (SQLite store, no session lock)",
+            last: Some(t),
+            lock: None,
+            gw: owners(vec![gw_lock(200, Alive, t - 30 * MIN)], vec![], vec![]),
+            want: (Live, GatewayAlive),
+        },
+        OcCase {
+            name: "gateway found by /proc scan only",
+            last: Some(t),
+            lock: None,
+            gw: owners(vec![], vec![running(300, t - 5 * MIN)], vec![]),
+            want: (Live, GatewayAlive),
+        },
+        OcCase {
+            name: "live owner, idle longer than --idle: stale, not orphan",
+            last: Some(NOW - 7 * 3600 * 1000),
+            lock: Some(claim(
+                "session-lock",
+                100,
+                Alive,
+                NOW - 7 * 3600 * 1000,
+                None,
+            )),
+            gw: owners(vec![], vec![], vec![]),
+            want: (Stale, OwnerAlive),
+        },
+        OcCase {
+            name: "gateway alive, idle for long: stale",
+            last: Some(NOW - 8 * 3600 * 1000),
+            lock: None,
+            gw: owners(
+                vec![gw_lock(200, Alive, NOW - 9 * 3600 * 1000)],
+                vec![],
+                vec![],
+            ),
+            want: (Stale, GatewayAlive),
+        },
+        // --- unknown when in doubt ---
+        OcCase {
+            name: "lock owner runs but start time cannot be checked (no /proc)",
+            last: Some(t),
+            lock: Some(claim("session-lock", 100, AliveUnverified, t, None)),
+            gw: owners(vec![], vec![], vec![]),
+            want: (Unknown, Unverifiable),
+        },
+        OcCase {
+            name: "gateway restarted moments ago: recovery may still claim it",
+            last: Some(t),
+            lock: None,
+            gw: owners(vec![gw_lock(201, Alive, NOW - 30_000)], vec![], vec![]),
+            want: (Unknown, RecoveryPending),
+        },
+        OcCase {
+            name: "a gateway process whose state dir cannot be read",
+            last: Some(t),
+            lock: None,
+            gw: owners(
+                vec![],
+                vec![],
+                vec!["gateway pid 9 runs; its state dir is unreadable"],
+            ),
+            want: (Unknown, Unverifiable),
+        },
+        OcCase {
+            name: "gateway lock names a live pid without verifiable start",
+            last: Some(t),
+            lock: None,
+            gw: owners(vec![gw_lock(202, AliveUnverified, t - MIN)], vec![], vec![]),
+            want: (Unknown, Unverifiable),
+        },
+        OcCase {
+            name: "live gateway but no activity time",
+            last: None,
+            lock: None,
+            gw: owners(vec![gw_lock(203, Alive, t)], vec![], vec![]),
+            want: (Unknown, Unverifiable),
+        },
+        // --- orphans ---
+        OcCase {
+            name: "session lock names a dead pid",
+            last: Some(t),
+            lock: Some(claim("session-lock", 100, Dead, t, None)),
+            gw: owners(vec![], vec![], vec![]),
+            want: (Orphan, OwnerDead),
+        },
+        OcCase {
+            name: "session lock pid alive with another start time",
+            last: Some(t),
+            lock: Some(claim("session-lock", 100, Reused, t, None)),
+            gw: owners(vec![], vec![], vec![]),
+            want: (Orphan, PidReused),
+        },
+        OcCase {
+            name: "session lock written before this boot, even if the pid matches by chance",
+            last: Some(BOOT - MIN),
+            lock: Some(claim("session-lock", 100, Alive, BOOT - MIN, None)),
+            gw: owners(vec![], vec![], vec![]),
+            want: (Orphan, Rebooted),
+        },
+        OcCase {
+            name: "gateway lock names a dead pid (SQLite store after kill -9)",
+            last: Some(t),
+            lock: None,
+            gw: owners(vec![gw_lock(6908, Dead, t - MIN)], vec![], vec![]),
+            want: (Orphan, OwnerDead),
+        },
+        OcCase {
+            name: "gateway lock pid reused",
+            last: Some(t),
+            lock: None,
+            gw: owners(vec![gw_lock(6908, Reused, t - MIN)], vec![], vec![]),
+            want: (Orphan, PidReused),
+        },
+        OcCase {
+            name: "no gateway, no lock (graceful stop left it running)",
+            last: Some(t),
+            lock: None,
+            gw: owners(vec![], vec![], vec![]),
+            want: (Orphan, GatewayGone),
+        },
+        OcCase {
+            name: "activity before this boot, no owner",
+            last: Some(BOOT - 5 * MIN),
+            lock: None,
+            gw: owners(vec![], vec![], vec![]),
+            want: (Orphan, Rebooted),
+        },
+        OcCase {
+            name: "gateway lock from before this boot",
+            last: Some(BOOT - 5 * MIN),
+            lock: None,
+            gw: owners(vec![gw_lock(77, Reused, BOOT - 60 * MIN)], vec![], vec![]),
+            want: (Orphan, Rebooted),
+        },
+        OcCase {
+            name: "gateway restarted after the last activity, past the recovery grace",
+            last: Some(t - 60 * MIN),
+            lock: None,
+            gw: owners(vec![gw_lock(300, Alive, t - 30 * MIN)], vec![], vec![]),
+            want: (Orphan, GatewayRestarted),
+        },
+        OcCase {
+            name: "gateway started after reboot, session from before: rebooted",
+            last: Some(BOOT - MIN),
+            lock: None,
+            gw: owners(vec![], vec![running(300, BOOT + 60 * MIN)], vec![]),
+            want: (Orphan, Rebooted),
+        },
+        OcCase {
+            name: "invalid pid in session lock is ignored; gateway evidence decides",
+            last: Some(t),
+            lock: Some(claim("session-lock", 0, Invalid, t, None)),
+            gw: owners(vec![gw_lock(200, Alive, t - 30 * MIN)], vec![], vec![]),
+            want: (Live, GatewayAlive),
+        },
+        OcCase {
+            name: "invalid pid everywhere proves nothing but the gateway is gone",
+            last: Some(t),
+            lock: Some(claim("session-lock", 0, Invalid, t, None)),
+            gw: owners(vec![gw_lock(-1, Invalid, t)], vec![], vec![]),
+            want: (Orphan, GatewayGone),
+        },
+    ];
+    let o = Options::default();
+    for c in cases {
+        let s = OpenclawSession {
+            last_activity_ms: c.last,
+            lock: c.lock.clone(),
+        };
+        let (v, ev) = classify_openclaw(&s, &c.gw, &host(), &o);
+        assert_eq!(
+            (v.kind, v.reason),
+            c.want,
+            "case: {} ({})",
+            c.name,
+            v.summary
+        );
+        if v.kind == Orphan {
+            assert!(
+                !ev.is_empty() || v.reason == GatewayGone,
+                "orphan without evidence: {}",
+                c.name
+            );
+        }
+        if let Some(l) = &c.lock {
+            if l.state != Invalid && matches!(v.reason, OwnerDead | PidReused | OwnerAlive) {
+                assert!(
+                    ev.iter().any(|e| e.pid == Some(l.pid)),
+                    "pid missing from evidence: {}",
+                    c.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn never_orphan_when_owner_alive_with_matching_start() {
+    // Exhaustive over the other inputs: a session lock with a living, matching owner
+    // written this boot is never an orphan, whatever the gateways say.
+    let states = [
+        PidState::Alive,
+        PidState::AliveUnverified,
+        PidState::Reused,
+        PidState::Dead,
+        PidState::Invalid,
+    ];
+    let lasts = [
+        None,
+        Some(BOOT - MIN),
+        Some(BOOT + MIN),
+        Some(NOW - MIN),
+        Some(NOW + MIN),
+    ];
+    for &gs in &states {
+        for &last in &lasts {
+            for idle in [0, 6 * 3600 * 1000] {
+                let s = OpenclawSession {
+                    last_activity_ms: last,
+                    lock: Some(claim("session-lock", 10, PidState::Alive, NOW - MIN, None)),
+                };
+                let gw = owners(vec![gw_lock(11, gs, BOOT + MIN)], vec![], vec![]);
+                let o = Options {
+                    idle_ms: idle,
+                    ..Options::default()
+                };
+                let (v, _) = classify_openclaw(&s, &gw, &host(), &o);
+                assert_ne!(v.kind, VerdictKind::Orphan, "{gs:?} {last:?}");
+            }
+        }
+    }
+}
+
+struct CmCase {
+    name: &'static str,
+    project: &'static str,
+    linked: bool,
+    last: Option<i64>,
+    upstream: Upstream,
+    workers: OwnerFacts,
+    want: (VerdictKind, Reason),
+}
+
+fn pidfile(pid: i64, state: PidState, created: i64) -> Claim {
+    claim("worker-pid-file", pid, state, created, Some(created))
+}
+
+#[test]
+fn claude_mem_rules() {
+    use PidState::*;
+    use Reason::*;
+    use VerdictKind::*;
+    let t = NOW - 20 * MIN;
+    let none = || owners(vec![], vec![], vec![]);
+    let cases = vec![
+        CmCase {
+            name: "observer-sessions is claude-mem's own bookkeeping",
+            project: "observer-sessions",
+            linked: false,
+            last: Some(t),
+            upstream: Upstream::NotLinked,
+            workers: none(),
+            want: (Unknown, ObserverSession),
+        },
+        CmCase {
+            name: "observer-sessions even with an OpenClaw-looking id",
+            project: "observer-sessions",
+            linked: true,
+            last: Some(BOOT - MIN),
+            upstream: Upstream::NotFound,
+            workers: none(),
+            want: (Unknown, ObserverSession),
+        },
+        CmCase {
+            name: "a Claude Code / manual content id has no provable owner",
+            project: "sessionctl",
+            linked: false,
+            last: Some(BOOT - MIN),
+            upstream: Upstream::NotLinked,
+            workers: none(),
+            want: (Unknown, NotOpenclaw),
+        },
+        CmCase {
+            name: "upstream OpenClaw session live keeps the row live even with a dead worker",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::Running(Live),
+            workers: owners(vec![pidfile(5, Dead, t)], vec![], vec![]),
+            want: (Live, UpstreamLive),
+        },
+        CmCase {
+            name: "upstream unknown makes the row unknown",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::Running(Unknown),
+            workers: none(),
+            want: (Unknown, Unverifiable),
+        },
+        CmCase {
+            name: "worker alive since before the last activity",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::NotFound,
+            workers: owners(vec![pidfile(5, Alive, t - MIN)], vec![], vec![]),
+            want: (Live, WorkerAlive),
+        },
+        CmCase {
+            name: "worker alive, row idle for long: stale",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(NOW - 7 * 3600 * 1000),
+            upstream: Upstream::NotFound,
+            workers: owners(
+                vec![pidfile(5, Alive, NOW - 8 * 3600 * 1000)],
+                vec![],
+                vec![],
+            ),
+            want: (Stale, WorkerAlive),
+        },
+        CmCase {
+            name: "upstream ended moments ago: the live worker finalizes it itself",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(NOW - MIN),
+            upstream: Upstream::Ended("done".into()),
+            workers: owners(vec![pidfile(5, Alive, t)], vec![], vec![]),
+            want: (Live, WorkerAlive),
+        },
+        CmCase {
+            name: "upstream ended long ago, worker alive but never finalized",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::Ended("failed".into()),
+            workers: owners(vec![pidfile(5, Alive, t - MIN)], vec![], vec![]),
+            want: (Orphan, UpstreamEnded),
+        },
+        CmCase {
+            name: "upstream is an orphan and no worker runs",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::Running(Orphan),
+            workers: none(),
+            want: (Orphan, UpstreamEnded),
+        },
+        CmCase {
+            name: "worker pid file names a dead pid",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::NotFound,
+            workers: owners(vec![pidfile(5, Dead, t - MIN)], vec![], vec![]),
+            want: (Orphan, WorkerDead),
+        },
+        CmCase {
+            name: "worker pid reused",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::NotFound,
+            workers: owners(vec![pidfile(5, Reused, t - MIN)], vec![], vec![]),
+            want: (Orphan, PidReused),
+        },
+        CmCase {
+            name: "no worker at all, activity this boot",
+            project: "openclaw",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::NotFound,
+            workers: none(),
+            want: (Orphan, WorkerDead),
+        },
+        CmCase {
+            name: "no worker, activity before this boot",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(BOOT - 3600 * 1000),
+            upstream: Upstream::NotFound,
+            workers: none(),
+            want: (Orphan, Rebooted),
+        },
+        CmCase {
+            name: "worker restarted after the row's last activity",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t - 60 * MIN),
+            upstream: Upstream::NotFound,
+            workers: owners(vec![pidfile(6, Alive, t)], vec![], vec![]),
+            want: (Orphan, WorkerRestarted),
+        },
+        CmCase {
+            name: "worker restarted moments ago",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t - 60 * MIN),
+            upstream: Upstream::NotFound,
+            workers: owners(vec![pidfile(6, Alive, NOW - 10_000)], vec![], vec![]),
+            want: (Unknown, RecoveryPending),
+        },
+        CmCase {
+            name: "a worker answers health but cannot be attributed",
+            project: "openclaw-main",
+            linked: true,
+            last: Some(t),
+            upstream: Upstream::NotFound,
+            workers: owners(vec![], vec![], vec!["a worker answers on 127.0.0.1:37777"]),
+            want: (Unknown, Unverifiable),
+        },
+    ];
+    let o = Options::default();
+    for c in cases {
+        let r = ClaudeMemRow {
+            project: c.project.into(),
+            openclaw_linked: c.linked,
+            last_activity_ms: c.last,
+        };
+        let (v, _) = classify_claude_mem(&r, &c.upstream, &c.workers, &host(), &o);
+        assert_eq!(
+            (v.kind, v.reason),
+            c.want,
+            "case: {} ({})",
+            c.name,
+            v.summary
+        );
+    }
+}
+
+#[test]
+fn no_host_facts_never_yields_rebooted() {
+    let h = HostFacts {
+        now_ms: NOW,
+        btime_ms: None,
+    };
+    let s = OpenclawSession {
+        last_activity_ms: Some(1),
+        lock: None,
+    };
+    let (v, _) = classify_openclaw(&s, &OwnerFacts::default(), &h, &Options::default());
+    assert_eq!(
+        (v.kind, v.reason),
+        (VerdictKind::Orphan, Reason::GatewayGone)
+    );
+}

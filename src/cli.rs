@@ -1,0 +1,166 @@
+//! The command-line surface. Depends on clap alone, so completions and the man page can be
+//! generated from it without touching the rest of the program.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Find and repair orphaned agent sessions.
+///
+/// When an OpenClaw gateway dies without a clean stop (SIGKILL, OOM, crash, reboot) its
+/// `session_end` hook never fires, and downstream stores such as claude-mem keep those
+/// sessions active forever. sessionctl lists what every backend considers active, proves
+/// which sessions have no living owner, and explains each verdict with its evidence.
+/// Without a subcommand it runs `list`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sessionctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// OpenClaw state directory to inspect (repeatable); replaces auto-discovery
+    /// from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw.
+    #[arg(long = "openclaw-state-dir", value_name = "DIR", global = true)]
+    pub openclaw_state_dirs: Vec<PathBuf>,
+
+    /// claude-mem data directory to inspect; replaces auto-discovery from
+    /// CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem.
+    #[arg(long = "claude-mem-dir", value_name = "DIR", global = true)]
+    pub claude_mem_dir: Option<PathBuf>,
+
+    /// Only inspect these backends (repeatable or comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', global = true)]
+    pub backend: Vec<BackendArg>,
+
+    /// Output format: a table for people, json or ndjson for programs.
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    pub format: Format,
+
+    /// Idle time after which a session with a living owner is reported stale
+    /// (e.g. 90s, 30m, 6h, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration, global = true)]
+    pub idle: u64,
+
+    /// Disable colors (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Print more detail about discovery and probes to stderr.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print nothing but the requested output and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every active session of every backend with its verdict (the default).
+    List,
+    /// Explain one session: every backend's record, the evidence and the verdict.
+    Show {
+        /// An OpenClaw sessionId or session key, a claude-mem content session id,
+        /// or a claude-mem row id (`42` or `claude-mem:42`).
+        id: String,
+    },
+    /// List gateway and worker processes, lock files and pid files with their health.
+    Gateways,
+    /// Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line.
+    Check,
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell to generate completions for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+/// A backend sessionctl knows how to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// OpenClaw gateway session stores (sessions.json or the per-agent SQLite store).
+    Openclaw,
+    /// claude-mem's sdk_sessions table.
+    ClaudeMem,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// A table for people (colored on a terminal).
+    #[default]
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Shells that completions can be generated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// GNU Bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
+}
+
+/// Parse `90`, `90s`, `30m`, `6h`, `2d` into seconds.
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 90s, 30m, 6h or 2d)"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{s}` has an unknown unit (use s, m, h or d)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), 90);
+        assert_eq!(parse_duration("30m").unwrap(), 1800);
+        assert_eq!(parse_duration("6h").unwrap(), 21600);
+        assert_eq!(parse_duration("2d").unwrap(), 172_800);
+        assert!(parse_duration("6x").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}

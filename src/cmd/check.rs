@@ -1,0 +1,44 @@
+use std::io::{self, Write};
+
+use super::{finish, stdout};
+use crate::cli::Format;
+use crate::config::Config;
+use crate::model::VerdictKind;
+use crate::report::{json_report, summary_line, write_json, write_ndjson};
+use crate::scan::{self, grouped, Summary};
+
+/// `sessionctl check`: exit 0 when no orphan is found, 1 when orphans are, 2 on error.
+pub fn run(cfg: &Config) -> io::Result<u8> {
+    let r = scan::run(cfg);
+    let sessions = grouped(&r.sessions);
+    let sum = Summary::of(sessions.iter().copied());
+    let mut out = stdout();
+    match cfg.format {
+        Format::Table => {
+            let mut line = summary_line(&sum);
+            if sum.orphan > 0 {
+                let mut by: Vec<String> = Vec::new();
+                for b in [
+                    crate::model::Backend::Openclaw,
+                    crate::model::Backend::ClaudeMem,
+                ] {
+                    let n = sessions
+                        .iter()
+                        .filter(|s| s.backend == b && s.verdict == VerdictKind::Orphan)
+                        .count();
+                    if n > 0 {
+                        by.push(format!("{}: {n}", b.name()));
+                    }
+                }
+                line.push_str(&format!(" (orphans by backend: {})", by.join(", ")));
+            }
+            if !r.problems.is_empty() {
+                line.push_str(&format!("; {} error(s), see stderr", r.problems.len()));
+            }
+            writeln!(out, "{line}")?;
+        }
+        Format::Json => write_json(&mut out, &json_report(&r, sessions))?,
+        Format::Ndjson => write_ndjson(&mut out, &r, &sessions)?,
+    }
+    finish(out, &r.problems, sum.orphan > 0)
+}

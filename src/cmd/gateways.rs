@@ -1,0 +1,218 @@
+use std::io::{self, Write};
+
+use comfy_table::Cell;
+use serde::Serialize;
+
+use super::{finish, stdout};
+use crate::backend::claude_mem::PidFile;
+use crate::backend::openclaw::{GatewayLock, Lease};
+use crate::cli::Format;
+use crate::config::Config;
+use crate::probe::{http_health, Health, ProcInfo, ProcKind};
+use crate::report::{new_table, write_json};
+use crate::scan;
+use crate::timefmt::iso_ms;
+
+#[derive(Serialize)]
+struct StateDir<'a> {
+    state_dir: &'a std::path::Path,
+    locks: &'a [GatewayLock],
+    leases: &'a [Lease],
+    health: Vec<Health>,
+}
+
+#[derive(Serialize)]
+struct DataDir<'a> {
+    data_dir: &'a std::path::Path,
+    pid_files: &'a [PidFile],
+    health: &'a [Health],
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    host: &'a crate::probe::Host,
+    openclaw: Vec<StateDir<'a>>,
+    claude_mem: Vec<DataDir<'a>>,
+    problems: &'a [crate::model::Problem],
+}
+
+/// `sessionctl gateways`: processes, lock files, leases, pid files and health endpoints.
+pub fn run(cfg: &Config) -> io::Result<u8> {
+    let r = scan::run(cfg);
+    let mut oc = Vec::new();
+    for s in &r.openclaw {
+        let mut ports: Vec<u16> = s.locks.iter().filter_map(|l| l.port).collect();
+        ports.extend(
+            r.host
+                .processes
+                .iter()
+                .filter(|p| p.kind == ProcKind::Gateway)
+                .filter_map(|p| p.port),
+        );
+        ports.sort_unstable();
+        ports.dedup();
+        oc.push(StateDir {
+            state_dir: &s.state_dir,
+            locks: &s.locks,
+            leases: &s.leases,
+            health: ports
+                .into_iter()
+                .map(|p| http_health(p, "/healthz"))
+                .collect(),
+        });
+    }
+    let cm: Vec<DataDir> = r
+        .claude_mem
+        .iter()
+        .map(|s| DataDir {
+            data_dir: &s.data_dir,
+            pid_files: &s.pid_files,
+            health: &s.health,
+        })
+        .collect();
+    let doc = Doc {
+        host: &r.host,
+        openclaw: oc,
+        claude_mem: cm,
+        problems: &r.problems,
+    };
+    let mut out = stdout();
+    match cfg.format {
+        Format::Json | Format::Ndjson => write_json(&mut out, &doc)?,
+        Format::Table => write_human(&mut out, cfg, &doc)?,
+    }
+    finish(out, &r.problems, false)
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+}
+
+fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
+    let h = d.host;
+    writeln!(
+        w,
+        "boot {} since {}{}",
+        h.boot_id.as_deref().unwrap_or("?"),
+        opt(h.btime_ms.map(iso_ms)),
+        if h.proc_available {
+            ""
+        } else {
+            " (no /proc: liveness from kill(0), locks and health only)"
+        }
+    )?;
+    let mut t = new_table(cfg);
+    t.set_header(["KIND", "PID", "STARTED", "DIR", "ARGV"]);
+    for p in &h.processes {
+        t.add_row(proc_row(p));
+    }
+    writeln!(w, "\nProcesses")?;
+    if h.processes.is_empty() {
+        writeln!(w, "  no gateway or claude-mem worker process found")?;
+    } else {
+        writeln!(w, "{t}")?;
+    }
+    for s in &d.openclaw {
+        writeln!(w, "\nOpenClaw state dir {}", s.state_dir.display())?;
+        if s.locks.is_empty() && s.leases.is_empty() {
+            writeln!(w, "  no gateway lock or lease")?;
+        }
+        let mut t = new_table(cfg);
+        t.set_header(["FILE", "PID", "STATE", "CREATED", "PORT"]);
+        for l in s.locks {
+            t.add_row(vec![
+                Cell::new(l.path.display()),
+                Cell::new(opt(l.pid)),
+                Cell::new(
+                    l.state
+                        .map(|s| format!("{s:?}").to_lowercase())
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                Cell::new(opt(l.created_at.map(iso_ms))),
+                Cell::new(opt(l.port)),
+            ]);
+        }
+        for l in s.leases {
+            t.add_row(vec![
+                Cell::new(format!("{} (gateway-owner lease)", l.path.display())),
+                Cell::new(l.pid),
+                Cell::new(format!("{:?}", l.state).to_lowercase()),
+                Cell::new("-"),
+                Cell::new("-"),
+            ]);
+        }
+        if !s.locks.is_empty() || !s.leases.is_empty() {
+            writeln!(w, "{t}")?;
+        }
+        for hh in &s.health {
+            writeln!(
+                w,
+                "  {} {}",
+                hh.url,
+                if hh.answered {
+                    "answers"
+                } else {
+                    "does not answer"
+                }
+            )?;
+        }
+    }
+    for s in &d.claude_mem {
+        writeln!(w, "\nclaude-mem data dir {}", s.data_dir.display())?;
+        for p in s.pid_files {
+            writeln!(
+                w,
+                "  {} pid {} ({}) port {} started {}",
+                p.path.display(),
+                opt(p.pid),
+                p.state
+                    .map(|s| format!("{s:?}").to_lowercase())
+                    .unwrap_or_else(|| "-".into()),
+                opt(p.port),
+                opt(p.started_at.map(iso_ms))
+            )?;
+        }
+        if s.pid_files.is_empty() {
+            writeln!(w, "  no worker.pid")?;
+        }
+        for hh in s.health {
+            let ver = hh
+                .body
+                .as_ref()
+                .and_then(|b| b.get("version"))
+                .and_then(|v| v.as_str());
+            writeln!(
+                w,
+                "  {} {}",
+                hh.url,
+                if hh.answered {
+                    format!(
+                        "answers{}",
+                        ver.map(|v| format!(" (version {v})")).unwrap_or_default()
+                    )
+                } else {
+                    "does not answer".into()
+                }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn proc_row(p: &ProcInfo) -> Vec<Cell> {
+    vec![
+        Cell::new(match p.kind {
+            ProcKind::Gateway => "gateway",
+            ProcKind::Worker => "worker",
+        }),
+        Cell::new(p.pid),
+        Cell::new(opt(p.started_at.map(iso_ms))),
+        Cell::new(
+            p.dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "?".into()),
+        ),
+        Cell::new(&p.argv),
+    ]
+}

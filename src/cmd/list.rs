@@ -1,0 +1,21 @@
+use std::io;
+
+use super::{finish, stdout};
+use crate::cli::Format;
+use crate::config::Config;
+use crate::report::{json_report, write_json, write_ndjson, write_table};
+use crate::scan::{self, grouped};
+
+/// `sessionctl list`: every active session with its verdict. Exit 0, or 2 when a backend
+/// could not be read (the others are still listed).
+pub fn run(cfg: &Config) -> io::Result<u8> {
+    let r = scan::run(cfg);
+    let sessions = grouped(&r.sessions);
+    let mut out = stdout();
+    match cfg.format {
+        Format::Table => write_table(&mut out, cfg, &r, &sessions)?,
+        Format::Json => write_json(&mut out, &json_report(&r, sessions))?,
+        Format::Ndjson => write_ndjson(&mut out, &r, &sessions)?,
+    }
+    finish(out, &r.problems, false)
+}

@@ -1,0 +1,35 @@
+//! One module per subcommand. Each returns the process exit code.
+
+pub mod check;
+pub mod gateways;
+pub mod gen;
+pub mod list;
+pub mod show;
+
+use std::io::{self, BufWriter, StdoutLock, Write};
+
+use crate::model::Problem;
+
+pub type Out = BufWriter<StdoutLock<'static>>;
+
+pub fn stdout() -> Out {
+    BufWriter::new(io::stdout().lock())
+}
+
+/// Exit codes: 0 ok, 1 findings, 2 usage or runtime error.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+/// Finish a command: flush, report problems, and pick the exit code.
+pub fn finish(mut out: Out, problems: &[Problem], findings: bool) -> io::Result<u8> {
+    out.flush()?;
+    crate::report::print_problems(problems);
+    Ok(if !problems.is_empty() {
+        EXIT_ERROR
+    } else if findings {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}

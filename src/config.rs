@@ -1,0 +1,99 @@
+//! The run's configuration, resolved once from the command line and the environment and
+//! passed down. Nothing deeper in the program reads the environment.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::cli::{BackendArg, Format, GlobalArgs};
+use crate::model::Backend;
+
+/// The environment variables sessionctl (and the programs it mirrors) look at.
+const ENV_KEYS: &[&str] = &[
+    "HOME",
+    "TMPDIR",
+    "NO_COLOR",
+    "OPENCLAW_STATE_DIR",
+    "CLAWDBOT_STATE_DIR",
+    "OPENCLAW_HOME",
+    "OPENCLAW_CONFIG_PATH",
+    "OPENCLAW_GATEWAY_PORT",
+    "CLAUDE_MEM_DATA_DIR",
+    "CLAUDE_MEM_WORKER_PORT",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env {
+            vars: ENV_KEYS
+                .iter()
+                .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+                .collect(),
+        }
+    }
+
+    /// A variable, treating an empty value as unset.
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.vars
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn home(&self) -> Option<PathBuf> {
+        self.get("HOME").map(PathBuf::from)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Env,
+    pub openclaw_state_dirs: Vec<PathBuf>,
+    pub claude_mem_dir: Option<PathBuf>,
+    pub backends: Vec<Backend>,
+    pub format: Format,
+    pub idle_ms: i64,
+    pub color: bool,
+    pub verbose: bool,
+    pub quiet: bool,
+}
+
+impl Config {
+    pub fn resolve(g: &GlobalArgs, env: Env, stdout_is_tty: bool) -> Config {
+        let backends = if g.backend.is_empty() {
+            vec![Backend::Openclaw, Backend::ClaudeMem]
+        } else {
+            let mut b: Vec<Backend> = g
+                .backend
+                .iter()
+                .map(|b| match b {
+                    BackendArg::Openclaw => Backend::Openclaw,
+                    BackendArg::ClaudeMem => Backend::ClaudeMem,
+                })
+                .collect();
+            b.sort();
+            b.dedup();
+            b
+        };
+        let color = !g.no_color && env.get("NO_COLOR").is_none() && stdout_is_tty;
+        Config {
+            openclaw_state_dirs: g.openclaw_state_dirs.clone(),
+            claude_mem_dir: g.claude_mem_dir.clone(),
+            backends,
+            format: g.format,
+            idle_ms: (g.idle.min(i64::MAX as u64 / 1000) as i64) * 1000,
+            color,
+            verbose: g.verbose,
+            quiet: g.quiet,
+            env,
+        }
+    }
+
+    pub fn wants(&self, b: Backend) -> bool {
+        self.backends.contains(&b)
+    }
+}

@@ -1,0 +1,51 @@
+//! sessionctl: find and repair orphaned agent sessions.
+
+mod backend;
+mod classify;
+mod cli;
+mod cmd;
+mod config;
+mod model;
+mod probe;
+mod report;
+mod scan;
+mod timefmt;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Config, Env};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cfg = Config::resolve(&cli.global, Env::from_process(), io::stdout().is_terminal());
+    let res = match cli.command.unwrap_or(Command::List) {
+        Command::List => cmd::list::run(&cfg),
+        Command::Show { id } => cmd::show::run(&cfg, &id),
+        Command::Gateways => cmd::gateways::run(&cfg),
+        Command::Check => cmd::check::run(&cfg),
+        Command::Completions { shell } => {
+            let mut out = cmd::stdout();
+            cmd::gen::completions(shell, &mut out);
+            out.flush().map(|_| cmd::EXIT_OK)
+        }
+        Command::Man => {
+            let mut out = cmd::stdout();
+            cmd::gen::man(&mut out)
+                .and_then(|_| out.flush())
+                .map(|_| cmd::EXIT_OK)
+        }
+    };
+    match res {
+        Ok(code) => ExitCode::from(code),
+        // `sessionctl list | head -1`: the reader left; that is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "sessionctl: {e}");
+            ExitCode::from(cmd::EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The records every backend produces and the verdicts the classifier gives them.
+//! These types are serialized as-is into `--format json|ndjson`; field names are stable.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::timefmt;
+
+/// Which backend a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    Openclaw,
+    ClaudeMem,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Openclaw => "openclaw",
+            Backend::ClaudeMem => "claude-mem",
+        }
+    }
+}
+
+/// How a backend stores its sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreKind {
+    /// OpenClaw <= 2026.7: `agents/<id>/sessions/sessions.json`.
+    File,
+    /// OpenClaw 2026.8+: `agents/<id>/agent/openclaw-agent.sqlite`.
+    Sqlite,
+    /// claude-mem's `claude-mem.db`.
+    ClaudeMemDb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum VerdictKind {
+    Orphan,
+    Stale,
+    Unknown,
+    Live,
+}
+
+impl VerdictKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            VerdictKind::Live => "live",
+            VerdictKind::Orphan => "orphan",
+            VerdictKind::Stale => "stale",
+            VerdictKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// Why a verdict was given. Orphan reasons are the ones of DESIGN §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    // orphan
+    /// A lock or pid file names a pid that is not running.
+    OwnerDead,
+    /// The pid named by a lock runs, but /proc says it started at another time.
+    PidReused,
+    /// A gateway runs for the state dir, but it started after the session's last activity
+    /// and holds no lock on it.
+    GatewayRestarted,
+    /// No gateway runs for the state dir and no lock names one.
+    GatewayGone,
+    /// The session's last activity (or its owner's lock) predates this boot.
+    Rebooted,
+    /// claude-mem: the worker that held the row is not running.
+    WorkerDead,
+    /// claude-mem: a worker runs, but started after the row's last activity.
+    WorkerRestarted,
+    /// claude-mem: the linked OpenClaw session has ended or is itself an orphan.
+    UpstreamEnded,
+    // live / stale
+    /// The process named by the session's lock runs with the recorded start time.
+    OwnerAlive,
+    /// A gateway that started before the session's last activity runs for its state dir.
+    GatewayAlive,
+    /// claude-mem: the linked OpenClaw session is live.
+    UpstreamLive,
+    /// claude-mem: a worker that started before the row's last activity runs.
+    WorkerAlive,
+    // unknown
+    /// claude-mem's own `observer-sessions` bookkeeping row: never an orphan.
+    ObserverSession,
+    /// claude-mem row whose content id is not an OpenClaw one: no owner sessionctl can check.
+    NotOpenclaw,
+    /// An owner may be alive but cannot be verified (no /proc, unreadable process).
+    Unverifiable,
+    /// A gateway started moments ago; its restart recovery may still claim the session.
+    RecoveryPending,
+}
+
+impl Reason {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::OwnerDead => "owner-dead",
+            Reason::PidReused => "pid-reused",
+            Reason::GatewayRestarted => "gateway-restarted",
+            Reason::GatewayGone => "gateway-gone",
+            Reason::Rebooted => "rebooted",
+            Reason::WorkerDead => "worker-dead",
+            Reason::WorkerRestarted => "worker-restarted",
+            Reason::UpstreamEnded => "upstream-ended",
+            Reason::OwnerAlive => "owner-alive",
+            Reason::GatewayAlive => "gateway-alive",
+            Reason::UpstreamLive => "upstream-live",
+            Reason::WorkerAlive => "worker-alive",
+            Reason::ObserverSession => "observer-session",
+            Reason::NotOpenclaw => "not-openclaw",
+            Reason::Unverifiable => "unverifiable",
+            Reason::RecoveryPending => "recovery-pending",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub kind: VerdictKind,
+    pub reason: Reason,
+    /// One human sentence explaining the verdict.
+    pub summary: String,
+}
+
+impl Verdict {
+    pub fn new(kind: VerdictKind, reason: Reason, summary: impl Into<String>) -> Self {
+        Verdict {
+            kind,
+            reason,
+            summary: summary.into(),
+        }
+    }
+}
+
+/// What a pid check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PidState {
+    /// Running, and its start time matches the recorded one.
+    Alive,
+    /// Running, but no start time was recorded or could be read to confirm it is the same process.
+    AliveUnverified,
+    /// Running with a different start time: the pid belongs to another process now.
+    Reused,
+    /// Not running.
+    Dead,
+    /// Not a usable pid (0, 1, negative or huge).
+    Invalid,
+}
+
+/// One piece of host or store evidence behind a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Evidence {
+    /// `session-lock`, `gateway-lock`, `gateway-lease`, `gateway-process`, `gateway-health`,
+    /// `worker-pid-file`, `worker-process`, `worker-health`, `boot`, `session-file`, `upstream`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i64>,
+    /// Start time as recorded (clock ticks since boot, /proc/<pid>/stat field 22).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttime: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<PidState>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "timefmt::ser_opt_ms"
+    )]
+    pub at: Option<i64>,
+    pub note: String,
+}
+
+/// A stored path (such as `sessionFile`) and what sessionctl made of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredPath {
+    /// The path exactly as stored.
+    pub stored: String,
+    /// True when the path resolves inside the state dir; paths outside are never followed.
+    pub inside_state_dir: bool,
+    /// True when the path is inside the state dir and the file exists.
+    pub exists: bool,
+}
+
+/// A session lock file (`<sessionId>.jsonl.lock`) as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockFile {
+    pub path: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttime: Option<u64>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "timefmt::ser_opt_ms"
+    )]
+    pub created_at: Option<i64>,
+    /// Set when the file could not be parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Backend-specific details of a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Openclaw(OpenclawDetail),
+    ClaudeMem(ClaudeMemDetail),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenclawDetail {
+    pub state_dir: PathBuf,
+    pub agent_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_file: Option<StoredPath>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<LockFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaudeMemDetail {
+    pub data_dir: PathBuf,
+    pub row_id: i64,
+    pub project: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_counter: Option<i64>,
+    /// The epoch ms embedded in an OpenClaw content id.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "timefmt::ser_opt_ms"
+    )]
+    pub linked_at: Option<i64>,
+}
+
+/// One session that a backend considers active, with its verdict once classified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    pub backend: Backend,
+    /// OpenClaw: the sessionId. claude-mem: the sdk_sessions row id.
+    pub id: String,
+    /// OpenClaw: the session key. claude-mem: the OpenClaw key its content id links to.
+    pub session_key: Option<String>,
+    /// claude-mem only: the content_session_id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_session_id: Option<String>,
+    pub status: String,
+    pub store: PathBuf,
+    pub store_kind: StoreKind,
+    #[serde(serialize_with = "timefmt::ser_opt_ms")]
+    pub started_at: Option<i64>,
+    #[serde(serialize_with = "timefmt::ser_opt_ms")]
+    pub last_activity_at: Option<i64>,
+    pub verdict: VerdictKind,
+    pub reason: Reason,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub detail: Detail,
+}
+
+impl Session {
+    pub fn set_verdict(&mut self, v: Verdict) {
+        self.verdict = v.kind;
+        self.reason = v.reason;
+        self.summary = v.summary;
+    }
+
+    pub fn short_id(&self) -> String {
+        match self.backend {
+            Backend::Openclaw => self.id.chars().take(8).collect(),
+            Backend::ClaudeMem => format!("cm:{}", self.id),
+        }
+    }
+}
+
+/// A backend that could not be read, or a record that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub backend: Backend,
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}: {}",
+            self.backend.name(),
+            self.path.display(),
+            self.message
+        )
+    }
+}

@@ -1,0 +1,252 @@
+//! Rendering: tables for people, JSON and NDJSON for programs. Only the requested output
+//! goes to stdout; problems go to stderr, one line each.
+
+use std::io::{self, Write};
+
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::model::{Problem, Session, VerdictKind};
+use crate::scan::{Report, Summary};
+use crate::timefmt::{human_age, iso_ms};
+
+/// The stable JSON document of `list`, `check` and `show`.
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    /// Schema version of this document.
+    pub version: u32,
+    pub generated_at: String,
+    pub host: JsonHost<'a>,
+    pub sessions: Vec<&'a Session>,
+    pub problems: &'a [Problem],
+    pub summary: Summary,
+}
+
+#[derive(Serialize)]
+pub struct JsonHost<'a> {
+    pub boot_id: Option<&'a str>,
+    pub boot_time: Option<String>,
+    pub proc_available: bool,
+}
+
+pub fn json_report<'a>(r: &'a Report, sessions: Vec<&'a Session>) -> JsonReport<'a> {
+    JsonReport {
+        version: 1,
+        generated_at: iso_ms(r.now_ms),
+        host: JsonHost {
+            boot_id: r.host.boot_id.as_deref(),
+            boot_time: r.host.btime_ms.map(iso_ms),
+            proc_available: r.host.proc_available,
+        },
+        summary: Summary::of(sessions.iter().copied()),
+        sessions,
+        problems: &r.problems,
+    }
+}
+
+pub fn write_json<W: Write, T: Serialize>(w: &mut W, v: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, v)?;
+    writeln!(w)
+}
+
+/// NDJSON: one `{"type":"session",…}` per line, then problems, then one summary line.
+pub fn write_ndjson<W: Write>(w: &mut W, r: &Report, sessions: &[&Session]) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Line<'a, T: Serialize> {
+        r#type: &'static str,
+        #[serde(flatten)]
+        body: &'a T,
+    }
+    for s in sessions {
+        serde_json::to_writer(
+            &mut *w,
+            &Line {
+                r#type: "session",
+                body: *s,
+            },
+        )?;
+        writeln!(w)?;
+    }
+    for p in &r.problems {
+        serde_json::to_writer(
+            &mut *w,
+            &Line {
+                r#type: "problem",
+                body: p,
+            },
+        )?;
+        writeln!(w)?;
+    }
+    let sum = Summary::of(sessions.iter().copied());
+    serde_json::to_writer(
+        &mut *w,
+        &Line {
+            r#type: "summary",
+            body: &sum,
+        },
+    )?;
+    writeln!(w)
+}
+
+pub fn verdict_cell(v: VerdictKind, color: bool) -> Cell {
+    let c = Cell::new(v.name());
+    if !color {
+        return c;
+    }
+    match v {
+        VerdictKind::Orphan => c.fg(Color::Red).add_attribute(Attribute::Bold),
+        VerdictKind::Stale => c.fg(Color::Yellow),
+        VerdictKind::Live => c.fg(Color::Green),
+        VerdictKind::Unknown => c.fg(Color::DarkGrey),
+    }
+}
+
+pub fn new_table(cfg: &Config) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if !cfg.color {
+        t.force_no_tty();
+    }
+    t
+}
+
+/// The session table of `list`.
+pub fn write_table<W: Write>(
+    w: &mut W,
+    cfg: &Config,
+    r: &Report,
+    sessions: &[&Session],
+) -> io::Result<()> {
+    if sessions.is_empty() {
+        writeln!(w, "No active sessions found.")?;
+        return Ok(());
+    }
+    let mut t = new_table(cfg);
+    t.set_header([
+        "VERDICT", "REASON", "BACKEND", "SESSION", "ID", "IDLE", "DETAIL",
+    ]);
+    let mut prev_group = String::new();
+    for s in sessions {
+        let group = crate::scan::group_key(s);
+        let linked = group == prev_group;
+        prev_group = group;
+        let backend = if linked {
+            format!("└ {}", s.backend.name())
+        } else {
+            s.backend.name().to_string()
+        };
+        let name = s
+            .session_key
+            .clone()
+            .filter(|k| k != "default")
+            .or_else(|| s.content_session_id.clone())
+            .unwrap_or_default();
+        let idle = s
+            .last_activity_at
+            .map(|la| human_age(r.now_ms - la))
+            .unwrap_or_else(|| "?".into());
+        t.add_row(vec![
+            verdict_cell(s.verdict, cfg.color),
+            Cell::new(s.reason.name()),
+            Cell::new(backend),
+            Cell::new(name),
+            Cell::new(s.short_id()),
+            Cell::new(idle),
+            Cell::new(&s.summary),
+        ]);
+    }
+    writeln!(w, "{t}")?;
+    if !cfg.quiet {
+        let sum = Summary::of(sessions.iter().copied());
+        writeln!(w)?;
+        writeln!(w, "{}", summary_line(&sum))?;
+    }
+    Ok(())
+}
+
+pub fn summary_line(s: &Summary) -> String {
+    let noun = if s.total == 1 { "session" } else { "sessions" };
+    format!(
+        "{} active {noun}: {} orphan, {} stale, {} live, {} unknown",
+        s.total, s.orphan, s.stale, s.live, s.unknown
+    )
+}
+
+/// Problems go to stderr, one line each, naming the file and what is wrong.
+pub fn print_problems(problems: &[Problem]) {
+    let stderr = io::stderr();
+    let mut e = stderr.lock();
+    for p in problems {
+        let _ = writeln!(e, "sessionctl: {}", escape_control(&p.to_string()));
+    }
+}
+
+/// Keep hostile file names and contents from driving the terminal.
+pub fn escape_control(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A block describing one session in full, for `show`.
+pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) -> io::Result<()> {
+    let mut t = new_table(cfg);
+    let name = s
+        .session_key
+        .clone()
+        .or_else(|| s.content_session_id.clone())
+        .unwrap_or_default();
+    let mut row = |k: &str, v: String| {
+        t.add_row(vec![
+            Cell::new(k).add_attribute(Attribute::Bold),
+            Cell::new(v),
+        ]);
+    };
+    row("backend", s.backend.name().into());
+    row("session", name);
+    row("id", s.id.clone());
+    if let Some(c) = &s.content_session_id {
+        row("content id", c.clone());
+    }
+    row("status", s.status.clone());
+    row(
+        "store",
+        format!("{} ({:?})", s.store.display(), s.store_kind).to_lowercase(),
+    );
+    if let Some(st) = s.started_at {
+        row(
+            "started",
+            format!("{} ({} ago)", iso_ms(st), human_age(r.now_ms - st)),
+        );
+    }
+    if let Some(la) = s.last_activity_at {
+        row(
+            "last activity",
+            format!("{} ({} ago)", iso_ms(la), human_age(r.now_ms - la)),
+        );
+    }
+    row(
+        "verdict",
+        format!("{} ({})", s.verdict.name(), s.reason.name()),
+    );
+    row("why", s.summary.clone());
+    for e in &s.evidence {
+        let mut parts = vec![e.note.clone()];
+        if let Some(p) = &e.path {
+            parts.push(p.display().to_string());
+        }
+        if let Some(at) = e.at {
+            parts.push(iso_ms(at));
+        }
+        row(&format!("evidence ({})", e.kind), parts.join("; "));
+    }
+    writeln!(w, "{t}")
+}

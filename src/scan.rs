@@ -1,0 +1,174 @@
+//! One pass over the host: probe, read every backend, classify every session.
+
+use std::collections::HashMap;
+
+use crate::backend::{claude_mem, openclaw};
+use crate::classify::{self, HostFacts, Options, Upstream};
+use crate::config::Config;
+use crate::model::{Backend, Detail, Evidence, Problem, Session, VerdictKind};
+use crate::probe::Host;
+use crate::timefmt::now_ms;
+
+pub struct Report {
+    pub host: Host,
+    pub now_ms: i64,
+    pub sessions: Vec<Session>,
+    pub problems: Vec<Problem>,
+    pub openclaw: Vec<openclaw::StateDirScan>,
+    pub claude_mem: Vec<claude_mem::DataDirScan>,
+}
+
+/// A `-v` line on stderr.
+fn note(cfg: &Config, msg: &str) {
+    if cfg.verbose {
+        eprintln!("sessionctl: {msg}");
+    }
+}
+
+pub fn run(cfg: &Config) -> Report {
+    let host = Host::probe(true);
+    if !host.proc_available && !cfg.quiet {
+        eprintln!("sessionctl: no /proc here: liveness rests on kill(pid, 0), lock files and health probes; start times cannot be checked");
+    }
+    let now = now_ms();
+    let facts = HostFacts {
+        now_ms: now,
+        btime_ms: host.btime_ms,
+    };
+    let opts = Options {
+        idle_ms: cfg.idle_ms,
+        ..Options::default()
+    };
+    let mut sessions = Vec::new();
+    let mut problems = Vec::new();
+    let mut oc_scans = Vec::new();
+    // session key -> (running session verdict, started) or ended status, across state dirs
+    let mut upstream: HashMap<String, (Upstream, Option<i64>)> = HashMap::new();
+
+    if cfg.wants(Backend::Openclaw) {
+        for (dir, explicit) in openclaw::discover(cfg) {
+            note(cfg, &format!("openclaw: state dir {}", dir.display()));
+            let Some(mut scan) = openclaw::scan_state_dir(&dir, explicit, cfg, &host) else {
+                continue;
+            };
+            problems.append(&mut scan.problems);
+            for l in &scan.links {
+                if l.status != "running" {
+                    upstream
+                        .entry(l.session_key.clone())
+                        .or_insert((Upstream::Ended(l.status.clone()), l.started_ms));
+                }
+            }
+            for (mut s, f) in std::mem::take(&mut scan.sessions) {
+                let (v, mut ev) = classify::classify_openclaw(&f, &scan.owners, &facts, &opts);
+                if let Detail::Openclaw(d) = &s.detail {
+                    if let Some(sf) = d.session_file.as_ref().filter(|sf| !sf.inside_state_dir) {
+                        ev.push(Evidence {
+                            kind: "session-file",
+                            note: format!(
+                                "sessionFile {} points outside the state dir; not followed",
+                                sf.stored
+                            ),
+                            ..Evidence::default()
+                        });
+                    }
+                }
+                s.set_verdict(v);
+                s.evidence = ev;
+                if let Some(k) = &s.session_key {
+                    upstream.insert(k.clone(), (Upstream::Running(s.verdict), s.started_at));
+                }
+                sessions.push(s);
+            }
+            oc_scans.push(scan);
+        }
+    }
+
+    let mut cm_scans = Vec::new();
+    if cfg.wants(Backend::ClaudeMem) {
+        if let Some((dir, explicit)) = claude_mem::discover(cfg) {
+            note(cfg, &format!("claude-mem: data dir {}", dir.display()));
+            if let Some(mut scan) = claude_mem::scan_data_dir(&dir, explicit, cfg, &host) {
+                problems.append(&mut scan.problems);
+                for (mut s, row, key) in std::mem::take(&mut scan.rows) {
+                    let linked_at = match &s.detail {
+                        Detail::ClaudeMem(d) => d.linked_at,
+                        _ => None,
+                    };
+                    let up = match key.as_deref() {
+                        None | Some("default") => Upstream::NotLinked,
+                        Some(k) => match upstream.get(k) {
+                            None => Upstream::NotFound,
+                            // The key's current session began well after this row was
+                            // created: the row belongs to an earlier, ended session.
+                            Some((Upstream::Running(_), Some(st)))
+                                if linked_at.is_some_and(|l| *st > l + 60_000) =>
+                            {
+                                Upstream::Ended("replaced by a newer session".into())
+                            }
+                            Some((u, _)) => u.clone(),
+                        },
+                    };
+                    let (v, ev) =
+                        classify::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
+                    s.set_verdict(v);
+                    s.evidence = ev;
+                    sessions.push(s);
+                }
+                cm_scans.push(scan);
+            }
+        }
+    }
+
+    Report {
+        host,
+        now_ms: now,
+        sessions,
+        problems,
+        openclaw: oc_scans,
+        claude_mem: cm_scans,
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub live: usize,
+    pub orphan: usize,
+    pub stale: usize,
+    pub unknown: usize,
+}
+
+impl Summary {
+    pub fn of<'a>(sessions: impl IntoIterator<Item = &'a Session>) -> Summary {
+        let mut s = Summary::default();
+        for x in sessions {
+            s.total += 1;
+            match x.verdict {
+                VerdictKind::Live => s.live += 1,
+                VerdictKind::Orphan => s.orphan += 1,
+                VerdictKind::Stale => s.stale += 1,
+                VerdictKind::Unknown => s.unknown += 1,
+            }
+        }
+        s
+    }
+}
+
+/// The key records are grouped by: the OpenClaw session key they share, else their own id.
+pub fn group_key(s: &Session) -> String {
+    s.session_key
+        .clone()
+        .filter(|k| k != "default")
+        .or_else(|| s.content_session_id.clone())
+        .unwrap_or_else(|| s.id.clone())
+}
+
+/// Sessions ordered for display: linked records together, OpenClaw first in each group.
+pub fn grouped(sessions: &[Session]) -> Vec<&Session> {
+    let mut v: Vec<&Session> = sessions.iter().collect();
+    v.sort_by(|a, b| {
+        (group_key(a), a.backend, a.id.as_str()).cmp(&(group_key(b), b.backend, b.id.as_str()))
+    });
+    v
+}
