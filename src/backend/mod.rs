@@ -19,10 +19,18 @@ pub const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
 /// Open an SQLite database read-only. Read-only connections never checkpoint or delete
 /// someone else's WAL, and a short busy timeout keeps a busy writer from stalling us.
 pub fn open_read_only(path: &Path) -> Result<Connection, String> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if wal_mode_without_wal(path) {
+        // A WAL database that nobody has open (no -wal file): SQLite would create -wal and
+        // -shm files beside it, owned by us. Open it immutable instead: all its content is
+        // in the main file, and nothing is created next to someone else's database.
+        Connection::open_with_flags(
+            format!("file:{}?immutable=1", uri_escape(path)),
+            flags | OpenFlags::SQLITE_OPEN_URI,
+        )
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
     .map_err(|e| sqlite_message(&e))?;
     conn.busy_timeout(READ_BUSY_TIMEOUT)
         .map_err(|e| sqlite_message(&e))?;
@@ -32,6 +40,35 @@ pub fn open_read_only(path: &Path) -> Result<Connection, String> {
     })
     .map_err(|e| sqlite_message(&e))?;
     Ok(conn)
+}
+
+/// The header says WAL mode (file format bytes 18/19 = 2) and there is no `-wal` file.
+fn wal_mode_without_wal(path: &Path) -> bool {
+    use std::io::Read;
+    let mut hdr = [0u8; 20];
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut hdr))
+        .is_ok();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    ok && hdr.starts_with(b"SQLite format 3\0")
+        && hdr[18] == 2
+        && hdr[19] == 2
+        && !Path::new(&wal).exists()
+}
+
+/// Escape a path for an SQLite `file:` URI.
+fn uri_escape(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// One line that says what is wrong with a database, in words a user can act on.

@@ -1,0 +1,131 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sessionctl_global_optspecs
+    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= no-color v/verbose q/quiet h/help V/version
+end
+
+function __fish_sessionctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sessionctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sessionctl_using_subcommand
+    set -l cmd (__fish_sessionctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check completions man help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check completions man help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check completions man help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check completions man help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

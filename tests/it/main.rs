@@ -1,0 +1,5 @@
+mod bad_input;
+mod common;
+mod fixtures_claude_mem;
+mod fixtures_openclaw;
+mod liveness;
