@@ -23,6 +23,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
             cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
             cand -v 'Print more detail about discovery and probes to stderr'
             cand --verbose 'Print more detail about discovery and probes to stderr'
@@ -36,6 +38,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand show 'Explain one session: every backend''s record, the evidence and the verdict'
             cand gateways 'List gateway and worker processes, lock files and pid files with their health'
             cand check 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+            cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+            cand journal 'List close runs and their actions, or undo a run'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -46,6 +50,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
             cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
             cand -v 'Print more detail about discovery and probes to stderr'
             cand --verbose 'Print more detail about discovery and probes to stderr'
@@ -62,6 +68,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
             cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
             cand -v 'Print more detail about discovery and probes to stderr'
             cand --verbose 'Print more detail about discovery and probes to stderr'
@@ -78,6 +86,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
             cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
             cand -v 'Print more detail about discovery and probes to stderr'
             cand --verbose 'Print more detail about discovery and probes to stderr'
@@ -94,6 +104,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
             cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
             cand -v 'Print more detail about discovery and probes to stderr'
             cand --verbose 'Print more detail about discovery and probes to stderr'
@@ -104,12 +116,90 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sessionctl;close'= {
+            cand --reason 'The session_end reason to send (default: restart when a newer gateway runs, else shutdown)'
+            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
+            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
+            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
+            cand --format 'Output format: a table for people, json or ndjson for programs'
+            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
+            cand --all 'Close every orphan (the default when no id is given)'
+            cand --include-stale 'Also close stale sessions (owner alive, idle longer than --idle)'
+            cand --force 'Also close sessions whose verdict is unknown; only with explicit ids'
+            cand -n 'Print every payload and planned write, and change nothing'
+            cand --dry-run 'Print every payload and planned write, and change nothing'
+            cand -y 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
+            cand --yes 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
+            cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+            cand -v 'Print more detail about discovery and probes to stderr'
+            cand --verbose 'Print more detail about discovery and probes to stderr'
+            cand -q 'Print nothing but the requested output and errors'
+            cand --quiet 'Print nothing but the requested output and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;journal'= {
+            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
+            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
+            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
+            cand --format 'Output format: a table for people, json or ndjson for programs'
+            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
+            cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+            cand -v 'Print more detail about discovery and probes to stderr'
+            cand --verbose 'Print more detail about discovery and probes to stderr'
+            cand -q 'Print nothing but the requested output and errors'
+            cand --quiet 'Print nothing but the requested output and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand undo 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;journal;undo'= {
+            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
+            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
+            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
+            cand --format 'Output format: a table for people, json or ndjson for programs'
+            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
+            cand -n 'Show what would be restored, and change nothing'
+            cand --dry-run 'Show what would be restored, and change nothing'
+            cand -y 'Do not ask for confirmation. Also SESSIONCTL_YES=1'
+            cand --yes 'Do not ask for confirmation. Also SESSIONCTL_YES=1'
+            cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+            cand -v 'Print more detail about discovery and probes to stderr'
+            cand --verbose 'Print more detail about discovery and probes to stderr'
+            cand -q 'Print nothing but the requested output and errors'
+            cand --quiet 'Print nothing but the requested output and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;journal;help'= {
+            cand undo 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;journal;help;undo'= {
+        }
+        &'sessionctl;journal;help;help'= {
+        }
         &'sessionctl;completions'= {
             cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
             cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
             cand -v 'Print more detail about discovery and probes to stderr'
             cand --verbose 'Print more detail about discovery and probes to stderr'
@@ -126,6 +216,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
             cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --no-color 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
             cand -v 'Print more detail about discovery and probes to stderr'
             cand --verbose 'Print more detail about discovery and probes to stderr'
@@ -141,6 +233,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand show 'Explain one session: every backend''s record, the evidence and the verdict'
             cand gateways 'List gateway and worker processes, lock files and pid files with their health'
             cand check 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+            cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+            cand journal 'List close runs and their actions, or undo a run'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -152,6 +246,13 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         &'sessionctl;help;gateways'= {
         }
         &'sessionctl;help;check'= {
+        }
+        &'sessionctl;help;close'= {
+        }
+        &'sessionctl;help;journal'= {
+            cand undo 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
+        }
+        &'sessionctl;help;journal;undo'= {
         }
         &'sessionctl;help;completions'= {
         }

@@ -75,7 +75,7 @@ pub struct OwnerFacts {
 
 impl OwnerFacts {
     /// Verified living owners: running processes plus claims whose pid and start time match.
-    fn live(&self) -> Vec<RunningOwner> {
+    pub fn live(&self) -> Vec<RunningOwner> {
         let mut out = self.running.clone();
         for c in &self.claims {
             if c.state == PidState::Alive && !out.iter().any(|o| o.pid == c.pid) {

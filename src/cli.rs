@@ -52,6 +52,14 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration, global = true)]
     pub idle: u64,
 
+    /// Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub journal: Option<PathBuf>,
+
     /// Disable colors (also when NO_COLOR is set or stdout is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -79,6 +87,16 @@ pub enum Command {
     Gateways,
     /// Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line.
     Check,
+    /// Close orphans: deliver the session_end payload a clean shutdown would have sent
+    /// and repair the stores. Journaled; interactive on a terminal unless --yes.
+    Close(CloseArgs),
+    /// List close runs and their actions, or undo a run.
+    Journal {
+        #[command(subcommand)]
+        action: Option<JournalAction>,
+        /// Show the actions of this run (default: list all runs).
+        run: Option<String>,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell to generate completions for.
@@ -87,6 +105,85 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CloseArgs {
+    /// Sessions to close: OpenClaw sessionIds (or 6+ character prefixes), session keys,
+    /// claude-mem content ids or row ids. Without ids: every orphan.
+    pub ids: Vec<String>,
+    /// Close every orphan (the default when no id is given).
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
+    /// Also close stale sessions (owner alive, idle longer than --idle).
+    #[arg(long)]
+    pub include_stale: bool,
+    /// Also close sessions whose verdict is unknown; only with explicit ids.
+    #[arg(long, requires = "ids")]
+    pub force: bool,
+    /// Print every payload and planned write, and change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1.
+    #[arg(long, short = 'y', env = "SESSIONCTL_YES", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub yes: bool,
+    /// The session_end reason to send (default: restart when a newer gateway runs, else shutdown).
+    #[arg(long, value_enum)]
+    pub reason: Option<EndReason>,
+}
+
+/// OpenClaw's session_end reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EndReason {
+    /// A new session replaced it.
+    New,
+    /// The session was reset.
+    Reset,
+    /// It idled out.
+    Idle,
+    /// The daily rollover.
+    Daily,
+    /// Compaction.
+    Compaction,
+    /// It was deleted.
+    Deleted,
+    /// The gateway shut down.
+    Shutdown,
+    /// The gateway restarted.
+    Restart,
+    /// Unknown.
+    Unknown,
+}
+
+impl EndReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::New => "new",
+            EndReason::Reset => "reset",
+            EndReason::Idle => "idle",
+            EndReason::Daily => "daily",
+            EndReason::Compaction => "compaction",
+            EndReason::Deleted => "deleted",
+            EndReason::Shutdown => "shutdown",
+            EndReason::Restart => "restart",
+            EndReason::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalAction {
+    /// Restore the store rows and entries a run changed (hook deliveries cannot be unsent).
+    Undo {
+        /// The run id (see `sessionctl journal`).
+        run: String,
+        /// Show what would be restored, and change nothing.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        /// Do not ask for confirmation. Also SESSIONCTL_YES=1.
+        #[arg(long, short = 'y', env = "SESSIONCTL_YES", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+        yes: bool,
+    },
 }
 
 /// A backend sessionctl knows how to read.

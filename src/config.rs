@@ -19,6 +19,8 @@ const ENV_KEYS: &[&str] = &[
     "OPENCLAW_GATEWAY_PORT",
     "CLAUDE_MEM_DATA_DIR",
     "CLAUDE_MEM_WORKER_PORT",
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -60,6 +62,9 @@ pub struct Config {
     pub color: bool,
     pub verbose: bool,
     pub quiet: bool,
+    /// Config file and whether it was named explicitly.
+    pub config_file: (PathBuf, bool),
+    pub journal: PathBuf,
 }
 
 impl Config {
@@ -80,6 +85,26 @@ impl Config {
             b
         };
         let color = !g.no_color && env.get("NO_COLOR").is_none() && stdout_is_tty;
+        let home = env.home().unwrap_or_else(|| PathBuf::from("."));
+        let xdg = |var: &str, fallback: &str| {
+            env.get(var)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join(fallback))
+        };
+        let config_file = match &g.config {
+            Some(p) => (p.clone(), true),
+            None => (
+                xdg("XDG_CONFIG_HOME", ".config")
+                    .join("sessionctl")
+                    .join("config.toml"),
+                false,
+            ),
+        };
+        let journal = g.journal.clone().unwrap_or_else(|| {
+            xdg("XDG_STATE_HOME", ".local/state")
+                .join("sessionctl")
+                .join("journal.ndjson")
+        });
         Config {
             openclaw_state_dirs: g.openclaw_state_dirs.clone(),
             claude_mem_dir: g.claude_mem_dir.clone(),
@@ -89,6 +114,8 @@ impl Config {
             color,
             verbose: g.verbose,
             quiet: g.quiet,
+            config_file,
+            journal,
             env,
         }
     }

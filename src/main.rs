@@ -3,12 +3,15 @@
 mod backend;
 mod classify;
 mod cli;
+mod close;
 mod cmd;
 mod config;
+mod journal;
 mod model;
 mod probe;
 mod report;
 mod scan;
+mod targets;
 mod timefmt;
 
 use std::io::{self, IsTerminal, Write};
@@ -27,6 +30,10 @@ fn main() -> ExitCode {
         Command::Show { id } => cmd::show::run(&cfg, &id),
         Command::Gateways => cmd::gateways::run(&cfg),
         Command::Check => cmd::check::run(&cfg),
+        Command::Close(args) => cmd::close::run(&cfg, &args),
+        Command::Journal { action, run } => {
+            cmd::journal::run(&cfg, action.as_ref(), run.as_deref())
+        }
         Command::Completions { shell } => {
             let mut out = cmd::stdout();
             cmd::gen::completions(shell, &mut out);

@@ -224,6 +224,11 @@ fn scan_processes(host: &Host) -> Vec<ProcInfo> {
             continue;
         };
         let env = read_environ(pid);
+        // A process that exited between the reads has no environment to judge by: skip it
+        // rather than count it as an owner whose dir cannot be read.
+        if proc_starttime(pid_n) != Some(starttime) {
+            continue;
+        }
         let get = |k: &str| env.iter().find(|(ek, _)| ek == k).map(|(_, v)| v.as_str());
         let (dir, port) = match kind {
             ProcKind::Gateway => (

@@ -172,3 +172,27 @@ pub fn grouped(sessions: &[Session]) -> Vec<&Session> {
     });
     v
 }
+
+/// Does `s` answer to `q`? A sessionId (or a unique prefix of 6+ characters), a session
+/// key, a claude-mem content id, or a claude-mem row id (`42`, `cm:42`, `claude-mem:42`).
+pub fn matches(s: &Session, q: &str) -> bool {
+    if s.session_key.as_deref() == Some(q)
+        || s.content_session_id.as_deref() == Some(q)
+        || s.id == q
+    {
+        return s.backend == Backend::Openclaw
+            || s.session_key.as_deref() == Some(q)
+            || s.content_session_id.as_deref() == Some(q)
+            || q.bytes().all(|b| b.is_ascii_digit());
+    }
+    if s.backend == Backend::ClaudeMem {
+        if let Some(n) = q
+            .strip_prefix("cm:")
+            .or_else(|| q.strip_prefix("claude-mem:"))
+        {
+            return s.id == n;
+        }
+        return false;
+    }
+    q.len() >= 6 && s.id.starts_with(q)
+}

@@ -91,6 +91,7 @@ pub struct Lease {
 #[derive(Debug, Clone)]
 pub struct LinkEntry {
     pub session_key: String,
+    pub session_id: String,
     pub status: String,
     pub started_ms: Option<i64>,
 }
@@ -286,6 +287,7 @@ fn read_file_store(scan: &mut StateDirScan, agent_id: &str, path: &Path, host: &
         let status = e.status.as_str().unwrap_or("").to_string();
         scan.links.push(LinkEntry {
             session_key: key.clone(),
+            session_id: sid.to_string(),
             status: status.clone(),
             started_ms: e.started_ms(),
         });
@@ -481,7 +483,7 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool
 
     // Link index: every node, without the (large) entry_json.
     let link_sql = format!(
-        "SELECT n.session_key, n.status, {} FROM session_nodes n {join}",
+        "SELECT n.session_key, n.current_session_id, n.status, {} FROM session_nodes n {join}",
         wcol("started_at")
     );
     let res = conn.prepare(&link_sql).and_then(|mut st| {
@@ -489,8 +491,9 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool
         while let Some(r) = rows.next()? {
             scan.links.push(LinkEntry {
                 session_key: lenient_string(r.get_ref(0)?).unwrap_or_default(),
-                status: lenient_string(r.get_ref(1)?).unwrap_or_default(),
-                started_ms: lenient_i64(r.get_ref(2)?),
+                session_id: lenient_string(r.get_ref(1)?).unwrap_or_default(),
+                status: lenient_string(r.get_ref(2)?).unwrap_or_default(),
+                started_ms: lenient_i64(r.get_ref(3)?),
             });
         }
         Ok(())

@@ -1,6 +1,6 @@
 use std::io::{self, Write};
 
-use super::{finish, stdout};
+use super::stdout;
 use crate::cli::Format;
 use crate::config::Config;
 use crate::model::VerdictKind;
@@ -13,32 +13,48 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
     let sessions = grouped(&r.sessions);
     let sum = Summary::of(sessions.iter().copied());
     let mut out = stdout();
-    match cfg.format {
-        Format::Table => {
-            let mut line = summary_line(&sum);
-            if sum.orphan > 0 {
-                let mut by: Vec<String> = Vec::new();
-                for b in [
-                    crate::model::Backend::Openclaw,
-                    crate::model::Backend::ClaudeMem,
-                ] {
-                    let n = sessions
-                        .iter()
-                        .filter(|s| s.backend == b && s.verdict == VerdictKind::Orphan)
-                        .count();
-                    if n > 0 {
-                        by.push(format!("{}: {n}", b.name()));
+    let written = (|| -> io::Result<()> {
+        match cfg.format {
+            Format::Table => {
+                let mut line = summary_line(&sum);
+                if sum.orphan > 0 {
+                    let mut by: Vec<String> = Vec::new();
+                    for b in [
+                        crate::model::Backend::Openclaw,
+                        crate::model::Backend::ClaudeMem,
+                    ] {
+                        let n = sessions
+                            .iter()
+                            .filter(|s| s.backend == b && s.verdict == VerdictKind::Orphan)
+                            .count();
+                        if n > 0 {
+                            by.push(format!("{}: {n}", b.name()));
+                        }
                     }
+                    line.push_str(&format!(" (orphans by backend: {})", by.join(", ")));
                 }
-                line.push_str(&format!(" (orphans by backend: {})", by.join(", ")));
+                if !r.problems.is_empty() {
+                    line.push_str(&format!("; {} error(s), see stderr", r.problems.len()));
+                }
+                writeln!(out, "{line}")?;
             }
-            if !r.problems.is_empty() {
-                line.push_str(&format!("; {} error(s), see stderr", r.problems.len()));
-            }
-            writeln!(out, "{line}")?;
+            Format::Json => write_json(&mut out, &json_report(&r, sessions))?,
+            Format::Ndjson => write_ndjson(&mut out, &r, &sessions)?,
         }
-        Format::Json => write_json(&mut out, &json_report(&r, sessions))?,
-        Format::Ndjson => write_ndjson(&mut out, &r, &sessions)?,
+        out.flush()
+    })();
+    // A reader that leaves early (`check --format json | head`) must not turn
+    // "orphans found" into success: the exit code stays the verdict's.
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e),
+        _ => {}
     }
-    finish(out, &r.problems, sum.orphan > 0)
+    crate::report::print_problems(&r.problems);
+    Ok(if !r.problems.is_empty() {
+        super::EXIT_ERROR
+    } else if sum.orphan > 0 {
+        super::EXIT_FINDINGS
+    } else {
+        super::EXIT_OK
+    })
 }

@@ -46,7 +46,12 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
             r.host
                 .processes
                 .iter()
-                .filter(|p| p.kind == ProcKind::Gateway)
+                .filter(|p| {
+                    p.kind == ProcKind::Gateway
+                        && p.dir
+                            .as_ref()
+                            .is_some_and(|d| crate::backend::same_dir(d, &s.state_dir))
+                })
                 .filter_map(|p| p.port),
         );
         ports.sort_unstable();

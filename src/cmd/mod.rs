@@ -1,8 +1,10 @@
 //! One module per subcommand. Each returns the process exit code.
 
 pub mod check;
+pub mod close;
 pub mod gateways;
 pub mod gen;
+pub mod journal;
 pub mod list;
 pub mod show;
 

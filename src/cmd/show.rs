@@ -3,33 +3,9 @@ use std::io::{self, Write};
 use super::{finish, stdout, EXIT_ERROR};
 use crate::cli::Format;
 use crate::config::Config;
-use crate::model::{Backend, Session};
+use crate::model::Session;
 use crate::report::{json_report, write_detail, write_json, write_ndjson};
-use crate::scan::{self, group_key, grouped};
-
-/// Does `s` answer to `q`? A sessionId (or a unique prefix of 6+ characters), a session
-/// key, a claude-mem content id, or a claude-mem row id (`42`, `cm:42`, `claude-mem:42`).
-fn matches(s: &Session, q: &str) -> bool {
-    if s.session_key.as_deref() == Some(q)
-        || s.content_session_id.as_deref() == Some(q)
-        || s.id == q
-    {
-        return s.backend == Backend::Openclaw
-            || s.session_key.as_deref() == Some(q)
-            || s.content_session_id.as_deref() == Some(q)
-            || q.bytes().all(|b| b.is_ascii_digit());
-    }
-    if s.backend == Backend::ClaudeMem {
-        if let Some(n) = q
-            .strip_prefix("cm:")
-            .or_else(|| q.strip_prefix("claude-mem:"))
-        {
-            return s.id == n;
-        }
-        return false;
-    }
-    q.len() >= 6 && s.id.starts_with(q)
-}
+use crate::scan::{self, group_key, grouped, matches};
 
 pub fn run(cfg: &Config, q: &str) -> io::Result<u8> {
     let r = scan::run(cfg);

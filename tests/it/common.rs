@@ -113,6 +113,26 @@ impl Sandbox {
         self.root.join("tmp")
     }
 
+    /// A `std::process::Command` for sessionctl with the same clean environment as
+    /// [`Sandbox::run`], for tests that need control over the child's stdio (pipes, signals).
+    pub fn command<I, S>(&self, args: I, env: &[(&str, &str)]) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("TMPDIR", self.tmp())
+            .env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.args(args).current_dir(&self.root);
+        cmd
+    }
+
     /// Run sessionctl with a clean environment: only PATH, HOME=<root>/home,
     /// TMPDIR=<root>/tmp, NO_COLOR=1, plus `env`.
     pub fn run<I, S>(&self, args: I, env: &[(&str, &str)]) -> Out
@@ -445,6 +465,21 @@ pub struct ChildGuard {
 }
 
 impl ChildGuard {
+    /// Spawn `cmd` with stdin, stdout and stderr detached (`/dev/null`).
+    pub fn spawn(cmd: &mut std::process::Command) -> ChildGuard {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+        let pid = child.id() as i64;
+        ChildGuard {
+            child: Some(child),
+            pid,
+        }
+    }
+
     /// `sleep 600`, detached from our stdio.
     pub fn sleep() -> ChildGuard {
         let child = std::process::Command::new("sleep")
@@ -496,6 +531,129 @@ pub fn dead_pid() -> (i64, u64) {
     child.wait().expect("wait for true");
     assert!(!pid_alive(pid), "pid {pid} still present after reaping");
     (pid, st)
+}
+
+/// Poll `cond` every 10 ms until it holds; panic naming `what` after `timeout`.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A loopback HTTP server with canned answers
+
+/// A minimal HTTP/1.1 server on `127.0.0.1:<ephemeral>`, in a thread: `GET <path>` of a
+/// configured route answers `200` with its JSON body, anything else `404`. Every request
+/// line is recorded. Stopped (and the port closed) by [`HttpStub::shutdown`] or on drop.
+pub struct HttpStub {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HttpStub {
+    /// Serve `routes` (`path` → JSON body text).
+    pub fn start(routes: &[(&str, String)]) -> HttpStub {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        let routes: Vec<(String, String)> = routes
+            .iter()
+            .map(|(p, b)| (p.to_string(), b.clone()))
+            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (stop2, requests2) = (stop.clone(), requests.clone());
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                if let Some(line) = Self::answer(conn, &routes) {
+                    requests2.lock().unwrap().push(line);
+                }
+            }
+            // The listener is dropped here: the port refuses connections from now on.
+        });
+        HttpStub {
+            port,
+            stop,
+            requests,
+            thread: Some(thread),
+        }
+    }
+
+    /// Read one request head and answer it; returns its request line.
+    fn answer(mut conn: std::net::TcpStream, routes: &[(String, String)]) -> Option<String> {
+        use std::io::Write;
+        conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        conn.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+            match conn.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&head);
+        let line = text.lines().next().unwrap_or_default().to_string();
+        if line.is_empty() {
+            return None; // a bare connect (e.g. the shutdown wake-up)
+        }
+        let mut parts = line.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let found = routes
+            .iter()
+            .find(|(p, _)| method == "GET" && path == p)
+            .map(|(_, b)| b.as_str());
+        let (status, body) = match found {
+            Some(b) => ("200 OK", b),
+            None => ("404 Not Found", r#"{"error":"not found"}"#),
+        };
+        let resp = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = conn.write_all(resp.as_bytes());
+        let _ = conn.flush();
+        let _ = conn.shutdown(std::net::Shutdown::Both);
+        Some(line)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Request lines received so far (`GET /api/health HTTP/1.1`, …).
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Stop serving and close the port; idempotent.
+    pub fn shutdown(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            // Wake the blocking accept; the loop sees the flag and ends.
+            let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+            t.join().expect("http stub thread panicked");
+        }
+    }
+}
+
+impl Drop for HttpStub {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,3 +3,4 @@ mod common;
 mod fixtures_claude_mem;
 mod fixtures_openclaw;
 mod liveness;
+mod processes;

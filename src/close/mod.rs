@@ -1,0 +1,790 @@
+//! `close`: plan, re-check, journal, repair stores and deliver `session_end` payloads.
+//!
+//! Order of work, so a crash at any point can be finished by a re-run:
+//! 1. resume: intents of earlier runs without an outcome are finished or settled;
+//! 2. re-check: the host is scanned again right before acting; sessions that changed or
+//!    came back to life are skipped;
+//! 3. an `intent` line for every action is made durable;
+//! 4. store writes (one transaction or one atomic file write per store);
+//! 5. hook deliveries, concurrently; a target that recorded success is never sent to again.
+
+pub mod recover;
+pub mod stores;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::journal::{History, Intent, Journal, Kind, SessionRef};
+use crate::model::{Backend, Detail, Session, StoreKind, VerdictKind};
+use crate::scan::{group_key, Report};
+use crate::targets::{self, Target};
+use crate::timefmt::iso_ms;
+
+use stores::Change;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub ids: Vec<String>,
+    pub include_stale: bool,
+    pub force: bool,
+    /// `--reason`, else `restart`/`shutdown` from the host.
+    pub reason: Option<String>,
+}
+
+/// Can this record be closed under these flags? Err says why not.
+pub fn eligible(s: &Session, sel: &Selection, named: bool) -> Result<(), String> {
+    if let Detail::ClaudeMem(d) = &s.detail {
+        if d.project == "observer-sessions" {
+            return Err("claude-mem's own observer bookkeeping is never closed".into());
+        }
+    }
+    match s.verdict {
+        VerdictKind::Orphan => Ok(()),
+        VerdictKind::Live => Err(format!(
+            "it is live ({}); live sessions are never closed",
+            s.summary
+        )),
+        VerdictKind::Stale if sel.include_stale => Ok(()),
+        VerdictKind::Stale => Err("it is stale, not an orphan (use --include-stale)".into()),
+        VerdictKind::Unknown if sel.force && named => Ok(()),
+        VerdictKind::Unknown => Err(format!(
+            "its verdict is unknown ({}); only --force with its id closes it",
+            s.summary
+        )),
+    }
+}
+
+/// One planned action.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub id: String,
+    pub kind: Kind,
+    pub session: SessionRef,
+    pub op: Op,
+    /// Human description for dry runs and reports.
+    pub describe: String,
+    /// Values read at plan time (for the intent line).
+    pub prior: Option<Value>,
+    pub new: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    ClaudeMem {
+        db: PathBuf,
+        row: i64,
+    },
+    OpenclawEntry {
+        file: PathBuf,
+        key: String,
+        sid: String,
+        updated_at: Option<i64>,
+    },
+    OpenclawRow {
+        db: PathBuf,
+        key: String,
+        sid: String,
+    },
+    LockRemove {
+        path: PathBuf,
+        content: String,
+    },
+    Deliver {
+        target: usize,
+    },
+}
+
+/// Everything `close` will do for one session group.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub group: String,
+    pub sessions: Vec<Session>,
+    pub payload: Option<Value>,
+    pub actions: Vec<Action>,
+    /// Stores deliberately left alone, with why.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub items: Vec<Item>,
+    /// Named sessions that will not be closed, with why.
+    pub refused: Vec<(String, String)>,
+}
+
+fn sref(s: &Session) -> SessionRef {
+    SessionRef {
+        backend: s.backend.name().into(),
+        id: s.id.clone(),
+        session_key: s.session_key.clone(),
+    }
+}
+
+/// The agent id in a session key `agent:<id>:…`.
+fn agent_of(key: &str) -> Option<String> {
+    let mut parts = key.split(':');
+    (parts.next() == Some("agent"))
+        .then(|| parts.next().map(String::from))
+        .flatten()
+}
+
+/// Which records to close: named ones (with their linked records), or every candidate.
+pub fn select<'a>(r: &'a Report, sel: &Selection) -> (Vec<&'a Session>, Vec<(String, String)>) {
+    let mut chosen: Vec<&Session> = Vec::new();
+    let mut refused = Vec::new();
+    let push = |s: &'a Session, chosen: &mut Vec<&'a Session>| {
+        if !chosen
+            .iter()
+            .any(|c| c.backend == s.backend && c.id == s.id && c.store == s.store)
+        {
+            chosen.push(s);
+        }
+    };
+    if sel.ids.is_empty() {
+        for s in &r.sessions {
+            if eligible(s, sel, false).is_ok() {
+                push(s, &mut chosen);
+            }
+        }
+        return (chosen, refused);
+    }
+    for q in &sel.ids {
+        let hits: Vec<&Session> = r
+            .sessions
+            .iter()
+            .filter(|s| crate::scan::matches(s, q))
+            .collect();
+        if hits.is_empty() {
+            refused.push((q.clone(), "no active session matches".into()));
+            continue;
+        }
+        for h in hits {
+            match eligible(h, sel, true) {
+                Ok(()) => push(h, &mut chosen),
+                Err(why) => refused.push((q.clone(), why)),
+            }
+            // Naming an OpenClaw session also closes its linked claude-mem rows that are
+            // closable on their own.
+            if h.backend == Backend::Openclaw {
+                let g = group_key(h);
+                for s in r
+                    .sessions
+                    .iter()
+                    .filter(|s| s.backend == Backend::ClaudeMem && group_key(s) == g)
+                {
+                    if eligible(s, sel, false).is_ok() {
+                        push(s, &mut chosen);
+                    }
+                }
+            }
+        }
+    }
+    (chosen, refused)
+}
+
+/// Build the plan for the chosen records.
+pub fn plan(
+    r: &Report,
+    chosen: &[&Session],
+    sel: &Selection,
+    targets: &[Target],
+    now: i64,
+) -> Plan {
+    let mut groups: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
+    for s in chosen {
+        groups.entry(group_key(s)).or_default().push(s);
+    }
+    let mut items = Vec::new();
+    for (group, mut recs) in groups {
+        recs.sort_by_key(|s| (s.backend, s.id.clone()));
+        let mut item = Item {
+            group: group.clone(),
+            sessions: recs.iter().map(|s| (*s).clone()).collect(),
+            payload: None,
+            actions: Vec::new(),
+            notes: Vec::new(),
+        };
+        let oc = recs
+            .iter()
+            .find(|s| s.backend == Backend::Openclaw)
+            .copied();
+        for s in &recs {
+            match &s.detail {
+                Detail::ClaudeMem(d) => item.actions.push(Action {
+                    id: format!("claude-mem-end:{}:{}", s.store.display(), d.row_id),
+                    kind: Kind::ClaudeMemEnd,
+                    session: sref(s),
+                    op: Op::ClaudeMem { db: s.store.clone(), row: d.row_id },
+                    describe: format!(
+                        "claude-mem {}: UPDATE sdk_sessions SET status='completed', completed_at='{}', completed_at_epoch={now} WHERE id={} AND status='active'",
+                        s.store.display(),
+                        iso_ms(now),
+                        d.row_id
+                    ),
+                    prior: Some(json!({"status": "active"})),
+                    new: Some(json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now})),
+                }),
+                Detail::Openclaw(d) => {
+                    let scan = r.openclaw.iter().find(|x| x.state_dir == d.state_dir);
+                    let live = scan.map(|x| x.owners.live()).unwrap_or_default();
+                    if let Some(g) = live.first() {
+                        item.notes.push(format!(
+                            "OpenClaw store left alone: gateway pid {} owns {}",
+                            g.pid,
+                            d.state_dir.display()
+                        ));
+                        continue;
+                    }
+                    let key = s.session_key.clone().unwrap_or_default();
+                    match s.store_kind {
+                        StoreKind::File => {
+                            item.actions.push(Action {
+                                id: format!("openclaw-entry-end:{}:{}:{}", s.store.display(), key, s.id),
+                                kind: Kind::OpenclawEntryEnd,
+                                session: sref(s),
+                                op: Op::OpenclawEntry {
+                                    file: s.store.clone(),
+                                    key: key.clone(),
+                                    sid: s.id.clone(),
+                                    updated_at: None,
+                                },
+                                describe: format!(
+                                    "OpenClaw {}: entry `{key}` status running -> failed, abortedLastRun true, endedAt = updatedAt = {now}",
+                                    s.store.display()
+                                ),
+                                prior: Some(json!({"status": "running"})),
+                                new: Some(json!({"status": "failed", "abortedLastRun": true, "endedAt": now, "updatedAt": now})),
+                            });
+                            if let Some(lock) = &d.lock {
+                                let dead = s.evidence.iter().any(|e| {
+                                    e.kind == "session-lock"
+                                        && matches!(e.state, Some(crate::model::PidState::Dead | crate::model::PidState::Reused))
+                                }) || s.reason == crate::model::Reason::Rebooted;
+                                if let (true, Ok(content)) = (dead, std::fs::read_to_string(&lock.path)) {
+                                    item.actions.push(Action {
+                                        id: format!("lock-remove:{}", lock.path.display()),
+                                        kind: Kind::LockRemove,
+                                        session: sref(s),
+                                        op: Op::LockRemove { path: lock.path.clone(), content: content.clone() },
+                                        describe: format!("remove dead owner's lock {}", lock.path.display()),
+                                        prior: Some(json!(content)),
+                                        new: None,
+                                    });
+                                }
+                            }
+                        }
+                        StoreKind::Sqlite => item.actions.push(Action {
+                            id: format!("openclaw-row-end:{}:{}:{}", s.store.display(), key, s.id),
+                            kind: Kind::OpenclawRowEnd,
+                            session: sref(s),
+                            op: Op::OpenclawRow { db: s.store.clone(), key: key.clone(), sid: s.id.clone() },
+                            describe: format!(
+                                "OpenClaw {}: session_nodes `{key}` and session_windows `{}` status running -> failed, ended_at = {now}",
+                                s.store.display(),
+                                s.id
+                            ),
+                            prior: Some(json!({"status": "running"})),
+                            new: Some(json!({"status": "failed", "endedAt": now})),
+                        }),
+                        StoreKind::ClaudeMemDb => {}
+                    }
+                }
+            }
+        }
+        item.payload = payload(r, oc, &recs, sel);
+        if let Some(p) = &item.payload {
+            let key = p["event"]["sessionKey"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let sid = p["event"]["sessionId"].as_str().unwrap_or("-").to_string();
+            let first = oc.unwrap_or(recs[0]);
+            for (i, t) in targets.iter().enumerate() {
+                item.actions.push(Action {
+                    id: format!("deliver:{}:{key}:{sid}", t.name),
+                    kind: Kind::Deliver,
+                    session: sref(first),
+                    op: Op::Deliver { target: i },
+                    describe: format!("deliver session_end to {t}"),
+                    prior: None,
+                    new: None,
+                });
+            }
+        }
+        items.push(item);
+    }
+    Plan {
+        items,
+        refused: Vec::new(),
+    }
+}
+
+/// The payload OpenClaw's own shutdown drain sends (keys and types as in the captured
+/// `session_end.jsonl`): event `{sessionId, sessionKey, messageCount, reason}` plus
+/// `sessionFile`/`transcriptArchived` when a transcript exists; ctx `{sessionId,
+/// sessionKey, agentId}`. Unknown fields are omitted. None when no OpenClaw session key
+/// is known (claude-mem rows made without one).
+pub fn payload(
+    r: &Report,
+    oc: Option<&Session>,
+    recs: &[&Session],
+    sel: &Selection,
+) -> Option<Value> {
+    let (key, sid, agent, state_dir, session_file) = match oc {
+        Some(s) => {
+            let Detail::Openclaw(d) = &s.detail else {
+                return None;
+            };
+            let file = d
+                .session_file
+                .as_ref()
+                .filter(|f| f.inside_state_dir && f.exists)
+                .map(|f| f.stored.clone());
+            (
+                s.session_key.clone()?,
+                Some(s.id.clone()),
+                Some(d.agent_id.clone()),
+                Some(d.state_dir.clone()),
+                file,
+            )
+        }
+        None => {
+            let key = recs
+                .iter()
+                .find_map(|s| s.session_key.clone())
+                .filter(|k| k != "default")?;
+            // The OpenClaw store may still know the key's session id.
+            let found = r.openclaw.iter().find_map(|x| {
+                x.links
+                    .iter()
+                    .find(|l| l.session_key == key)
+                    .map(|l| (l.session_id.clone(), x.state_dir.clone()))
+            });
+            let agent = agent_of(&key);
+            (
+                key,
+                found.as_ref().map(|f| f.0.clone()),
+                agent,
+                found.map(|f| f.1),
+                None,
+            )
+        }
+    };
+    let reason = sel.reason.clone().unwrap_or_else(|| {
+        let restarted = r
+            .openclaw
+            .iter()
+            .filter(|x| state_dir.as_ref().is_none_or(|d| &x.state_dir == d))
+            .any(|x| !x.owners.live().is_empty());
+        if restarted { "restart" } else { "shutdown" }.to_string()
+    });
+    let mut event = Map::new();
+    if let Some(sid) = &sid {
+        event.insert("sessionId".into(), json!(sid));
+    }
+    event.insert("sessionKey".into(), json!(key));
+    // OpenClaw's own drain reports 0 here, even for sessions with a transcript.
+    event.insert("messageCount".into(), json!(0));
+    event.insert("reason".into(), json!(reason));
+    if let Some(f) = session_file {
+        event.insert("sessionFile".into(), json!(f));
+        event.insert("transcriptArchived".into(), json!(false));
+    }
+    let mut ctx = Map::new();
+    if let Some(sid) = &sid {
+        ctx.insert("sessionId".into(), json!(sid));
+    }
+    ctx.insert("sessionKey".into(), json!(key));
+    if let Some(a) = agent {
+        ctx.insert("agentId".into(), json!(a));
+    }
+    Some(json!({"event": Value::Object(event), "ctx": Value::Object(ctx)}))
+}
+
+/// Re-check against a fresh scan: drop records that are gone, changed, or no longer
+/// closable, and the actions that belonged to them. Returns what was dropped and why.
+pub fn recheck(plan: &mut Plan, fresh: &Report, sel: &Selection) -> Vec<(SessionRef, String)> {
+    let mut dropped = Vec::new();
+    for item in &mut plan.items {
+        let mut keep_ids: Vec<String> = Vec::new();
+        item.sessions.retain(|old| {
+            let now = fresh
+                .sessions
+                .iter()
+                .find(|s| s.backend == old.backend && s.id == old.id && s.store == old.store);
+            let why = match now {
+                None => Some("no longer active".to_string()),
+                Some(n) if n.last_activity_at != old.last_activity_at || n.status != old.status => {
+                    Some("changed since it was listed".to_string())
+                }
+                Some(n) if n.verdict != old.verdict => {
+                    Some(format!("is now {} ({})", n.verdict.name(), n.summary))
+                }
+                Some(n) => eligible(n, sel, !sel.ids.is_empty()).err(),
+            };
+            match why {
+                Some(w) => {
+                    dropped.push((sref(old), w));
+                    false
+                }
+                None => {
+                    keep_ids.push(old.id.clone());
+                    true
+                }
+            }
+        });
+        let has_oc = item.sessions.iter().any(|s| s.backend == Backend::Openclaw);
+        item.actions.retain(|a| match a.kind {
+            Kind::Deliver => {
+                !item.sessions.is_empty() && (has_oc || a.session.backend != "openclaw")
+            }
+            _ => keep_ids.contains(&a.session.id),
+        });
+    }
+    plan.items.retain(|i| !i.sessions.is_empty());
+    dropped
+}
+
+/// The result of one action, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionResult {
+    pub action: String,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub ok: bool,
+    pub skipped: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemResult {
+    pub group: String,
+    pub sessions: Vec<SessionRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    pub actions: Vec<ActionResult>,
+    pub notes: Vec<String>,
+    /// All actions succeeded (deliveries already made by an earlier run count).
+    pub closed: bool,
+}
+
+fn intent_of(
+    run: &str,
+    a: &Action,
+    payload: Option<&Value>,
+    targets: &[Target],
+    now: i64,
+) -> Intent {
+    let (path, target) = match &a.op {
+        Op::ClaudeMem { db, .. } => (Some(db.clone()), None),
+        Op::OpenclawEntry { file, .. } => (Some(file.clone()), None),
+        Op::OpenclawRow { db, .. } => (Some(db.clone()), None),
+        Op::LockRemove { path, .. } => (Some(path.clone()), None),
+        Op::Deliver { target } => (None, Some(targets[*target].name.clone())),
+    };
+    Intent {
+        run: run.to_string(),
+        action: a.id.clone(),
+        kind: a.kind,
+        at: iso_ms(now),
+        session: a.session.clone(),
+        target,
+        path,
+        prior: a.prior.clone(),
+        new: a.new.clone(),
+        payload: (a.kind == Kind::Deliver)
+            .then(|| payload.cloned())
+            .flatten(),
+        undoes: None,
+    }
+}
+
+/// Execute a plan. `progress` is told about every finished action.
+/// What execution needs besides the plan.
+pub struct Ctx<'a> {
+    pub targets: &'a [Target],
+    pub concurrency: usize,
+    /// The one timestamp every write of this run uses (so a re-run can recognise them).
+    pub now: i64,
+    /// Where copies of rewritten files go, for byte-exact undo.
+    pub backups: &'a Path,
+}
+
+pub fn execute(
+    plan: &Plan,
+    journal: &mut Journal,
+    history: &History,
+    ctx: &Ctx,
+    progress: &(dyn Fn(&str) + Sync),
+) -> std::io::Result<Vec<ItemResult>> {
+    let Ctx {
+        targets,
+        concurrency,
+        now,
+        backups,
+    } = *ctx;
+    let run = journal.run.clone();
+    let mut results: Vec<ItemResult> = plan
+        .items
+        .iter()
+        .map(|i| ItemResult {
+            group: i.group.clone(),
+            sessions: i.sessions.iter().map(sref).collect(),
+            payload: i.payload.clone(),
+            actions: Vec::new(),
+            notes: i.notes.clone(),
+            closed: false,
+        })
+        .collect();
+    // 3. intents first, for everything; deliveries a target already confirmed are skipped.
+    let mut todo: Vec<(usize, &Action)> = Vec::new();
+    for (ii, item) in plan.items.iter().enumerate() {
+        for a in &item.actions {
+            if a.kind == Kind::Deliver && history.succeeded(&a.id) {
+                results[ii].actions.push(ActionResult {
+                    action: a.id.clone(),
+                    kind: a.kind.name(),
+                    target: target_name(a, targets),
+                    ok: true,
+                    skipped: true,
+                    detail: "already delivered by an earlier run; not sent again".into(),
+                });
+                continue;
+            }
+            journal.intent(intent_of(&run, a, item.payload.as_ref(), targets, now))?;
+            todo.push((ii, a));
+        }
+    }
+
+    let record = |journal: &mut Journal,
+                  results: &mut Vec<ItemResult>,
+                  ii: usize,
+                  a: &Action,
+                  ch: Result<Change, String>,
+                  extra: Option<Value>|
+     -> std::io::Result<()> {
+        let (ok, skipped, detail, prior, new) = match ch {
+            Ok(Change::Done { prior, new }) => {
+                (true, false, "done".to_string(), Some(prior), Some(new))
+            }
+            Ok(Change::Skipped(why)) => (true, true, why, None, None),
+            Err(e) => (false, false, e, None, None),
+        };
+        journal.outcome_with(&run, &a.id, ok, skipped, &detail, prior, new, extra)?;
+        progress(&a.id);
+        results[ii].actions.push(ActionResult {
+            action: a.id.clone(),
+            kind: a.kind.name(),
+            target: None,
+            ok,
+            skipped,
+            detail,
+        });
+        Ok(())
+    };
+
+    // 4a. claude-mem: one transaction per database.
+    let mut by_db: BTreeMap<PathBuf, Vec<(usize, &Action, i64)>> = BTreeMap::new();
+    for (ii, a) in &todo {
+        if let Op::ClaudeMem { db, row } = &a.op {
+            by_db.entry(db.clone()).or_default().push((*ii, a, *row));
+        }
+    }
+    for (db, rows) in by_db {
+        let ids: Vec<i64> = rows.iter().map(|r| r.2).collect();
+        match stores::claude_mem_end(&db, &ids, now) {
+            Ok(changes) => {
+                for ((ii, a, _), ch) in rows.into_iter().zip(changes) {
+                    record(journal, &mut results, ii, a, Ok(ch), None)?;
+                }
+            }
+            Err(e) => {
+                for (ii, a, _) in rows {
+                    record(
+                        journal,
+                        &mut results,
+                        ii,
+                        a,
+                        Err(format!("{}: {e}", db.display())),
+                        None,
+                    )?;
+                }
+            }
+        }
+    }
+    // 4b. OpenClaw file stores: one atomic write per sessions.json.
+    let mut by_file: BTreeMap<PathBuf, Vec<(usize, &Action)>> = BTreeMap::new();
+    for (ii, a) in &todo {
+        if let Op::OpenclawEntry { file, .. } = &a.op {
+            by_file.entry(file.clone()).or_default().push((*ii, a));
+        }
+    }
+    for (n, (file, entries)) in by_file.into_iter().enumerate() {
+        let tg: Vec<stores::EntryTarget> = entries
+            .iter()
+            .map(|(_, a)| match &a.op {
+                Op::OpenclawEntry {
+                    key,
+                    sid,
+                    updated_at,
+                    ..
+                } => stores::EntryTarget {
+                    session_key: key,
+                    session_id: sid,
+                    updated_at: *updated_at,
+                },
+                _ => unreachable!(),
+            })
+            .collect();
+        match stores::openclaw_entries_end(&file, &tg, now) {
+            Ok(w) => {
+                // Keep the file as it was and as written, so undo can restore it byte for byte.
+                let extra = match &w.after {
+                    Some(after) => save_backups(backups, n, &w.before, after).ok(),
+                    None => None,
+                };
+                for ((ii, a), ch) in entries.into_iter().zip(w.changes) {
+                    record(journal, &mut results, ii, a, Ok(ch), extra.clone())?;
+                }
+            }
+            Err(e) => {
+                for (ii, a) in entries {
+                    record(
+                        journal,
+                        &mut results,
+                        ii,
+                        a,
+                        Err(format!("{}: {e}", file.display())),
+                        None,
+                    )?;
+                }
+            }
+        }
+    }
+    // 4c. OpenClaw SQLite stores: one transaction per database.
+    let mut by_row_db: BTreeMap<PathBuf, Vec<(usize, &Action)>> = BTreeMap::new();
+    for (ii, a) in &todo {
+        if let Op::OpenclawRow { db, .. } = &a.op {
+            by_row_db.entry(db.clone()).or_default().push((*ii, a));
+        }
+    }
+    for (db, rows) in by_row_db {
+        let tg: Vec<stores::RowTarget> = rows
+            .iter()
+            .map(|(_, a)| match &a.op {
+                Op::OpenclawRow { key, sid, .. } => stores::RowTarget {
+                    session_key: key,
+                    session_id: sid,
+                },
+                _ => unreachable!(),
+            })
+            .collect();
+        match stores::openclaw_rows_end(&db, &tg, now) {
+            Ok(changes) => {
+                for ((ii, a), ch) in rows.into_iter().zip(changes) {
+                    record(journal, &mut results, ii, a, Ok(ch), None)?;
+                }
+            }
+            Err(e) => {
+                for (ii, a) in rows {
+                    record(
+                        journal,
+                        &mut results,
+                        ii,
+                        a,
+                        Err(format!("{}: {e}", db.display())),
+                        None,
+                    )?;
+                }
+            }
+        }
+    }
+    // 4d. dead owners' lock files.
+    for (ii, a) in &todo {
+        if let Op::LockRemove { path, content } = &a.op {
+            let ch = stores::remove_lock(path, content);
+            record(journal, &mut results, *ii, a, ch, None)?;
+        }
+    }
+    // 5. deliveries, concurrently, each outcome journaled as it lands.
+    let jobs: Vec<(usize, &Action, usize)> = todo
+        .iter()
+        .filter_map(|(ii, a)| match a.op {
+            Op::Deliver { target } => Some((*ii, *a, target)),
+            _ => None,
+        })
+        .collect();
+    if !jobs.is_empty() {
+        let payloads: Vec<Value> = jobs
+            .iter()
+            .map(|(ii, _, _)| plan.items[*ii].payload.clone().unwrap_or(Value::Null))
+            .collect();
+        let pairs: Vec<(&Target, &Value)> = jobs
+            .iter()
+            .zip(&payloads)
+            .map(|((_, _, t), p)| (&targets[*t], p))
+            .collect();
+        let shared = Mutex::new((
+            journal,
+            Vec::<(usize, ActionResult)>::new(),
+            None::<std::io::Error>,
+        ));
+        let on_done = |k: usize, o: &targets::Outcome| {
+            let (ii, a, t) = jobs[k];
+            let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
+            let (j, out, err) = &mut *g;
+            if let Err(e) = j.outcome(&run, &a.id, o.ok, false, o.detail.clone()) {
+                err.get_or_insert(e);
+            }
+            out.push((
+                ii,
+                ActionResult {
+                    action: a.id.clone(),
+                    kind: a.kind.name(),
+                    target: Some(targets[t].name.clone()),
+                    ok: o.ok,
+                    skipped: false,
+                    detail: o.detail.clone(),
+                },
+            ));
+            progress(&a.id);
+        };
+        targets::deliver_all(&pairs, concurrency, &on_done);
+        let (_, out, err) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = err {
+            return Err(e);
+        }
+        for (ii, r) in out {
+            results[ii].actions.push(r);
+        }
+    }
+    for r in &mut results {
+        r.closed = r
+            .actions
+            .iter()
+            .all(|a| a.ok && (!a.skipped || a.detail.starts_with("already delivered")));
+    }
+    Ok(results)
+}
+
+fn target_name(a: &Action, targets: &[Target]) -> Option<String> {
+    match a.op {
+        Op::Deliver { target } => Some(targets[target].name.clone()),
+        _ => None,
+    }
+}
+
+fn save_backups(dir: &Path, n: usize, before: &[u8], after: &[u8]) -> std::io::Result<Value> {
+    std::fs::create_dir_all(dir)?;
+    let b = dir.join(format!("{n}.before"));
+    let a = dir.join(format!("{n}.after"));
+    std::fs::write(&b, before)?;
+    std::fs::write(&a, after)?;
+    Ok(json!({"backup_before": b, "backup_after": a}))
+}

@@ -1,0 +1,339 @@
+//! Finishing a crashed run (`close` resumes before it plans) and `journal undo`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::stores::{self, Change};
+use super::ActionResult;
+use crate::journal::{History, Intent, Journal, Kind, Outcome};
+use crate::targets::{self, Target};
+use crate::timefmt::{iso_ms, now_ms};
+
+/// Was the store write this intent announced applied before the crash?
+fn applied(i: &Intent) -> Result<bool, String> {
+    let new = i.new.clone().unwrap_or(Value::Null);
+    let path = i.path.clone().unwrap_or_default();
+    match i.kind {
+        Kind::ClaudeMemEnd => {
+            let conn = crate::backend::open_read_only(&path)?;
+            let row: i64 = i
+                .session
+                .id
+                .parse()
+                .map_err(|_| "bad row id in journal".to_string())?;
+            let got: Option<(Option<String>, Option<i64>)> = conn
+                .query_row(
+                    "SELECT status, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
+                    [row],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .ok();
+            Ok(
+                matches!(got, Some((Some(s), e)) if s == "completed" && e == new["completed_at_epoch"].as_i64()),
+            )
+        }
+        Kind::OpenclawEntryEnd => {
+            let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+            let doc: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            let key = i.session.session_key.clone().unwrap_or_default();
+            let e = &doc[key.as_str()];
+            Ok(e["status"] == "failed"
+                && e["endedAt"] == new["endedAt"]
+                && e["sessionId"] == i.session.id.as_str())
+        }
+        Kind::OpenclawRowEnd => {
+            let conn = crate::backend::open_read_only(&path)?;
+            let key = i.session.session_key.clone().unwrap_or_default();
+            let got: Option<(Option<String>, String)> = conn
+                .query_row(
+                    "SELECT status, entry_json FROM session_nodes WHERE session_key = ?1 AND current_session_id = ?2",
+                    [key.as_str(), i.session.id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .ok();
+            Ok(match got {
+                Some((Some(s), entry)) => {
+                    let e: Value = serde_json::from_str(&entry).unwrap_or(Value::Null);
+                    s == "failed" && e["endedAt"] == new["endedAt"]
+                }
+                _ => false,
+            })
+        }
+        Kind::LockRemove => Ok(!path.exists()),
+        Kind::Deliver | Kind::Restore => Ok(false),
+    }
+}
+
+/// Settle every intent of earlier runs that has no outcome: store writes are checked
+/// (applied → recorded as done, with the prior values undo needs; not applied → recorded
+/// as not done, and the session is planned again if it is still an orphan), deliveries a
+/// target never confirmed are made now.
+pub fn resume(
+    history: &History,
+    journal: &mut Journal,
+    targets: &[Target],
+    concurrency: usize,
+) -> std::io::Result<Vec<ActionResult>> {
+    let mut results = Vec::new();
+    let mut jobs: Vec<(&Intent, usize)> = Vec::new();
+    for i in history.pending() {
+        if i.run == journal.run {
+            continue;
+        }
+        match i.kind {
+            Kind::Deliver => {
+                if history.succeeded(&i.action) {
+                    journal.outcome(&i.run, &i.action, true, true, "delivered by a later run")?;
+                    continue;
+                }
+                let name = i.target.clone().unwrap_or_default();
+                match targets.iter().position(|t| t.name == name) {
+                    Some(t) if i.payload.is_some() => jobs.push((i, t)),
+                    _ => {
+                        let why = format!("target `{name}` is no longer configured; not delivered");
+                        journal.outcome(&i.run, &i.action, false, false, &why)?;
+                        results.push(result(i, false, false, why));
+                    }
+                }
+            }
+            Kind::Restore => {
+                let why = "interrupted undo; run `sessionctl journal undo` again".to_string();
+                journal.outcome(&i.run, &i.action, false, true, &why)?;
+                results.push(result(i, false, true, why));
+            }
+            _ => match applied(i) {
+                Ok(true) => {
+                    let why = format!("applied before run {} was interrupted", i.run);
+                    journal.outcome_with(
+                        &i.run,
+                        &i.action,
+                        true,
+                        false,
+                        &why,
+                        i.prior.clone(),
+                        i.new.clone(),
+                        None,
+                    )?;
+                    results.push(result(i, true, false, why));
+                }
+                Ok(false) => {
+                    let why = format!("not applied before run {} was interrupted", i.run);
+                    journal.outcome(&i.run, &i.action, false, true, &why)?;
+                    results.push(result(i, false, true, why));
+                }
+                Err(e) => {
+                    let why = format!("cannot tell whether run {} applied it: {e}", i.run);
+                    journal.outcome(&i.run, &i.action, false, false, &why)?;
+                    results.push(result(i, false, false, why));
+                }
+            },
+        }
+    }
+    if !jobs.is_empty() {
+        let pairs: Vec<(&Target, &Value)> = jobs
+            .iter()
+            .map(|(i, t)| (&targets[*t], i.payload.as_ref().unwrap()))
+            .collect();
+        let outs = targets::deliver_all(&pairs, concurrency, &|_, _| {});
+        for ((i, _), o) in jobs.iter().zip(outs) {
+            journal.outcome(&i.run, &i.action, o.ok, false, o.detail.clone())?;
+            results.push(result(i, o.ok, false, format!("resumed: {}", o.detail)));
+        }
+    }
+    Ok(results)
+}
+
+fn result(i: &Intent, ok: bool, skipped: bool, detail: String) -> ActionResult {
+    ActionResult {
+        action: i.action.clone(),
+        kind: i.kind.name(),
+        target: i.target.clone(),
+        ok,
+        skipped,
+        detail,
+    }
+}
+
+/// What `journal undo <run>` will do.
+pub struct UndoPlan<'a> {
+    pub steps: Vec<(&'a Intent, &'a Outcome)>,
+    pub already: Vec<&'a Intent>,
+    pub deliveries: usize,
+}
+
+pub fn undo_plan<'a>(history: &'a History, run: &str) -> UndoPlan<'a> {
+    let mut plan = UndoPlan {
+        steps: Vec::new(),
+        already: Vec::new(),
+        deliveries: 0,
+    };
+    for i in history.intents().filter(|i| i.run == run) {
+        let Some(o) = history.outcome_of(&i.run, &i.action) else {
+            continue;
+        };
+        if !o.ok || o.skipped {
+            continue;
+        }
+        match i.kind {
+            Kind::Deliver => plan.deliveries += 1,
+            Kind::Restore => {}
+            _ => {
+                let tag = format!("{}/{}", i.run, i.action);
+                let undone = history.intents().any(|u| {
+                    u.undoes.as_deref() == Some(tag.as_str())
+                        && history
+                            .outcome_of(&u.run, &u.action)
+                            .is_some_and(|o| o.ok && !o.skipped)
+                });
+                if undone {
+                    plan.already.push(i);
+                } else {
+                    plan.steps.push((i, o));
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// Restore what the planned steps changed. Journaled under `journal`'s run.
+pub fn undo(plan: &UndoPlan, journal: &mut Journal) -> std::io::Result<Vec<ActionResult>> {
+    let mut results = Vec::new();
+    let mut by_file: BTreeMap<PathBuf, Vec<(&Intent, &Outcome)>> = BTreeMap::new();
+    for &(i, o) in &plan.steps {
+        let tag = format!("{}/{}", i.run, i.action);
+        let undo_id = format!("restore:{tag}");
+        journal.intent(Intent {
+            run: journal.run.clone(),
+            action: undo_id.clone(),
+            kind: Kind::Restore,
+            at: iso_ms(now_ms()),
+            session: i.session.clone(),
+            target: None,
+            path: i.path.clone(),
+            prior: o.new.clone(),
+            new: o.prior.clone().or_else(|| i.prior.clone()),
+            payload: None,
+            undoes: Some(tag),
+        })?;
+        if i.kind == Kind::OpenclawEntryEnd {
+            by_file
+                .entry(i.path.clone().unwrap_or_default())
+                .or_default()
+                .push((i, o));
+            continue;
+        }
+        let prior = o
+            .prior
+            .clone()
+            .or_else(|| i.prior.clone())
+            .unwrap_or(Value::Null);
+        let new = o
+            .new
+            .clone()
+            .or_else(|| i.new.clone())
+            .unwrap_or(Value::Null);
+        let path = i.path.clone().unwrap_or_default();
+        let ch = match i.kind {
+            Kind::ClaudeMemEnd => match i.session.id.parse::<i64>() {
+                Ok(row) => stores::claude_mem_restore(&path, row, &prior, &new),
+                Err(_) => Err("bad row id in journal".into()),
+            },
+            Kind::OpenclawRowEnd => stores::openclaw_row_restore(
+                &path,
+                i.session.session_key.as_deref().unwrap_or_default(),
+                &i.session.id,
+                &prior,
+                &new,
+            ),
+            Kind::LockRemove => stores::restore_lock(&path, prior.as_str().unwrap_or_default()),
+            _ => continue,
+        };
+        finish(journal, &mut results, &undo_id, i, ch)?;
+    }
+    for (file, steps) in by_file {
+        let entries: Vec<(String, Value, Value)> = steps
+            .iter()
+            .map(|(i, o)| {
+                (
+                    i.session.session_key.clone().unwrap_or_default(),
+                    o.prior.clone().unwrap_or(Value::Null),
+                    o.new.clone().unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        let backups = steps[0].1.data.as_ref().and_then(|d| {
+            let b = std::fs::read(d["backup_before"].as_str()?).ok()?;
+            let a = std::fs::read(d["backup_after"].as_str()?).ok()?;
+            Some((b, a))
+        });
+        let (before, after) = backups.unwrap_or_default();
+        match stores::openclaw_entries_restore(&file, &before, &after, &entries) {
+            Ok(changes) => {
+                for ((i, _), ch) in steps.iter().zip(changes) {
+                    finish(
+                        journal,
+                        &mut results,
+                        &format!("restore:{}/{}", i.run, i.action),
+                        i,
+                        Ok(ch),
+                    )?;
+                }
+            }
+            Err(e) => {
+                for (i, _) in &steps {
+                    finish(
+                        journal,
+                        &mut results,
+                        &format!("restore:{}/{}", i.run, i.action),
+                        i,
+                        Err(format!("{}: {e}", file.display())),
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(results)
+}
+
+fn finish(
+    journal: &mut Journal,
+    results: &mut Vec<ActionResult>,
+    undo_id: &str,
+    i: &Intent,
+    ch: Result<Change, String>,
+) -> std::io::Result<()> {
+    let run = journal.run.clone();
+    let (ok, skipped, detail, prior, new) = match ch {
+        Ok(Change::Done { prior, new }) => (
+            true,
+            false,
+            format!("restored ({})", i.action),
+            Some(prior),
+            Some(new),
+        ),
+        Ok(Change::Skipped(why)) => (true, true, why, None, None),
+        Err(e) => (false, false, e, None, None),
+    };
+    journal.outcome_with(&run, undo_id, ok, skipped, &detail, prior, new, None)?;
+    results.push(ActionResult {
+        action: undo_id.to_string(),
+        kind: Kind::Restore.name(),
+        target: None,
+        ok,
+        skipped,
+        detail,
+    });
+    Ok(())
+}
+
+/// Where a run keeps copies of files it rewrote.
+pub fn backup_dir(journal: &Path, run: &str) -> PathBuf {
+    journal
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("backups")
+        .join(run)
+}

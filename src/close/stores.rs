@@ -1,0 +1,525 @@
+//! Store repairs: the writes a clean shutdown (or the owner's own recovery) would have
+//! made, and their exact reversal for `journal undo`. Every write is guarded so that a
+//! record that changed since it was read is left alone and reported.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde_json::{json, Map, Value};
+
+use crate::timefmt::iso_ms;
+
+/// How long a write waits for another writer before giving up (the whole batch then fails,
+/// and nothing of it is written).
+pub const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Result of one record's write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Written; `prior` holds the values before the change.
+    Done { prior: Value, new: Value },
+    /// Left alone because the record is no longer what was planned.
+    Skipped(String),
+}
+
+fn open_rw(path: &Path) -> Result<Connection, String> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| write_msg(&e))?;
+    c.busy_timeout(WRITE_BUSY_TIMEOUT)
+        .map_err(|e| write_msg(&e))?;
+    Ok(c)
+}
+
+pub fn write_msg(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    if let rusqlite::Error::SqliteFailure(f, msg) = e {
+        return match f.code {
+            DatabaseBusy | DatabaseLocked => format!(
+                "database is locked by another process (gave up after {} s); nothing in this batch was written",
+                WRITE_BUSY_TIMEOUT.as_secs()
+            ),
+            ReadOnly => "database is read-only; nothing was written".into(),
+            CannotOpen => format!("cannot open database for writing ({})", msg.clone().unwrap_or_default()),
+            _ => crate::backend::sqlite_message(e),
+        };
+    }
+    e.to_string()
+}
+
+/// Files SQLite may create beside a database we wrote (-wal, -shm, -journal) get the
+/// database's owner, so running as root never leaves the owner's program locked out.
+fn keep_sidecar_owner(db: &Path) {
+    let Ok(meta) = fs::metadata(db) else { return };
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        if let Ok(m) = fs::metadata(&p) {
+            if m.uid() != meta.uid() || m.gid() != meta.gid() {
+                let _ = std::os::unix::fs::chown(&p, Some(meta.uid()), Some(meta.gid()));
+            }
+        }
+    }
+}
+
+/// End claude-mem rows as the worker's `markSessionCompleted` does
+/// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
+/// with `AND status = 'active'`, all in one transaction.
+pub fn claude_mem_end(db: &Path, rows: &[i64], now: i64) -> Result<Vec<Change>, String> {
+    let mut conn = open_rw(db)?;
+    let out = (|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(rows.len());
+        {
+            let mut read = tx.prepare("SELECT status, completed_at, completed_at_epoch FROM sdk_sessions WHERE id = ?1")?;
+            let mut upd = tx.prepare(
+                "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
+                 WHERE id = ?3 AND status = 'active'",
+            )?;
+            for &id in rows {
+                let prior = read
+                    .query_row([id], |r| {
+                        Ok(json!({
+                            "status": r.get::<_, Option<String>>(0)?,
+                            "completed_at": r.get::<_, Option<String>>(1)?,
+                            "completed_at_epoch": r.get::<_, Option<i64>>(2)?,
+                        }))
+                    })
+                    .optional()?;
+                let Some(prior) = prior else {
+                    out.push(Change::Skipped("row no longer exists".into()));
+                    continue;
+                };
+                if prior["status"] != "active" {
+                    out.push(Change::Skipped(format!("row is now {}", prior["status"].as_str().unwrap_or("?"))));
+                    continue;
+                }
+                let n = upd.execute(params![iso_ms(now), now, id])?;
+                if n == 1 {
+                    out.push(Change::Done {
+                        prior,
+                        new: json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now}),
+                    });
+                } else {
+                    out.push(Change::Skipped("row changed meanwhile".into()));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    })()
+    .map_err(|e: rusqlite::Error| write_msg(&e));
+    drop(conn);
+    keep_sidecar_owner(db);
+    out
+}
+
+/// Undo of [`claude_mem_end`]: restore the prior columns where the row still holds what we wrote.
+pub fn claude_mem_restore(
+    db: &Path,
+    row: i64,
+    prior: &Value,
+    new: &Value,
+) -> Result<Change, String> {
+    let conn = open_rw(db)?;
+    let n = conn
+        .execute(
+            "UPDATE sdk_sessions SET status = ?1, completed_at = ?2, completed_at_epoch = ?3 \
+             WHERE id = ?4 AND status = 'completed' AND completed_at_epoch IS ?5",
+            params![
+                prior["status"].as_str(),
+                prior["completed_at"].as_str(),
+                prior["completed_at_epoch"].as_i64(),
+                row,
+                new["completed_at_epoch"].as_i64()
+            ],
+        )
+        .map_err(|e| write_msg(&e))?;
+    drop(conn);
+    keep_sidecar_owner(db);
+    Ok(if n == 1 {
+        Change::Done {
+            prior: new.clone(),
+            new: prior.clone(),
+        }
+    } else {
+        Change::Skipped("row changed since it was ended; left alone".into())
+    })
+}
+
+/// One OpenClaw SQLite-store session to end.
+pub struct RowTarget<'a> {
+    pub session_key: &'a str,
+    pub session_id: &'a str,
+}
+
+/// Mark SQLite-store sessions ended as the gateway marks an interrupted session it cannot
+/// resume: `session_nodes.status` and its `entry_json` (`status: failed`, `abortedLastRun:
+/// true`, `endedAt` = `updatedAt` = now, no `lifecycleRunId`), `session_windows.status` and
+/// `ended_at`. One transaction; rows that are no longer running are left alone.
+pub fn openclaw_rows_end(
+    db: &Path,
+    targets: &[RowTarget],
+    now: i64,
+) -> Result<Vec<Change>, String> {
+    let mut conn = open_rw(db)?;
+    let has_windows = crate::backend::columns(&conn, "session_windows")
+        .map(|c| {
+            ["session_id", "status", "ended_at", "updated_at"]
+                .iter()
+                .all(|x| c.iter().any(|y| y == x))
+        })
+        .unwrap_or(false);
+    let out = (|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::new();
+        for t in targets {
+            let node = tx
+                .query_row(
+                    "SELECT status, entry_json, updated_at FROM session_nodes WHERE session_key = ?1 AND current_session_id = ?2",
+                    params![t.session_key, t.session_id],
+                    |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?)),
+                )
+                .optional()?;
+            let Some((status, entry_json, updated_at)) = node else {
+                out.push(Change::Skipped("session no longer in the store".into()));
+                continue;
+            };
+            if status.as_deref() != Some("running") {
+                out.push(Change::Skipped(format!("session is now {}", status.unwrap_or_default())));
+                continue;
+            }
+            let window = if has_windows {
+                tx.query_row(
+                    "SELECT status, ended_at, updated_at FROM session_windows WHERE session_id = ?1",
+                    [t.session_id],
+                    |r| Ok(json!({"status": r.get::<_, Option<String>>(0)?, "ended_at": r.get::<_, Option<i64>>(1)?, "updated_at": r.get::<_, Option<i64>>(2)?})),
+                )
+                .optional()?
+            } else {
+                None
+            };
+            let mut entry: Value = serde_json::from_str(&entry_json).unwrap_or(Value::Object(Map::new()));
+            if let Value::Object(m) = &mut entry {
+                m.insert("status".into(), json!("failed"));
+                m.insert("abortedLastRun".into(), json!(true));
+                m.insert("updatedAt".into(), json!(now));
+                m.insert("endedAt".into(), json!(now));
+                m.shift_remove("lifecycleRunId");
+            }
+            let new_entry = serde_json::to_string(&entry).unwrap_or(entry_json.clone());
+            tx.execute(
+                "UPDATE session_nodes SET status = 'failed', entry_json = ?1, updated_at = ?2 \
+                 WHERE session_key = ?3 AND current_session_id = ?4 AND status = 'running'",
+                params![new_entry, now, t.session_key, t.session_id],
+            )?;
+            if window.is_some() {
+                tx.execute(
+                    "UPDATE session_windows SET status = 'failed', ended_at = ?1, updated_at = ?1 WHERE session_id = ?2 AND status = 'running'",
+                    params![now, t.session_id],
+                )?;
+            }
+            out.push(Change::Done {
+                prior: json!({"node": {"status": status, "entry_json": entry_json, "updated_at": updated_at}, "window": window}),
+                new: json!({"node": {"status": "failed", "entry_json": new_entry, "updated_at": now}, "window": if window.is_some() { json!({"status": "failed", "ended_at": now, "updated_at": now}) } else { Value::Null }}),
+            });
+        }
+        tx.commit()?;
+        Ok(out)
+    })()
+    .map_err(|e: rusqlite::Error| write_msg(&e));
+    drop(conn);
+    keep_sidecar_owner(db);
+    out
+}
+
+/// Undo of [`openclaw_rows_end`] for one session.
+pub fn openclaw_row_restore(
+    db: &Path,
+    key: &str,
+    sid: &str,
+    prior: &Value,
+    new: &Value,
+) -> Result<Change, String> {
+    let mut conn = open_rw(db)?;
+    let res = (|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE session_nodes SET status = ?1, entry_json = ?2, updated_at = ?3 \
+             WHERE session_key = ?4 AND current_session_id = ?5 AND entry_json = ?6",
+            params![
+                prior["node"]["status"].as_str(),
+                prior["node"]["entry_json"].as_str(),
+                prior["node"]["updated_at"].as_i64(),
+                key,
+                sid,
+                new["node"]["entry_json"].as_str()
+            ],
+        )?;
+        if n != 1 {
+            return Ok(Change::Skipped("session changed since it was ended; left alone".into()));
+        }
+        if prior["window"].is_object() {
+            tx.execute(
+                "UPDATE session_windows SET status = ?1, ended_at = ?2, updated_at = ?3 WHERE session_id = ?4",
+                params![
+                    prior["window"]["status"].as_str(),
+                    prior["window"]["ended_at"].as_i64(),
+                    prior["window"]["updated_at"].as_i64(),
+                    sid
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Change::Done { prior: new.clone(), new: prior.clone() })
+    })()
+    .map_err(|e: rusqlite::Error| write_msg(&e));
+    drop(conn);
+    keep_sidecar_owner(db);
+    res
+}
+
+/// One sessions.json entry to end: the entry must still be running with this sessionId
+/// and the updatedAt seen when it was classified.
+pub struct EntryTarget<'a> {
+    pub session_key: &'a str,
+    pub session_id: &'a str,
+    pub updated_at: Option<i64>,
+}
+
+/// What a file-store write did: per-entry changes plus the bytes before and after, so
+/// undo can restore the file byte for byte.
+pub struct FileWrite {
+    pub changes: Vec<Change>,
+    pub before: Vec<u8>,
+    pub after: Option<Vec<u8>>,
+}
+
+/// Mark sessions.json entries ended as 2026.7's restart recovery does (`status: failed`,
+/// `abortedLastRun: true`, `endedAt` = `updatedAt` = now) and write the file atomically,
+/// keeping its owner and mode and OpenClaw's own layout (2-space JSON, no final newline).
+pub fn openclaw_entries_end(
+    path: &Path,
+    targets: &[EntryTarget],
+    now: i64,
+) -> Result<FileWrite, String> {
+    let before = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut doc: Value =
+        serde_json::from_slice(&before).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
+    let Value::Object(map) = &mut doc else {
+        return Err("not a JSON object".into());
+    };
+    let mut changes = Vec::new();
+    let mut any = false;
+    for t in targets {
+        let Some(Value::Object(entry)) = map.get_mut(t.session_key) else {
+            changes.push(Change::Skipped("entry no longer in sessions.json".into()));
+            continue;
+        };
+        let prior = Value::Object(entry.clone());
+        if entry.get("sessionId").and_then(Value::as_str) != Some(t.session_id) {
+            changes.push(Change::Skipped("entry now holds another session".into()));
+            continue;
+        }
+        if entry.get("status").and_then(Value::as_str) != Some("running") {
+            changes.push(Change::Skipped(format!(
+                "entry is now {}",
+                entry.get("status").and_then(Value::as_str).unwrap_or("?")
+            )));
+            continue;
+        }
+        if t.updated_at.is_some() && entry.get("updatedAt").and_then(Value::as_i64) != t.updated_at
+        {
+            changes.push(Change::Skipped(
+                "entry was updated since it was read".into(),
+            ));
+            continue;
+        }
+        entry.insert("updatedAt".into(), json!(now));
+        entry.insert("status".into(), json!("failed"));
+        entry.insert("abortedLastRun".into(), json!(true));
+        entry.insert("endedAt".into(), json!(now));
+        changes.push(Change::Done {
+            prior,
+            new: Value::Object(entry.clone()),
+        });
+        any = true;
+    }
+    if !any {
+        return Ok(FileWrite {
+            changes,
+            before,
+            after: None,
+        });
+    }
+    let after = render_like(&doc, &before);
+    atomic_replace(path, &after)?;
+    Ok(FileWrite {
+        changes,
+        before,
+        after: Some(after),
+    })
+}
+
+/// Serialize as JSON.stringify(doc, null, 2) does, keeping a final newline only if the
+/// original had one.
+pub fn render_like(doc: &Value, original: &[u8]) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(doc).unwrap_or_default();
+    if original.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Replace `path` with `bytes`: temp file in the same directory, same owner and mode,
+/// fsync, rename, fsync the directory.
+pub fn atomic_replace(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let meta = fs::metadata(path).map_err(|e| format!("cannot stat: {e}"))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.sessionctl-{}.tmp", std::process::id()));
+    let res = (|| -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        if meta.uid() != unsafe { libc::geteuid() } || meta.gid() != unsafe { libc::getegid() } {
+            std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))?;
+        }
+        // Errors of the last write() may only surface at close; sync_all reports them.
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if let Err(e) = res {
+        let _ = fs::remove_file(&tmp);
+        return Err(match e.kind() {
+            std::io::ErrorKind::PermissionDenied => "permission denied; nothing was written".into(),
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                "read-only file system; nothing was written".into()
+            }
+            _ => format!("cannot write: {e}; nothing was written"),
+        });
+    }
+    Ok(())
+}
+
+/// Undo of [`openclaw_entries_end`] for a whole file: when the file still holds exactly
+/// what we wrote, put the old bytes back; otherwise restore each entry that still holds
+/// our values.
+pub fn openclaw_entries_restore(
+    path: &Path,
+    before: &[u8],
+    after: &[u8],
+    entries: &[(String, Value, Value)],
+) -> Result<Vec<Change>, String> {
+    let current = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if current == after {
+        atomic_replace(path, before)?;
+        return Ok(entries
+            .iter()
+            .map(|(_, p, n)| Change::Done {
+                prior: n.clone(),
+                new: p.clone(),
+            })
+            .collect());
+    }
+    let mut doc: Value =
+        serde_json::from_slice(&current).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
+    let Value::Object(map) = &mut doc else {
+        return Err("not a JSON object".into());
+    };
+    let mut out = Vec::new();
+    let mut any = false;
+    for (key, prior, new) in entries {
+        match map.get_mut(key) {
+            Some(e) if e == new => {
+                *e = prior.clone();
+                any = true;
+                out.push(Change::Done {
+                    prior: new.clone(),
+                    new: prior.clone(),
+                });
+            }
+            _ => out.push(Change::Skipped(
+                "entry changed since it was ended; left alone".into(),
+            )),
+        }
+    }
+    if any {
+        atomic_replace(path, &render_like(&doc, &current))?;
+    }
+    Ok(out)
+}
+
+/// Remove a dead owner's session lock, after re-reading it: it must still hold `expected`.
+pub fn remove_lock(path: &Path, expected: &str) -> Result<Change, String> {
+    match fs::read_to_string(path) {
+        Ok(s) if s == expected => {
+            fs::remove_file(path).map_err(|e| format!("cannot remove: {e}"))?;
+            Ok(Change::Done {
+                prior: json!(s),
+                new: Value::Null,
+            })
+        }
+        Ok(_) => Ok(Change::Skipped(
+            "lock file changed since it was read".into(),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Change::Skipped("lock file already gone".into()))
+        }
+        Err(e) => Err(format!("cannot read: {e}")),
+    }
+}
+
+/// Undo of [`remove_lock`]: put the lock back if nothing took its place.
+pub fn restore_lock(path: &Path, content: &str) -> Result<Change, String> {
+    if path.exists() {
+        return Ok(Change::Skipped(
+            "a lock file exists again; left alone".into(),
+        ));
+    }
+    fs::write(path, content).map_err(|e| format!("cannot write: {e}"))?;
+    Ok(Change::Done {
+        prior: Value::Null,
+        new: json!(content),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_matches_json_stringify_layout() {
+        let src = b"{\n  \"a\": {\n    \"x\": 1,\n    \"list\": [],\n    \"o\": {}\n  }\n}";
+        let v: Value = serde_json::from_slice(src).unwrap();
+        assert_eq!(render_like(&v, src), src.to_vec());
+    }
+
+    #[test]
+    fn atomic_replace_keeps_mode() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.json");
+        fs::write(&p, b"{}").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        atomic_replace(&p, b"{\"a\":1}").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"{\"a\":1}");
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+}

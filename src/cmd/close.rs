@@ -1,0 +1,464 @@
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::{stdout, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::cli::{CloseArgs, Format};
+use crate::close::{self, recover, ActionResult, ItemResult, Plan, Selection};
+use crate::config::Config;
+use crate::journal::{History, Journal, RunHeader, SessionRef};
+use crate::report::{escape_control, print_problems};
+use crate::scan;
+use crate::targets;
+use crate::timefmt::{human_age, iso_ms, now_ms};
+
+/// How long a second `close` waits for the first to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// An exclusive advisory lock held for the life of the value: one `close` per user.
+pub struct RunLock(#[allow(dead_code)] File);
+
+pub fn lock_path(journal: &Path) -> PathBuf {
+    journal
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("close.lock")
+}
+
+pub fn acquire(path: &Path) -> Result<RunLock, String> {
+    if let Some(d) = path.parent() {
+        fs::create_dir_all(d).map_err(|e| format!("{}: cannot create: {e}", d.display()))?;
+    }
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("{}: cannot open lock file: {e}", path.display()))?;
+    let start = Instant::now();
+    loop {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a file descriptor we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(RunLock(f));
+        }
+        if start.elapsed() >= LOCK_WAIT {
+            return Err(format!(
+                "another `sessionctl close` is running (lock {} held for {} s); try again when it is done",
+                path.display(),
+                LOCK_WAIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    run: Option<&'a str>,
+    dry_run: bool,
+    resumed: &'a [ActionResult],
+    items: Vec<Value>,
+    refused: Vec<Value>,
+    skipped: Vec<Value>,
+    summary: Value,
+}
+
+pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
+    let (cfg_path, explicit) = &cfg.config_file;
+    let tcfg = match targets::load(cfg_path, *explicit, &|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sessionctl: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
+    if !args.yes && !args.dry_run && !tty {
+        eprintln!(
+            "sessionctl: close needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1) to close without asking, or --dry-run to see the plan"
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let _lock = if args.dry_run {
+        None
+    } else {
+        match acquire(&lock_path(&cfg.journal)) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("sessionctl: {e}");
+                return Ok(EXIT_ERROR);
+            }
+        }
+    };
+    let history = match History::read(&cfg.journal) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!(
+                "sessionctl: {}: cannot read journal: {e}",
+                cfg.journal.display()
+            );
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if !history.bad_lines.is_empty() && !cfg.quiet {
+        eprintln!(
+            "sessionctl: {}: {} unreadable line(s) ignored (line {}); the rest is used",
+            cfg.journal.display(),
+            history.bad_lines.len(),
+            history
+                .bad_lines
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let now = now_ms();
+    let sel = Selection {
+        ids: args.ids.clone(),
+        include_stale: args.include_stale,
+        force: args.force,
+        reason: args.reason.map(|r| r.name().to_string()),
+    };
+
+    let mut journal: Option<Journal> = None;
+    let mut resumed = Vec::new();
+    let start_journal = |report_host: &crate::probe::Host| -> io::Result<Journal> {
+        Journal::start(
+            &cfg.journal,
+            RunHeader {
+                run: crate::journal::new_run_id(),
+                at: iso_ms(now),
+                mode: "close".into(),
+                host: report_host.hostname.clone(),
+                boot_id: report_host.boot_id.clone(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                argv: std::env::args().collect(),
+                dry_run: None,
+            },
+        )
+    };
+
+    let report = scan::run(cfg);
+    print_problems(&report.problems);
+    if !args.dry_run && !history.pending().is_empty() {
+        let mut j = start_journal(&report.host).map_err(|e| journal_err(&cfg.journal, e))?;
+        resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency)?;
+        journal = Some(j);
+    }
+    // After resuming, scan again: what the resume settled is no longer active.
+    let report = if resumed.is_empty() {
+        report
+    } else {
+        scan::run(cfg)
+    };
+    let (chosen, refused) = close::select(&report, &sel);
+    let mut plan = close::plan(&report, &chosen, &sel, &tcfg.targets, now);
+    plan.refused = refused;
+
+    if args.dry_run {
+        return print_dry_run(cfg, &plan, &tcfg.targets);
+    }
+    if tty && !args.yes && !plan.items.is_empty() {
+        match pick(&mut plan, report.now_ms) {
+            Ok(true) => {}
+            Ok(false) => {
+                eprintln!("sessionctl: nothing closed");
+                return Ok(EXIT_OK);
+            }
+            Err(e) => {
+                eprintln!("sessionctl: {e}");
+                return Ok(EXIT_ERROR);
+            }
+        }
+    }
+    // Re-check right before acting: the prompt may have taken minutes.
+    let fresh = scan::run(cfg);
+    let dropped = close::recheck(&mut plan, &fresh, &sel);
+
+    let mut results: Vec<ItemResult> = Vec::new();
+    if !plan.items.is_empty() {
+        let mut j = match journal.take() {
+            Some(j) => j,
+            None => start_journal(&fresh.host).map_err(|e| journal_err(&cfg.journal, e))?,
+        };
+        let history = History::read(&cfg.journal)?;
+        let total: usize = plan.items.iter().map(|i| i.actions.len()).sum();
+        let bar = (io::stderr().is_terminal() && plan.items.len() > 5 && !cfg.quiet).then(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} actions {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        let backups = recover::backup_dir(&cfg.journal, &j.run);
+        let tick = |_: &str| {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        };
+        let ctx = close::Ctx {
+            targets: &tcfg.targets,
+            concurrency: tcfg.concurrency,
+            now,
+            backups: &backups,
+        };
+        results = close::execute(&plan, &mut j, &history, &ctx, &tick)?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        journal = Some(j);
+    }
+    let run_id = journal.as_ref().map(|j| j.run.clone());
+    let closed = results.iter().filter(|r| r.closed).count();
+    let failed = results.len() - closed;
+    let resumed_bad = resumed.iter().filter(|r| !r.ok && !r.skipped).count();
+    let mut out = stdout();
+    match cfg.format {
+        Format::Json | Format::Ndjson => {
+            let doc = Doc {
+                run: run_id.as_deref(),
+                dry_run: false,
+                resumed: &resumed,
+                items: results
+                    .iter()
+                    .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+                    .collect(),
+                refused: plan
+                    .refused
+                    .iter()
+                    .map(|(id, why)| json!({"id": id, "why": why}))
+                    .collect(),
+                skipped: dropped
+                    .iter()
+                    .map(|(s, why)| json!({"session": s, "why": why}))
+                    .collect(),
+                summary: json!({"closed": closed, "failed": failed, "refused": plan.refused.len(), "skipped": dropped.len()}),
+            };
+            if cfg.format == Format::Json {
+                serde_json::to_writer_pretty(&mut out, &doc)?;
+            } else {
+                serde_json::to_writer(&mut out, &doc)?;
+            }
+            writeln!(out)?;
+        }
+        Format::Table => {
+            for r in &resumed {
+                writeln!(out, "resumed {}: {}", r.action, escape_control(&r.detail))?;
+            }
+            for r in &results {
+                write_item(&mut out, r)?;
+            }
+            for (id, why) in &plan.refused {
+                writeln!(
+                    out,
+                    "not closed {}: {}",
+                    escape_control(id),
+                    escape_control(why)
+                )?;
+            }
+            for (s, why) in &dropped {
+                writeln!(out, "skipped {}: {}", describe_ref(s), escape_control(why))?;
+            }
+            if results.is_empty() && plan.refused.is_empty() && dropped.is_empty() {
+                writeln!(out, "No orphans to close.")?;
+            } else {
+                write!(out, "Closed {closed} of {} session group(s)", results.len())?;
+                if let Some(r) = &run_id {
+                    write!(out, "; run {r} (undo: sessionctl journal undo {r})")?;
+                }
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(
+        if failed == 0 && plan.refused.is_empty() && dropped.is_empty() && resumed_bad == 0 {
+            EXIT_OK
+        } else {
+            EXIT_FINDINGS
+        },
+    )
+}
+
+fn journal_err(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!("{}: cannot write journal: {e}", path.display()),
+    )
+}
+
+fn describe_ref(s: &SessionRef) -> String {
+    match &s.session_key {
+        Some(k) => format!("{} {} ({})", s.backend, k, s.id),
+        None => format!("{} {}", s.backend, s.id),
+    }
+}
+
+fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
+    let who: Vec<String> = r
+        .sessions
+        .iter()
+        .map(|s| format!("{} {}", s.backend, s.id))
+        .collect();
+    writeln!(
+        w,
+        "{} {} ({})",
+        if r.closed { "closed" } else { "incomplete" },
+        escape_control(&r.group),
+        who.join(", ")
+    )?;
+    for a in &r.actions {
+        let mark = if !a.ok {
+            "failed "
+        } else if a.skipped {
+            "skipped"
+        } else {
+            "ok     "
+        };
+        let what = match &a.target {
+            Some(t) => format!("deliver to {t}"),
+            None => a.kind.to_string(),
+        };
+        writeln!(w, "  {mark} {what}: {}", escape_control(&a.detail))?;
+    }
+    for n in &r.notes {
+        writeln!(w, "  note    {}", escape_control(n))?;
+    }
+    Ok(())
+}
+
+fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::Result<u8> {
+    let mut out = stdout();
+    let items: Vec<Value> = plan
+        .items
+        .iter()
+        .map(|i| {
+            json!({
+                "group": i.group,
+                "sessions": i.sessions.iter().map(|s| json!({
+                    "backend": s.backend, "id": s.id, "session_key": s.session_key,
+                    "verdict": s.verdict, "reason": s.reason, "summary": s.summary,
+                })).collect::<Vec<_>>(),
+                "payload": i.payload,
+                "actions": i.actions.iter().map(|a| json!({"action": a.id, "kind": a.kind.name(), "describe": a.describe})).collect::<Vec<_>>(),
+                "notes": i.notes,
+            })
+        })
+        .collect();
+    match cfg.format {
+        Format::Json | Format::Ndjson => {
+            let doc = json!({
+                "dry_run": true,
+                "targets": targets.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+                "items": items,
+                "refused": plan.refused.iter().map(|(id, why)| json!({"id": id, "why": why})).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            if plan.items.is_empty() {
+                writeln!(out, "No orphans to close.")?;
+            }
+            for i in &plan.items {
+                writeln!(out, "would close {}", escape_control(&i.group))?;
+                for s in &i.sessions {
+                    writeln!(
+                        out,
+                        "  {} {}: {} ({}) — {}",
+                        s.backend.name(),
+                        s.id,
+                        s.verdict.name(),
+                        s.reason.name(),
+                        escape_control(&s.summary)
+                    )?;
+                }
+                match &i.payload {
+                    Some(p) => writeln!(
+                        out,
+                        "  payload {}",
+                        serde_json::to_string(p).unwrap_or_default()
+                    )?,
+                    None => writeln!(out, "  payload none (no OpenClaw session key is known)")?,
+                }
+                for a in &i.actions {
+                    writeln!(out, "  plan    {}", escape_control(&a.describe))?;
+                }
+                for n in &i.notes {
+                    writeln!(out, "  note    {}", escape_control(n))?;
+                }
+            }
+            for (id, why) in &plan.refused {
+                writeln!(
+                    out,
+                    "would not close {}: {}",
+                    escape_control(id),
+                    escape_control(why)
+                )?;
+            }
+            writeln!(out, "Dry run: nothing was changed.")?;
+        }
+    }
+    out.flush()?;
+    Ok(if plan.refused.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+/// The interactive picker: every candidate pre-selected, with verdict, reason and age.
+fn pick(plan: &mut Plan, now: i64) -> Result<bool, String> {
+    let labels: Vec<String> = plan
+        .items
+        .iter()
+        .map(|i| {
+            let s = &i.sessions[0];
+            let age = s
+                .last_activity_at
+                .map(|t| human_age(now - t))
+                .unwrap_or_else(|| "?".into());
+            let also = if i.sessions.len() > 1 {
+                format!(" +{} linked", i.sessions.len() - 1)
+            } else {
+                String::new()
+            };
+            format!(
+                "{}  {} ({}), idle {age}{also}",
+                i.group,
+                s.verdict.name(),
+                s.reason.name()
+            )
+        })
+        .collect();
+    let defaults = vec![true; labels.len()];
+    let theme = dialoguer::theme::SimpleTheme;
+    let chosen = dialoguer::MultiSelect::with_theme(&theme)
+        .with_prompt("Orphans to close (space toggles, enter accepts)")
+        .items(&labels)
+        .defaults(&defaults)
+        .interact_on_opt(&dialoguer::console::Term::stderr())
+        .map_err(|e| format!("prompt failed: {e}"))?;
+    let Some(chosen) = chosen else {
+        return Ok(false);
+    };
+    if chosen.is_empty() {
+        return Ok(false);
+    }
+    let keep: Vec<bool> = (0..plan.items.len()).map(|i| chosen.contains(&i)).collect();
+    let mut k = keep.iter();
+    plan.items.retain(|_| *k.next().unwrap_or(&false));
+    let n = plan.items.len();
+    dialoguer::Confirm::with_theme(&theme)
+        .with_prompt(format!("Close {n} session group(s)?"))
+        .default(false)
+        .interact_on(&dialoguer::console::Term::stderr())
+        .map_err(|e| format!("prompt failed: {e}"))
+}

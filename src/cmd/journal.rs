@@ -1,0 +1,264 @@
+use std::io::{self, IsTerminal, Write};
+
+use comfy_table::Cell;
+use serde_json::json;
+
+use super::{stdout, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::cli::{Format, JournalAction};
+use crate::close::recover;
+use crate::config::Config;
+use crate::journal::{History, Journal, RunHeader};
+use crate::report::{escape_control, new_table};
+use crate::timefmt::{iso_ms, now_ms};
+
+pub fn run(cfg: &Config, action: Option<&JournalAction>, run: Option<&str>) -> io::Result<u8> {
+    let history = match History::read(&cfg.journal) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!(
+                "sessionctl: {}: cannot read journal: {e}",
+                cfg.journal.display()
+            );
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if !history.bad_lines.is_empty() && !cfg.quiet {
+        eprintln!(
+            "sessionctl: {}: {} unreadable line(s) ignored; the rest is used",
+            cfg.journal.display(),
+            history.bad_lines.len()
+        );
+    }
+    match action {
+        Some(JournalAction::Undo { run, dry_run, yes }) => undo(cfg, &history, run, *dry_run, *yes),
+        None => match run {
+            Some(r) => actions(cfg, &history, r),
+            None => runs(cfg, &history),
+        },
+    }
+}
+
+fn counts(h: &History, run: &str) -> (usize, usize, usize, usize) {
+    let (mut ok, mut failed, mut skipped, mut pending) = (0, 0, 0, 0);
+    for i in h.intents().filter(|i| i.run == run) {
+        match h.outcome_of(&i.run, &i.action) {
+            None => pending += 1,
+            Some(o) if o.skipped => skipped += 1,
+            Some(o) if o.ok => ok += 1,
+            Some(_) => failed += 1,
+        }
+    }
+    (ok, failed, skipped, pending)
+}
+
+fn runs(cfg: &Config, h: &History) -> io::Result<u8> {
+    let mut out = stdout();
+    if cfg.format != Format::Table {
+        let list: Vec<_> = h
+            .runs()
+            .map(|r| {
+                let (ok, failed, skipped, pending) = counts(h, &r.run);
+                json!({"run": r.run, "mode": r.mode, "at": r.at, "host": r.host, "version": r.version, "argv": r.argv,
+                       "actions": {"ok": ok, "failed": failed, "skipped": skipped, "pending": pending}})
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &json!({"journal": cfg.journal, "runs": list}))?;
+        writeln!(out)?;
+    } else if h.runs().next().is_none() {
+        writeln!(out, "No runs in {}.", cfg.journal.display())?;
+    } else {
+        let mut t = new_table(cfg);
+        t.set_header([
+            "RUN", "MODE", "AT", "OK", "FAILED", "SKIPPED", "PENDING", "COMMAND",
+        ]);
+        for r in h.runs() {
+            let (ok, failed, skipped, pending) = counts(h, &r.run);
+            t.add_row(vec![
+                Cell::new(&r.run),
+                Cell::new(&r.mode),
+                Cell::new(&r.at),
+                Cell::new(ok),
+                Cell::new(failed),
+                Cell::new(skipped),
+                Cell::new(pending),
+                Cell::new(escape_control(
+                    &r.argv.iter().skip(1).cloned().collect::<Vec<_>>().join(" "),
+                )),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
+    if !h.runs().any(|r| r.run == run) {
+        eprintln!(
+            "sessionctl: no run `{}` in {}",
+            escape_control(run),
+            cfg.journal.display()
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let mut out = stdout();
+    let rows: Vec<_> = h
+        .intents()
+        .filter(|i| i.run == run)
+        .map(|i| (i, h.outcome_of(&i.run, &i.action)))
+        .collect();
+    if cfg.format != Format::Table {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(i, o)| json!({"action": i.action, "kind": i.kind, "session": i.session, "target": i.target, "outcome": o}))
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &json!({"run": run, "actions": list}))?;
+        writeln!(out)?;
+    } else {
+        let mut t = new_table(cfg);
+        t.set_header(["KIND", "SESSION", "TARGET", "OUTCOME", "DETAIL"]);
+        for (i, o) in rows {
+            let outcome = match o {
+                None => "pending",
+                Some(o) if o.skipped => "skipped",
+                Some(o) if o.ok => "ok",
+                Some(_) => "failed",
+            };
+            t.add_row(vec![
+                Cell::new(i.kind.name()),
+                Cell::new(escape_control(
+                    i.session.session_key.as_deref().unwrap_or(&i.session.id),
+                )),
+                Cell::new(i.target.as_deref().unwrap_or("-")),
+                Cell::new(outcome),
+                Cell::new(escape_control(
+                    &o.map(|o| o.detail.clone()).unwrap_or_default(),
+                )),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::Result<u8> {
+    if !h.runs().any(|r| r.run == run) {
+        eprintln!(
+            "sessionctl: no run `{}` in {}",
+            escape_control(run),
+            cfg.journal.display()
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let plan = recover::undo_plan(h, run);
+    let mut out = stdout();
+    if dry_run || cfg.format == Format::Table {
+        for (i, _) in &plan.steps {
+            writeln!(
+                out,
+                "{} restore {} ({})",
+                if dry_run { "would" } else { "will" },
+                i.kind.name(),
+                escape_control(i.session.session_key.as_deref().unwrap_or(&i.session.id))
+            )?;
+        }
+        for i in &plan.already {
+            writeln!(
+                out,
+                "already undone: {} ({})",
+                i.kind.name(),
+                escape_control(&i.session.id)
+            )?;
+        }
+        if plan.deliveries > 0 {
+            writeln!(
+                out,
+                "{} hook deliver{} cannot be unsent",
+                plan.deliveries,
+                if plan.deliveries == 1 { "y" } else { "ies" }
+            )?;
+        }
+        out.flush()?;
+    }
+    if dry_run || plan.steps.is_empty() {
+        if plan.steps.is_empty() {
+            writeln!(out, "Nothing to restore.")?;
+        }
+        return Ok(EXIT_OK);
+    }
+    let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
+    if !yes {
+        if !tty {
+            eprintln!(
+                "sessionctl: undo needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1)"
+            );
+            return Ok(EXIT_ERROR);
+        }
+        let ok = dialoguer::Confirm::new()
+            .with_prompt(format!(
+                "Restore {} change(s) of run {run}?",
+                plan.steps.len()
+            ))
+            .default(false)
+            .interact_on(&dialoguer::console::Term::stderr())
+            .unwrap_or(false);
+        if !ok {
+            return Ok(EXIT_OK);
+        }
+    }
+    let _lock = match super::close::acquire(&super::close::lock_path(&cfg.journal)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sessionctl: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let host = crate::probe::Host::probe(false);
+    let mut j = Journal::start(
+        &cfg.journal,
+        RunHeader {
+            run: crate::journal::new_run_id(),
+            at: iso_ms(now_ms()),
+            mode: "undo".into(),
+            host: host.hostname.clone(),
+            boot_id: host.boot_id.clone(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            argv: std::env::args().collect(),
+            dry_run: None,
+        },
+    )?;
+    let results = recover::undo(&plan, &mut j)?;
+    let bad = results.iter().filter(|r| !r.ok || r.skipped).count();
+    if cfg.format == Format::Table {
+        for r in &results {
+            writeln!(
+                out,
+                "{} {}: {}",
+                if !r.ok {
+                    "failed "
+                } else if r.skipped {
+                    "skipped"
+                } else {
+                    "ok     "
+                },
+                r.action,
+                escape_control(&r.detail)
+            )?;
+        }
+        writeln!(
+            out,
+            "Undo run {}: {} restored, {bad} not",
+            j.run,
+            results.len() - bad
+        )?;
+    } else {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &json!({"run": j.run, "undoes": run, "results": results, "deliveries_not_unsent": plan.deliveries}),
+        )?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if bad == 0 { EXIT_OK } else { EXIT_FINDINGS })
+}
