@@ -225,8 +225,9 @@ pub struct OpenclawDetail {
     pub lock: Option<LockFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_count: Option<u64>,
+    /// The entry's own `updatedAt`, as read: a write is refused if it changed since.
+    #[serde(skip)]
+    pub updated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -237,7 +237,7 @@ fn base_session(
             session_file,
             lock: None,
             run_id: e.lifecycle_run_id.as_str().map(String::from),
-            message_count: None,
+            updated_at: e.updated_at.as_ms(),
         }),
     }
 }

@@ -251,7 +251,7 @@ pub fn plan(
                                     file: s.store.clone(),
                                     key: key.clone(),
                                     sid: s.id.clone(),
-                                    updated_at: None,
+                                    updated_at: d.updated_at,
                                 },
                                 describe: format!(
                                     "OpenClaw {}: entry `{key}` status running -> failed, abortedLastRun true, endedAt = updatedAt = {now}",
