@@ -307,21 +307,24 @@ fn finish(
 ) -> std::io::Result<()> {
     let run = journal.run.clone();
     let (ok, skipped, detail, prior, new) = match ch {
-        Ok(Change::Done { prior, new }) => (
-            true,
-            false,
-            format!("restored ({})", i.action),
-            Some(prior),
-            Some(new),
-        ),
+        Ok(Change::Done { prior, new }) => {
+            (true, false, "restored".to_string(), Some(prior), Some(new))
+        }
         Ok(Change::Skipped(why)) => (true, true, why, None, None),
         Err(e) => (false, false, e, None, None),
     };
     journal.outcome_with(&run, undo_id, ok, skipped, &detail, prior, new, None)?;
+    let who = match &i.session.session_key {
+        Some(k) if i.session.backend == "claude-mem" => {
+            format!("{k} (claude-mem row {})", i.session.id)
+        }
+        Some(k) => k.clone(),
+        None => format!("{} {}", i.session.backend, i.session.id),
+    };
     results.push(ActionResult {
         action: undo_id.to_string(),
-        kind: Kind::Restore.name(),
-        target: None,
+        kind: i.kind.name(),
+        target: Some(who),
         ok,
         skipped,
         detail,

@@ -234,7 +234,7 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
         for r in &results {
             writeln!(
                 out,
-                "{} {}: {}",
+                "{} {} {}: {}",
                 if !r.ok {
                     "failed "
                 } else if r.skipped {
@@ -242,7 +242,8 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
                 } else {
                     "ok     "
                 },
-                r.action,
+                r.kind,
+                escape_control(r.target.as_deref().unwrap_or_default()),
                 escape_control(&r.detail)
             )?;
         }
