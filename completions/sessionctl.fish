@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sessionctl_global_optspecs
-    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= no-color v/verbose q/quiet h/help V/version
+    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= color= no-color v/verbose q/quiet h/help V/version
 end
 
 function __fish_sessionctl_needs_command
@@ -34,7 +34,10 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -42,6 +45,7 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -s V -l version -d '
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "journal" -d 'List close runs and their actions, or undo a run'
@@ -58,7 +62,10 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -73,7 +80,10 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -88,11 +98,33 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l prometheus-textfile -d 'Also write node_exporter textfile-collector metrics to this file (atomically)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
@@ -103,7 +135,10 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -127,12 +162,15 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l all -d 'Close every orphan (the default when no id is given)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l include-stale -d 'Also close stale sessions (owner alive, idle longer than --idle)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l force -d 'Also close sessions whose verdict is unknown; only with explicit ids'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s n -l dry-run -d 'Print every payload and planned write, and change nothing'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s y -l yes -d 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -147,7 +185,10 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -164,9 +205,12 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s n -l dry-run -d 'Show what would be restored, and change nothing'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s y -l yes -d 'Do not ask for confirmation. Also SESSIONCTL_YES=1'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -183,7 +227,10 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -198,18 +245,22 @@ ndjson\t'One JSON object per line'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l no-color -d 'Disable colors (also when NO_COLOR is set or stdout is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways check close journal completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "undo" -d 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'

@@ -448,13 +448,10 @@ fn classify_claude_mem_inner(
                 "linked OpenClaw session is {}",
                 k.name()
             )));
-            return live_or_stale(
-                Reason::UpstreamLive,
-                la,
-                h,
-                o,
-                "its OpenClaw session is live",
-            );
+            // The row lives as long as its session does; the session's own activity (not
+            // the row's last prompt) decides staleness.
+            let summary = format!("its OpenClaw session is {}", k.name());
+            return Verdict::new(*k, Reason::UpstreamLive, summary);
         }
         Upstream::Running(VerdictKind::Unknown) => {
             ev.push(upstream_note(

@@ -60,7 +60,11 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "FILE", global = true)]
     pub journal: Option<PathBuf>,
 
-    /// Disable colors (also when NO_COLOR is set or stdout is not a terminal).
+    /// When to color tables: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+
+    /// Same as --color never.
     #[arg(long, global = true)]
     pub no_color: bool,
 
@@ -85,8 +89,14 @@ pub enum Command {
     },
     /// List gateway and worker processes, lock files and pid files with their health.
     Gateways,
+    /// Diagnose pool exhaustion and stale state: findings, worst first, each with the fix.
+    Doctor,
     /// Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line.
-    Check,
+    Check {
+        /// Also write node_exporter textfile-collector metrics to this file (atomically).
+        #[arg(long, value_name = "PATH")]
+        prometheus_textfile: Option<PathBuf>,
+    },
     /// Close orphans: deliver the session_end payload a clean shutdown would have sent
     /// and repair the stores. Journaled; interactive on a terminal unless --yes.
     Close(CloseArgs),
@@ -193,6 +203,18 @@ pub enum BackendArg {
     Openclaw,
     /// claude-mem's sdk_sessions table.
     ClaudeMem,
+}
+
+/// When to use colors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Output format.

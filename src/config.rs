@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::cli::{BackendArg, Format, GlobalArgs};
+use crate::cli::{BackendArg, ColorWhen, Format, GlobalArgs};
 use crate::model::Backend;
 
 /// The environment variables sessionctl (and the programs it mirrors) look at.
@@ -19,6 +19,7 @@ const ENV_KEYS: &[&str] = &[
     "OPENCLAW_GATEWAY_PORT",
     "CLAUDE_MEM_DATA_DIR",
     "CLAUDE_MEM_WORKER_PORT",
+    "CLAUDE_MEM_MAX_CONCURRENT_AGENTS",
     "XDG_CONFIG_HOME",
     "XDG_STATE_HOME",
 ];
@@ -84,7 +85,11 @@ impl Config {
             b.dedup();
             b
         };
-        let color = !g.no_color && env.get("NO_COLOR").is_none() && stdout_is_tty;
+        let color = match (g.no_color, g.color) {
+            (true, _) | (_, ColorWhen::Never) => false,
+            (_, ColorWhen::Always) => true,
+            (_, ColorWhen::Auto) => env.get("NO_COLOR").is_none() && stdout_is_tty,
+        };
         let home = env.home().unwrap_or_else(|| PathBuf::from("."));
         let xdg = |var: &str, fallback: &str| {
             env.get(var)

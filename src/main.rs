@@ -6,7 +6,10 @@ mod cli;
 mod close;
 mod cmd;
 mod config;
+mod doctor;
 mod journal;
+mod json5;
+mod metrics;
 mod model;
 mod probe;
 mod report;
@@ -29,7 +32,10 @@ fn main() -> ExitCode {
         Command::List => cmd::list::run(&cfg),
         Command::Show { id } => cmd::show::run(&cfg, &id),
         Command::Gateways => cmd::gateways::run(&cfg),
-        Command::Check => cmd::check::run(&cfg),
+        Command::Doctor => cmd::doctor::run(&cfg),
+        Command::Check {
+            prometheus_textfile,
+        } => cmd::check::run(&cfg, prometheus_textfile.as_deref()),
         Command::Close(args) => cmd::close::run(&cfg, &args),
         Command::Journal { action, run } => {
             cmd::journal::run(&cfg, action.as_ref(), run.as_deref())

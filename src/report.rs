@@ -106,7 +106,9 @@ pub fn new_table(cfg: &Config) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    if !cfg.color {
+    if cfg.color {
+        t.enforce_styling();
+    } else {
         t.force_no_tty();
     }
     t

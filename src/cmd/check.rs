@@ -8,8 +8,20 @@ use crate::report::{json_report, summary_line, write_json, write_ndjson};
 use crate::scan::{self, grouped, Summary};
 
 /// `sessionctl check`: exit 0 when no orphan is found, 1 when orphans are, 2 on error.
-pub fn run(cfg: &Config) -> io::Result<u8> {
+pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
     let r = scan::run(cfg);
+    let mut metrics_failed = false;
+    if let Some(path) = textfile {
+        let last = if r.problems.is_empty() {
+            Some(r.now_ms as f64 / 1000.0)
+        } else {
+            crate::metrics::previous_success(path)
+        };
+        if let Err(e) = crate::metrics::write(path, &crate::metrics::render(&r, last)) {
+            eprintln!("sessionctl: {e}");
+            metrics_failed = true;
+        }
+    }
     let sessions = grouped(&r.sessions);
     let sum = Summary::of(sessions.iter().copied());
     let mut out = stdout();
@@ -50,7 +62,7 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
         _ => {}
     }
     crate::report::print_problems(&r.problems);
-    Ok(if !r.problems.is_empty() {
+    Ok(if !r.problems.is_empty() || metrics_failed {
         super::EXIT_ERROR
     } else if sum.orphan > 0 {
         super::EXIT_FINDINGS

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod close;
+pub mod doctor;
 pub mod gateways;
 pub mod gen;
 pub mod journal;

@@ -548,38 +548,127 @@ pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool)
 // ---------------------------------------------------------------------------------------
 // A loopback HTTP server with canned answers
 
-/// A minimal HTTP/1.1 server on `127.0.0.1:<ephemeral>`, in a thread: `GET <path>` of a
-/// configured route answers `200` with its JSON body, anything else `404`. Every request
-/// line is recorded. Stopped (and the port closed) by [`HttpStub::shutdown`] or on drop.
+/// How a [`HttpStub::receiver`] answers one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// Answer with this status and an empty JSON body.
+    Status(u16),
+    /// Read the request, then never answer (the connection stays open until shutdown).
+    Hang,
+}
+
+/// One request as the stub read it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Header names lower-cased, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON; panics when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "request body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+/// A minimal HTTP/1.1 server on `127.0.0.1:<ephemeral>`, in a thread. Two modes:
+/// [`HttpStub::start`]: `GET <path>` of a configured route answers `200` with its JSON
+/// body, anything else `404`; [`HttpStub::receiver`]: any request (a POST of a payload)
+/// is read with its body and answered as scripted, one thread per connection. Every
+/// request is recorded. Stopped (and the port closed) by [`HttpStub::shutdown`] or on drop.
 pub struct HttpStub {
     port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    requests: Shared<Vec<String>>,
+    received: Shared<Vec<Received>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl HttpStub {
     /// Serve `routes` (`path` → JSON body text).
     pub fn start(routes: &[(&str, String)]) -> HttpStub {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        use std::sync::{Arc, Mutex};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().unwrap().port();
         let routes: Vec<(String, String)> = routes
             .iter()
             .map(|(p, b)| (p.to_string(), b.clone()))
             .collect();
+        Self::serve(false, move |req, _| {
+            let found = routes
+                .iter()
+                .find(|(p, _)| req.method == "GET" && req.path == *p)
+                .map(|(_, b)| b.clone());
+            match found {
+                Some(b) => (Reply::Status(200), b),
+                None => (Reply::Status(404), r#"{"error":"not found"}"#.to_string()),
+            }
+        })
+    }
+
+    /// Accept anything; the n-th request (0-based, in arrival order) gets `script[n]`, later
+    /// ones `then`. The request is recorded before it is answered.
+    pub fn receiver(script: &[Reply], then: Reply) -> HttpStub {
+        let script = script.to_vec();
+        Self::serve(true, move |_, n| {
+            (script.get(n).copied().unwrap_or(then), "{}".to_string())
+        })
+    }
+
+    /// A receiver that answers `200` to everything.
+    pub fn ok_receiver() -> HttpStub {
+        Self::receiver(&[], Reply::Status(200))
+    }
+
+    fn serve(
+        threaded: bool,
+        decide: impl Fn(&Received, usize) -> (Reply, String) + Send + Sync + 'static,
+    ) -> HttpStub {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (stop2, requests2) = (stop.clone(), requests.clone());
+        let requests: Shared<Vec<String>> = Arc::new(Mutex::new(Vec::new()));
+        let received: Shared<Vec<Received>> = Arc::new(Mutex::new(Vec::new()));
+        let decide = Arc::new(decide);
+        let counter = Arc::new(AtomicUsize::new(0));
+        let (stop2, requests2, received2) = (stop.clone(), requests.clone(), received.clone());
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                if let Some(line) = Self::answer(conn, &routes) {
-                    requests2.lock().unwrap().push(line);
+                let (stop3, requests3, received3, decide3, counter3) = (
+                    stop2.clone(),
+                    requests2.clone(),
+                    received2.clone(),
+                    decide.clone(),
+                    counter.clone(),
+                );
+                let handle = move || {
+                    Self::answer(conn, &stop3, &requests3, &received3, &counter3, &*decide3)
+                };
+                if threaded {
+                    std::thread::spawn(handle);
+                } else {
+                    handle();
                 }
             }
             // The listener is dropped here: the port refuses connections from now on.
@@ -588,50 +677,112 @@ impl HttpStub {
             port,
             stop,
             requests,
+            received,
             thread: Some(thread),
         }
     }
 
-    /// Read one request head and answer it; returns its request line.
-    fn answer(mut conn: std::net::TcpStream, routes: &[(String, String)]) -> Option<String> {
+    /// Read one request (head and Content-Length body), record it, answer it.
+    fn answer(
+        mut conn: std::net::TcpStream,
+        stop: &std::sync::atomic::AtomicBool,
+        requests: &Shared<Vec<String>>,
+        received: &Shared<Vec<Received>>,
+        counter: &std::sync::atomic::AtomicUsize,
+        decide: &(dyn Fn(&Received, usize) -> (Reply, String) + Send + Sync),
+    ) {
         use std::io::Write;
-        conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        conn.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-            match conn.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
+        use std::sync::atomic::Ordering;
+        if conn.set_read_timeout(Some(Duration::from_secs(2))).is_err()
+            || conn
+                .set_write_timeout(Some(Duration::from_secs(2)))
+                .is_err()
+        {
+            return;
         }
-        let text = String::from_utf8_lossy(&head);
-        let line = text.lines().next().unwrap_or_default().to_string();
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        let head_end = loop {
+            if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            if data.len() > 64 * 1024 {
+                return;
+            }
+            match conn.read(&mut buf) {
+                Ok(0) | Err(_) => break data.len(),
+                Ok(n) => data.extend_from_slice(&buf[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+        let line = head.lines().next().unwrap_or_default().to_string();
         if line.is_empty() {
-            return None; // a bare connect (e.g. the shutdown wake-up)
+            return; // a bare connect (e.g. the shutdown wake-up)
         }
         let mut parts = line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let found = routes
+        let method = parts.next().unwrap_or("").to_string();
+        let path = parts.next().unwrap_or("").to_string();
+        let headers: Vec<(String, String)> = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let len: usize = headers
             .iter()
-            .find(|(p, _)| method == "GET" && path == p)
-            .map(|(_, b)| b.as_str());
-        let (status, body) = match found {
-            Some(b) => ("200 OK", b),
-            None => ("404 Not Found", r#"{"error":"not found"}"#),
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = data[head_end..].to_vec();
+        while body.len() < len {
+            match conn.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => body.extend_from_slice(&buf[..n]),
+            }
+        }
+        let req = Received {
+            method,
+            path,
+            headers,
+            body,
+        };
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        let (reply, body) = decide(&req, n);
+        requests.lock().unwrap().push(line);
+        received.lock().unwrap().push(req);
+        let code = match reply {
+            Reply::Status(code) => code,
+            Reply::Hang => {
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                return;
+            }
+        };
+        let reason = match code {
+            200 => "OK",
+            204 => "No Content",
+            404 => "Not Found",
+            500 => "Internal Server Error",
+            503 => "Service Unavailable",
+            _ => "Status",
         };
         let resp = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         let _ = conn.write_all(resp.as_bytes());
         let _ = conn.flush();
         let _ = conn.shutdown(std::net::Shutdown::Both);
-        Some(line)
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// Request lines received so far (`GET /api/health HTTP/1.1`, …).
@@ -639,7 +790,23 @@ impl HttpStub {
         self.requests.lock().unwrap().clone()
     }
 
-    /// Stop serving and close the port; idempotent.
+    /// Requests received so far, with headers and bodies.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// How many requests arrived so far.
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+
+    /// The bodies received so far, parsed as JSON.
+    pub fn bodies(&self) -> Vec<Value> {
+        self.received().iter().map(Received::json).collect()
+    }
+
+    /// Stop serving and close the port; idempotent. Hanging connections are dropped
+    /// shortly after.
     pub fn shutdown(&mut self) {
         if let Some(t) = self.thread.take() {
             self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -654,6 +821,12 @@ impl Drop for HttpStub {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// A loopback port that refuses connections (bound once, then closed).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
 }
 
 // ---------------------------------------------------------------------------------------

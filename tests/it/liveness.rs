@@ -12,7 +12,7 @@ const SLOW_KEY: &str = "agent:main:e2e-slow";
 /// 7.35 after-kill with both the transcript lock of e2e-slow and the gateway lock rewritten
 /// (format kept: pretty `starttime` / one-line `startTime`) to name `pid`/`starttime`,
 /// created now.
-fn fixture_735_owned_by(pid: i64, starttime: u64) -> Fixture {
+pub(crate) fn fixture_735_owned_by(pid: i64, starttime: u64) -> Fixture {
     let fx = Fixture::openclaw("2026.7.35", "after-kill");
     let created = format!("\"{}\"", iso_ms(now_ms()));
     let session_lock = fx
