@@ -531,3 +531,178 @@ fn no_host_facts_never_yields_rebooted() {
         (VerdictKind::Orphan, Reason::GatewayGone)
     );
 }
+
+mod properties {
+    //! "Never close a live session", over random evidence: pids alive or dead, start times,
+    //! boot times, lock files, clock skew. 10 000 cases each.
+    use super::super::*;
+    use proptest::prelude::*;
+
+    const T0: i64 = 1_700_000_000_000;
+    const SPAN: i64 = 400 * 24 * 3600 * 1000;
+
+    fn pid_state() -> impl Strategy<Value = PidState> {
+        prop_oneof![
+            Just(PidState::Alive),
+            Just(PidState::AliveUnverified),
+            Just(PidState::Reused),
+            Just(PidState::Dead),
+            Just(PidState::Invalid),
+        ]
+    }
+
+    fn time() -> impl Strategy<Value = Option<i64>> {
+        prop_oneof![1 => Just(None), 9 => (T0..T0 + SPAN).prop_map(Some)]
+    }
+
+    fn claim(kind: &'static str) -> impl Strategy<Value = Claim> {
+        (
+            -5i64..100_000,
+            pid_state(),
+            time(),
+            time(),
+            proptest::option::of(0u64..10_000_000),
+        )
+            .prop_map(
+                move |(pid, state, created_ms, owner_start_ms, starttime)| Claim {
+                    kind,
+                    path: None,
+                    pid,
+                    starttime,
+                    created_ms,
+                    state,
+                    owner_start_ms,
+                },
+            )
+    }
+
+    fn owners(kind: &'static str) -> impl Strategy<Value = OwnerFacts> {
+        (
+            proptest::collection::vec(claim(kind), 0..4),
+            proptest::collection::vec(
+                (1i64..100_000, time()).prop_map(|(pid, start_ms)| RunningOwner {
+                    kind: "process",
+                    pid,
+                    start_ms,
+                    path: None,
+                }),
+                0..3,
+            ),
+            proptest::collection::vec("[a-z ]{0,12}", 0..2),
+        )
+            .prop_map(|(claims, running, unverified)| OwnerFacts {
+                claims,
+                running,
+                unverified,
+            })
+    }
+
+    fn host() -> impl Strategy<Value = HostFacts> {
+        // Clock skew: "now" may even be before the recorded times.
+        (T0 - SPAN / 4..T0 + SPAN + SPAN / 4, time())
+            .prop_map(|(now_ms, btime_ms)| HostFacts { now_ms, btime_ms })
+    }
+
+    fn options() -> impl Strategy<Value = Options> {
+        (0i64..30 * 24 * 3600 * 1000, 0i64..600_000).prop_map(|(idle_ms, recovery_grace_ms)| {
+            Options {
+                idle_ms,
+                recovery_grace_ms,
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The session's own lock names a running owner with the recorded start time,
+        /// written this boot: never an orphan, whatever the gateways, times and options.
+        #[test]
+        fn live_lock_owner_is_never_orphan(
+            mut lock in claim("session-lock"),
+            gw in owners("gateway-lock"),
+            h in host(),
+            o in options(),
+            last in time(),
+        ) {
+            lock.state = PidState::Alive;
+            // Written this boot.
+            if let (Some(c), Some(b)) = (lock.created_ms, h.btime_ms) {
+                lock.created_ms = Some(c.max(b));
+            }
+            let s = OpenclawSession { last_activity_ms: last, lock: Some(lock) };
+            let (v, _) = classify_openclaw(&s, &gw, &h, &o);
+            prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
+        }
+
+        /// No usable session lock, and a verified gateway that was already running at the
+        /// session's last activity: never an orphan.
+        #[test]
+        fn gateway_running_since_before_activity_is_never_orphan(
+            mut gw in owners("gateway-lock"),
+            pid in 1i64..100_000,
+            h in host(),
+            o in options(),
+            la in T0..T0 + SPAN,
+            before in 0i64..SPAN,
+            invalid_lock in proptest::option::of(claim("session-lock")),
+        ) {
+            gw.running.push(RunningOwner { kind: "gateway-process", pid, start_ms: Some(la - before), path: None });
+            let lock = invalid_lock.map(|mut l| { l.state = PidState::Invalid; l });
+            let s = OpenclawSession { last_activity_ms: Some(la), lock };
+            let (v, _) = classify_openclaw(&s, &gw, &h, &o);
+            prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
+        }
+
+        /// A claude-mem row whose linked OpenClaw session is live or stale is never an
+        /// orphan, whatever its worker does.
+        #[test]
+        fn row_with_live_upstream_is_never_orphan(
+            workers in owners("worker-pid-file"),
+            h in host(),
+            o in options(),
+            last in time(),
+            stale in any::<bool>(),
+        ) {
+            let r = ClaudeMemRow { project: "openclaw-main".into(), openclaw_linked: true, last_activity_ms: last };
+            let up = Upstream::Running(if stale { VerdictKind::Stale } else { VerdictKind::Live });
+            let (v, _) = classify_claude_mem(&r, &up, &workers, &h, &o);
+            prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
+        }
+
+        /// Rows sessionctl cannot tie to an owner are never orphans.
+        #[test]
+        fn unlinked_and_observer_rows_are_never_orphan(
+            workers in owners("worker-pid-file"),
+            h in host(),
+            o in options(),
+            last in time(),
+            observer in any::<bool>(),
+        ) {
+            let r = ClaudeMemRow {
+                project: if observer { "observer-sessions".into() } else { "x".into() },
+                openclaw_linked: observer && last.is_some(),
+                last_activity_ms: last,
+            };
+            let (v, _) = classify_claude_mem(&r, &Upstream::NotFound, &workers, &h, &o);
+            prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
+        }
+
+        /// Every orphan verdict carries evidence a support engineer can check, unless the
+        /// evidence is the absence of any owner (`gateway-gone`, `worker-dead` with nothing).
+        #[test]
+        fn orphans_carry_evidence(
+            lock in proptest::option::of(claim("session-lock")),
+            gw in owners("gateway-lock"),
+            h in host(),
+            o in options(),
+            last in time(),
+        ) {
+            let s = OpenclawSession { last_activity_ms: last, lock };
+            let (v, ev) = classify_openclaw(&s, &gw, &h, &o);
+            if v.kind == VerdictKind::Orphan && v.reason != Reason::GatewayGone {
+                prop_assert!(!ev.is_empty(), "{:?}", v);
+            }
+        }
+    }
+}

@@ -646,13 +646,25 @@ fn env_proxies(getenv: &dyn Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
 /// Deliver `payload` to one target. HTTP targets are retried as configured; commands
 /// run once. Never panics on a failing target; the outcome says what happened.
 pub fn deliver(target: &Target, payload: &serde_json::Value, client: &Client) -> Outcome {
-    deliver_with(target, payload, || client)
+    deliver_with(target, payload, None, || client)
+}
+
+/// One delivery for [`deliver_all`]. `key` identifies the delivery across runs (the same
+/// session to the same target gives the same key): HTTP targets get it as an
+/// `Idempotency-Key` header, commands as `SESSIONCTL_DELIVERY_ID`, so a receiver can drop
+/// the duplicate a crash between delivery and journal could cause.
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    pub target: &'a Target,
+    pub payload: &'a serde_json::Value,
+    pub key: Option<&'a str>,
 }
 
 /// `deliver`, with the client made only when an HTTP target needs one.
 fn deliver_with<'c>(
     target: &Target,
     payload: &serde_json::Value,
+    key: Option<&str>,
     client: impl FnOnce() -> &'c Client,
 ) -> Outcome {
     let start = Instant::now();
@@ -661,8 +673,16 @@ fn deliver_with<'c>(
             url,
             headers,
             retries,
-        } => deliver_http(url, headers, *retries, target.timeout, payload, client()),
-        TargetKind::Command { argv } => deliver_command(argv, target.timeout, payload),
+        } => deliver_http(
+            url,
+            headers,
+            *retries,
+            target.timeout,
+            payload,
+            key,
+            client(),
+        ),
+        TargetKind::Command { argv } => deliver_command(argv, target.timeout, payload, key),
     };
     Outcome {
         ok,
@@ -676,7 +696,7 @@ fn deliver_with<'c>(
 /// calling `on_done(job_index, &outcome)` from the worker thread as each one finishes.
 /// Returns the outcomes in job order.
 pub fn deliver_all(
-    jobs: &[(&Target, &serde_json::Value)],
+    jobs: &[Job],
     concurrency: usize,
     on_done: &(dyn Fn(usize, &Outcome) + Sync),
 ) -> Vec<Outcome> {
@@ -689,10 +709,12 @@ pub fn deliver_all(
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(target, payload)) = jobs.get(i) else {
+                let Some(job) = jobs.get(i) else {
                     break;
                 };
-                let outcome = deliver_with(target, payload, || client.get_or_init(http_client));
+                let outcome = deliver_with(job.target, job.payload, job.key, || {
+                    client.get_or_init(http_client)
+                });
                 on_done(i, &outcome);
                 results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
             });
@@ -741,6 +763,7 @@ fn deliver_http(
     retries: u32,
     timeout: Duration,
     payload: &serde_json::Value,
+    key: Option<&str>,
     client: &Client,
 ) -> (bool, u32, String) {
     let body = match serde_json::to_vec(payload) {
@@ -749,6 +772,9 @@ fn deliver_http(
     };
     let mut map = HeaderMap::new();
     map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(v) = key.and_then(|k| HeaderValue::from_str(k).ok()) {
+        map.insert(HeaderName::from_static("idempotency-key"), v);
+    }
     for h in headers {
         let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
             return (false, 0, format!("header {} is not a valid name", h.name));
@@ -861,6 +887,7 @@ fn deliver_command(
     argv: &[String],
     timeout: Duration,
     payload: &serde_json::Value,
+    key: Option<&str>,
 ) -> (bool, u32, String) {
     let Some((program, args)) = argv.split_first() else {
         return (false, 0, "argv is empty".into());
@@ -872,6 +899,9 @@ fn deliver_command(
     input.push(b'\n');
 
     let mut cmd = Command::new(program);
+    if let Some(k) = key {
+        cmd.env("SESSIONCTL_DELIVERY_ID", k);
+    }
     cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -1024,6 +1054,16 @@ fn spawn_reader<R: Read + Send + 'static>(
 
 #[cfg(test)]
 mod tests {
+    fn keyless<'a>(jobs: &[(&'a Target, &'a serde_json::Value)]) -> Vec<Job<'a>> {
+        jobs.iter()
+            .map(|&(target, payload)| Job {
+                target,
+                payload,
+                key: None,
+            })
+            .collect()
+    }
+
     use super::*;
     use serde_json::json;
     use std::collections::HashMap;
@@ -2198,7 +2238,9 @@ url = "https://hooks.example.com/end"
         let jobs: Vec<(&Target, &serde_json::Value)> =
             payloads.iter().map(|p| (&target, p)).collect();
         let done = Mutex::new(Vec::new());
-        let outs = deliver_all(&jobs, 2, &|i, o| done.lock().unwrap().push((i, o.ok)));
+        let outs = deliver_all(&keyless(&jobs), 2, &|i, o| {
+            done.lock().unwrap().push((i, o.ok))
+        });
         assert!(outs.iter().all(|o| o.ok), "{outs:?}");
         assert_eq!(arrived.load(Ordering::SeqCst), 6);
         let max = server.max_in_flight.load(Ordering::SeqCst);
@@ -2235,7 +2277,7 @@ url = "https://hooks.example.com/end"
         let p = payload();
         let jobs: Vec<(&Target, &serde_json::Value)> = targets.iter().map(|t| (t, &p)).collect();
         let order = Mutex::new(Vec::new());
-        let outs = deliver_all(&jobs, 6, &|i, _| order.lock().unwrap().push(i));
+        let outs = deliver_all(&keyless(&jobs), 6, &|i, _| order.lock().unwrap().push(i));
         let oks: Vec<bool> = outs.iter().map(|o| o.ok).collect();
         assert_eq!(oks, [true, false, true, false, true, false]);
         assert_eq!(outs[1].detail, "HTTP 400 after 1 attempt");
@@ -2256,7 +2298,7 @@ url = "https://hooks.example.com/end"
         jobs.extend((0..5).map(|_| (&fast_t, &p)));
         let t0 = Instant::now();
         let finished: Mutex<Vec<(usize, Duration)>> = Mutex::new(Vec::new());
-        let outs = deliver_all(&jobs, 2, &|i, _| {
+        let outs = deliver_all(&keyless(&jobs), 2, &|i, _| {
             finished.lock().unwrap().push((i, t0.elapsed()))
         });
         let total = t0.elapsed();
@@ -2279,7 +2321,7 @@ url = "https://hooks.example.com/end"
 
     #[test]
     fn deliver_all_mixed_targets_and_edge_cases() {
-        assert!(deliver_all(&[], 4, &|_, _| panic!("no jobs")).is_empty());
+        assert!(deliver_all(&keyless(&[]), 4, &|_, _| panic!("no jobs")).is_empty());
 
         let server = Server::script(&[200]);
         let http = http_target("h", &server.url("/h"), 2000, 0);
@@ -2289,7 +2331,7 @@ url = "https://hooks.example.com/end"
         let jobs = [(&http, &p), (&ok, &p), (&bad, &p)];
         // Zero means one at a time, not a hang.
         let calls = AtomicUsize::new(0);
-        let outs = deliver_all(&jobs, 0, &|_, _| {
+        let outs = deliver_all(&keyless(&jobs), 0, &|_, _| {
             calls.fetch_add(1, Ordering::SeqCst);
         });
         assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -2299,7 +2341,9 @@ url = "https://hooks.example.com/end"
 
         // Command-only runs never build an HTTP client, and still deliver.
         let flag = AtomicBool::new(false);
-        let outs = deliver_all(&[(&ok, &p)], 8, &|_, o| flag.store(o.ok, Ordering::SeqCst));
+        let outs = deliver_all(&keyless(&[(&ok, &p)]), 8, &|_, o| {
+            flag.store(o.ok, Ordering::SeqCst)
+        });
         assert!(outs[0].ok && flag.load(Ordering::SeqCst));
     }
 

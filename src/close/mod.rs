@@ -562,6 +562,8 @@ pub fn execute(
         }
     }
 
+    failpoint("after-intent");
+
     let record = |journal: &mut Journal,
                   results: &mut Vec<ItemResult>,
                   ii: usize,
@@ -712,6 +714,7 @@ pub fn execute(
             record(journal, &mut results, *ii, a, ch, None)?;
         }
     }
+    failpoint("after-store-writes");
     // 5. deliveries, concurrently, each outcome journaled as it lands.
     let jobs: Vec<(usize, &Action, usize)> = todo
         .iter()
@@ -725,10 +728,16 @@ pub fn execute(
             .iter()
             .map(|(ii, _, _)| plan.items[*ii].payload.clone().unwrap_or(Value::Null))
             .collect();
-        let pairs: Vec<(&Target, &Value)> = jobs
+        let delivery_keys: Vec<String> = jobs.iter().map(|(_, a, _)| delivery_key(&a.id)).collect();
+        let pairs: Vec<targets::Job> = jobs
             .iter()
             .zip(&payloads)
-            .map(|((_, _, t), p)| (&targets[*t], p))
+            .zip(&delivery_keys)
+            .map(|(((_, _, t), p), k)| targets::Job {
+                target: &targets[*t],
+                payload: p,
+                key: Some(k),
+            })
             .collect();
         let shared = Mutex::new((
             journal,
@@ -737,6 +746,7 @@ pub fn execute(
         ));
         let on_done = |k: usize, o: &targets::Outcome| {
             let (ii, a, t) = jobs[k];
+            failpoint("after-delivery");
             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
             let (j, out, err) = &mut *g;
             if let Err(e) = j.outcome(&run, &a.id, o.ok, false, o.detail.clone()) {
@@ -771,6 +781,26 @@ pub fn execute(
             .all(|a| a.ok && (!a.skipped || a.detail.starts_with("already delivered")));
     }
     Ok(results)
+}
+
+/// A stable key for one delivery (the same session to the same target, in any run):
+/// `sessionctl-` and 16 hex digits of FNV-1a over the action id.
+pub fn delivery_key(action: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in action.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("sessionctl-{h:016x}")
+}
+
+/// Abort the process at a named step, to prove a re-run finishes the job. Test builds
+/// only: release builds ignore `SESSIONCTL_FAILPOINT`.
+pub fn failpoint(name: &str) {
+    if cfg!(debug_assertions) && std::env::var("SESSIONCTL_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("sessionctl: failpoint {name}: aborting");
+        std::process::abort();
+    }
 }
 
 fn target_name(a: &Action, targets: &[Target]) -> Option<String> {

@@ -132,9 +132,20 @@ pub fn resume(
         }
     }
     if !jobs.is_empty() {
-        let pairs: Vec<(&Target, &Value)> = jobs
+        let keys: Vec<String> = jobs
             .iter()
-            .map(|(i, t)| (&targets[*t], i.payload.as_ref().unwrap()))
+            .map(|(i, _)| super::delivery_key(&i.action))
+            .collect();
+        let pairs: Vec<targets::Job> = jobs
+            .iter()
+            .zip(&keys)
+            .filter_map(|((i, t), k)| {
+                Some(targets::Job {
+                    target: &targets[*t],
+                    payload: i.payload.as_ref()?,
+                    key: Some(k),
+                })
+            })
             .collect();
         let outs = targets::deliver_all(&pairs, concurrency, &|_, _| {});
         for ((i, _), o) in jobs.iter().zip(outs) {

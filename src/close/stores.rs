@@ -112,6 +112,7 @@ pub fn claude_mem_end(db: &Path, rows: &[i64], now: i64) -> Result<Vec<Change>, 
                 }
             }
         }
+        super::failpoint("mid-transaction");
         tx.commit()?;
         Ok(out)
     })()

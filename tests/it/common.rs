@@ -1088,3 +1088,134 @@ fn harness_fixture_copy_is_writable_gunzipped_and_substituted() {
     assert_eq!(meta.permissions().mode() & 0o200, 0o200);
     assert!(fx.sandbox.home().is_dir() && fx.tmp().is_dir());
 }
+
+// ---------------------------------------------------------------------------------------
+// A pseudo-terminal session (util-linux `script`)
+
+/// sessionctl run on a pseudo-terminal by util-linux `script -qec <cmd> /dev/null`, with
+/// the sandbox's clean environment plus `TERM=xterm`. Keystrokes go to `script`'s stdin,
+/// which it forwards to the terminal; everything the terminal shows is collected.
+pub struct Pty {
+    child: Option<Child>,
+    stdin: Option<std::process::ChildStdin>,
+    screen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Pty {
+    /// Is util-linux `script` (with `-q -e -c`) installed?
+    pub fn available() -> bool {
+        std::process::Command::new("script")
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|o| {
+                o.status.success() && String::from_utf8_lossy(&o.stdout).contains("util-linux")
+            })
+    }
+
+    pub fn spawn(sandbox: &Sandbox, args: &[String], env: &[(&str, &str)]) -> Pty {
+        let quote = |a: &str| format!("'{}'", a.replace('\'', "'\\''"));
+        let mut line = quote(env!("CARGO_BIN_EXE_sessionctl"));
+        for a in args {
+            line.push(' ');
+            line.push_str(&quote(a));
+        }
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", sandbox.home())
+            .env("TMPDIR", sandbox.tmp())
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm")
+            .current_dir(sandbox.root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn script");
+        let stdin = child.stdin.take();
+        let mut stdout = child.stdout.take().unwrap();
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let screen2 = screen.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match stdout.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => screen2.lock().unwrap().extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        Pty {
+            child: Some(child),
+            stdin,
+            screen,
+            reader: Some(reader),
+        }
+    }
+
+    /// Everything the terminal showed so far (escape sequences included).
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until the terminal has shown `text`.
+    pub fn wait_for(&self, text: &str, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.output().contains(text) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {text:?} on the terminal:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Type these bytes.
+    pub fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).expect("write to script");
+        stdin.flush().unwrap();
+    }
+
+    /// Wait for the session to end; its exit code (-1 on a signal) and the whole screen.
+    pub fn wait(&mut self, timeout: Duration) -> (i32, String) {
+        let deadline = std::time::Instant::now() + timeout;
+        let child = self.child.as_mut().expect("not waited yet");
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "terminal session still running after {timeout:?}:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.child = None;
+        self.stdin = None;
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        (status.code().unwrap_or(-1), self.output())
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        self.stdin = None;
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Crash safety: `close` aborted at each step (test-only fail points), and a real `close`
+//! SIGKILLed at random points across many runs. After re-runs every orphan is closed,
+//! every claude-mem row and OpenClaw entry was written once, and each target holds exactly
+//! one delivery per session (by its idempotency key; a crash between a delivery and its
+//! journal line can repeat that one delivery, under the same key).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+struct Host {
+    fx: Fixture,
+    http: HttpStub,
+}
+
+/// 2026.7.35 after-kill + claude-mem 13.25.3 with its orphan rows; an http target and a
+/// command target that records its delivery id with each payload.
+fn host(cmd_delay: &str) -> Host {
+    let fx = Fixture::openclaw("2026.7.35", "after-kill");
+    let cm = fx.root().join("cm");
+    fs::create_dir_all(&cm).unwrap();
+    let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
+    conn.execute_batch(&fs::read_to_string(claude_mem_file("schema-13.25.3.sql")).unwrap())
+        .unwrap();
+    conn.execute_batch(&fs::read_to_string(claude_mem_file("orphans-13.25.3.sql")).unwrap())
+        .unwrap();
+    drop(conn);
+    let http = HttpStub::ok_receiver();
+    let log = fx.root().join("cmd.log");
+    let config = format!(
+        r#"[[targets]]
+name = "hook"
+type = "http"
+url = "{}"
+timeout = "2s"
+retries = 0
+
+[[targets]]
+name = "rec"
+type = "command"
+argv = ["/bin/sh", "-c", "sleep {cmd_delay}; line=\"$SESSIONCTL_DELIVERY_ID $(cat)\"; printf '%s\\n' \"$line\" >> \"$0\"", "{}"]
+timeout = "5s"
+"#,
+        http.url("/session_end"),
+        log.display()
+    );
+    fs::write(fx.root().join("config.toml"), config).unwrap();
+    Host { fx, http }
+}
+
+impl Host {
+    fn args(&self) -> Vec<String> {
+        let r = self.fx.root();
+        vec![
+            "close".into(),
+            "--yes".into(),
+            "--openclaw-state-dir".into(),
+            self.fx.state().to_string_lossy().into_owned(),
+            "--claude-mem-dir".into(),
+            r.join("cm").to_string_lossy().into_owned(),
+            "--config".into(),
+            r.join("config.toml").to_string_lossy().into_owned(),
+            "--journal".into(),
+            r.join("state-home/journal.ndjson")
+                .to_string_lossy()
+                .into_owned(),
+        ]
+    }
+
+    /// Delivery ids seen by the command target, with how often each arrived.
+    fn command_ids(&self) -> BTreeMap<String, usize> {
+        let text = fs::read_to_string(self.fx.root().join("cmd.log")).unwrap_or_default();
+        let mut m = BTreeMap::new();
+        for line in text.lines() {
+            let id = line.split(' ').next().unwrap().to_string();
+            assert!(id.starts_with("sessionctl-"), "no delivery id: {line}");
+            *m.entry(id).or_default() += 1;
+        }
+        m
+    }
+
+    fn http_ids(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for r in self.http.received() {
+            let key = r
+                .headers
+                .iter()
+                .find(|(k, _)| k == "idempotency-key")
+                .map(|(_, v)| v.clone())
+                .expect("Idempotency-Key header");
+            *m.entry(key).or_default() += 1;
+        }
+        m
+    }
+
+    /// Everything a finished job must show.
+    fn assert_all_closed(&self, context: &str) {
+        let conn = rusqlite::Connection::open(self.fx.root().join("cm/claude-mem.db")).unwrap();
+        let rows: Vec<(i64, String, Option<String>, Option<i64>)> = conn
+            .prepare(
+                "SELECT id, status, completed_at, completed_at_epoch FROM sdk_sessions ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (id, status, at, epoch) in &rows {
+            match id {
+                3..=5 => {
+                    assert_eq!(status, "completed", "row {id} ({context})");
+                    assert_eq!(
+                        parse_iso_ms(at.as_deref().unwrap()),
+                        epoch.unwrap(),
+                        "row {id} ({context})"
+                    );
+                }
+                6 | 7 => assert_eq!(
+                    status, "active",
+                    "row {id} must never be touched ({context})"
+                ),
+                _ => {}
+            }
+        }
+        let doc = read_json(&self.fx.state().join("agents/main/sessions/sessions.json"));
+        let e = &doc["agent:main:e2e-slow"];
+        assert_eq!(e["status"], "failed", "{context}");
+        assert_eq!(e["endedAt"], e["updatedAt"], "{context}");
+        // Exactly one delivery per session with a key (e2e-slow, telegram), per target.
+        let cmd = self.command_ids();
+        let http = self.http_ids();
+        assert_eq!(cmd.len(), 2, "command target ids ({context}): {cmd:?}");
+        assert_eq!(http.len(), 2, "http target ids ({context}): {http:?}");
+        // The journal has nothing left pending.
+        let j = fs::read_to_string(self.fx.root().join("state-home/journal.ndjson")).unwrap();
+        let mut intents = BTreeSet::new();
+        let mut outcomes = BTreeSet::new();
+        for line in j.lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let key = (
+                v["run"].as_str().unwrap_or("").to_string(),
+                v["action"].as_str().unwrap_or("").to_string(),
+            );
+            match v["type"].as_str() {
+                Some("intent") => {
+                    intents.insert(key);
+                }
+                Some("outcome") => {
+                    outcomes.insert(key);
+                }
+                _ => {}
+            }
+        }
+        let pending: Vec<_> = intents.difference(&outcomes).collect();
+        assert!(
+            pending.is_empty(),
+            "pending intents after the re-run ({context}): {pending:?}"
+        );
+    }
+}
+
+fn killed_by_signal(out: &Out) -> bool {
+    out.code == -1
+}
+
+#[test]
+fn each_fail_point_then_a_rerun_finishes_the_job() {
+    for point in [
+        "after-intent",
+        "mid-transaction",
+        "after-store-writes",
+        "after-delivery",
+    ] {
+        let h = host("0");
+        let out = h.fx.run(h.args(), &[("SESSIONCTL_FAILPOINT", point)]);
+        assert!(
+            killed_by_signal(&out),
+            "{point}: expected an abort:\n{out:?}"
+        );
+        assert!(
+            out.stderr.contains(&format!("failpoint {point}")),
+            "{out:?}"
+        );
+        if point == "mid-transaction" {
+            // The aborted transaction left no row half-written.
+            let conn = rusqlite::Connection::open(h.fx.root().join("cm/claude-mem.db")).unwrap();
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM sdk_sessions WHERE status = 'completed' AND id IN (3,4,5)", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "rows committed by an aborted transaction");
+        }
+        let out = h.fx.run(h.args(), &[]);
+        assert_eq!(out.code, 0, "{point}: re-run:\n{out:?}");
+        h.assert_all_closed(point);
+        let raw_http: usize = h.http_ids().values().sum();
+        let raw_cmd: usize = h.command_ids().values().sum();
+        if point == "after-delivery" {
+            // Deliveries that landed but were not journaled before the abort (at most those
+            // in flight) come once more, under the same key a receiver can deduplicate.
+            let twice = |m: BTreeMap<String, usize>| m.values().all(|n| *n <= 2);
+            assert!(
+                twice(h.http_ids()) && twice(h.command_ids()),
+                "{point}: http {:?}, command {:?}",
+                h.http_ids(),
+                h.command_ids()
+            );
+        } else {
+            assert_eq!(
+                (raw_http, raw_cmd),
+                (2, 2),
+                "{point}: each payload exactly once"
+            );
+        }
+        // A third run has nothing to do and sends nothing.
+        let out = h.fx.run(h.args(), &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.contains("No orphans to close."), "{out:?}");
+        assert_eq!(h.http_ids().values().sum::<usize>(), raw_http);
+    }
+}
+
+#[test]
+fn sigkill_at_random_points_loses_nothing() {
+    // A slow command target widens the window; kill delays sweep across the whole run.
+    let runs = 24;
+    let mut extra_deliveries = 0;
+    let mut kills_landed = 0;
+    for i in 0..runs {
+        let h = host("0.2");
+        let delay = Duration::from_millis(15 * (i as u64 % 12) + 5);
+        let mut child = h.fx.sandbox.command(h.args(), &[]).spawn().unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if status.code().is_none() {
+            kills_landed += 1;
+        }
+        // Re-run until the job is done (a second kill-free run always finishes it).
+        let start = Instant::now();
+        let out = h.fx.run(h.args(), &[]);
+        assert!(matches!(out.code, 0 | 1), "run {i}: {out:?}");
+        if out.code == 1 {
+            let out = h.fx.run(h.args(), &[]);
+            assert_eq!(out.code, 0, "run {i}: {out:?}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(20));
+        h.assert_all_closed(&format!("run {i}, killed after {delay:?}"));
+        extra_deliveries += h.http_ids().values().sum::<usize>() - 2;
+        extra_deliveries += h.command_ids().values().sum::<usize>() - 2;
+    }
+    eprintln!("sigkill: {runs} runs, {kills_landed} kills landed mid-run, {extra_deliveries} repeated deliveries (same idempotency key), 0 sessions lost");
+    assert!(
+        kills_landed >= runs / 3,
+        "too few kills landed mid-run ({kills_landed}); widen the window"
+    );
+}
