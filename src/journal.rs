@@ -3,6 +3,7 @@
 //! it to finish what a crashed run intended and to never deliver twice; `journal undo`
 //! reads it to restore what a run changed.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -130,6 +131,10 @@ pub struct Outcome {
 pub struct History {
     pub lines: Vec<Line>,
     pub bad_lines: Vec<usize>,
+    /// (run, action) -> index in `lines` of its last outcome.
+    last_outcome: HashMap<(String, String), usize>,
+    /// Actions some run recorded as done.
+    done: HashSet<String>,
 }
 
 impl History {
@@ -146,7 +151,16 @@ impl History {
                 continue;
             }
             match serde_json::from_slice::<Line>(&line) {
-                Ok(l) => h.lines.push(l),
+                Ok(l) => {
+                    if let Line::Outcome(o) = &l {
+                        h.last_outcome
+                            .insert((o.run.clone(), o.action.clone()), h.lines.len());
+                        if o.ok && !o.skipped {
+                            h.done.insert(o.action.clone());
+                        }
+                    }
+                    h.lines.push(l)
+                }
                 Err(_) => h.bad_lines.push(i + 1),
             }
         }
@@ -167,24 +181,20 @@ impl History {
         })
     }
 
-    pub fn outcomes(&self) -> impl Iterator<Item = &Outcome> {
-        self.lines.iter().filter_map(|l| match l {
-            Line::Outcome(o) => Some(o),
-            _ => None,
-        })
-    }
-
     /// The outcome recorded for (run, action), the last one if several.
     pub fn outcome_of(&self, run: &str, action: &str) -> Option<&Outcome> {
-        self.outcomes()
-            .filter(|o| o.run == run && o.action == action)
-            .last()
+        let i = *self
+            .last_outcome
+            .get(&(run.to_string(), action.to_string()))?;
+        match &self.lines[i] {
+            Line::Outcome(o) => Some(o),
+            _ => None,
+        }
     }
 
     /// Has any run recorded this action as done?
     pub fn succeeded(&self, action: &str) -> bool {
-        self.outcomes()
-            .any(|o| o.action == action && o.ok && !o.skipped)
+        self.done.contains(action)
     }
 
     /// Intents with no outcome yet: what a crashed run meant to do.
@@ -231,8 +241,17 @@ impl Journal {
 
     /// Append one line and make it durable before the action it announces happens.
     pub fn append(&mut self, line: &Line) -> io::Result<()> {
-        let mut buf = serde_json::to_vec(line)?;
-        buf.push(b'\n');
+        self.append_all(std::slice::from_ref(line))
+    }
+
+    /// Append lines with one write and one fsync: a batch of intents is durable before any
+    /// of its actions starts, without paying a disk flush per line.
+    pub fn append_all(&mut self, lines: &[Line]) -> io::Result<()> {
+        let mut buf = Vec::new();
+        for l in lines {
+            serde_json::to_writer(&mut buf, l)?;
+            buf.push(b'\n');
+        }
         self.file.write_all(&buf)?;
         self.file.sync_data()
     }
@@ -264,8 +283,25 @@ impl Journal {
         new: Option<Value>,
         data: Option<Value>,
     ) -> io::Result<()> {
+        let line = self.outcome_line(run, action, ok, skipped, detail, prior, new, data);
+        self.append(&line)
+    }
+
+    /// An outcome line, to append now or with its batch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn outcome_line(
+        &self,
+        run: &str,
+        action: &str,
+        ok: bool,
+        skipped: bool,
+        detail: &str,
+        prior: Option<Value>,
+        new: Option<Value>,
+        data: Option<Value>,
+    ) -> Line {
         let by_run = (run != self.run).then(|| self.run.clone());
-        self.append(&Line::Outcome(Outcome {
+        Line::Outcome(Outcome {
             run: run.to_string(),
             action: action.to_string(),
             at: iso_ms(now_ms()),
@@ -276,7 +312,7 @@ impl Journal {
             prior,
             new,
             data,
-        }))
+        })
     }
 }
 

@@ -38,8 +38,27 @@ pub fn open_read_only(path: &Path) -> Result<Connection, String> {
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     })
-    .map_err(|e| sqlite_message(&e))?;
+    .map_err(|e| match (e.sqlite_error_code(), hot_journal(path)) {
+        // A writer died mid-transaction in rollback-journal mode: reading needs the
+        // rollback, which is a write, and a reader does not make it.
+        (Some(rusqlite::ErrorCode::ReadOnly), Some(j)) => format!(
+            "an interrupted write left a hot journal ({}); the next writer rolls it back (`sessionctl close` does)",
+            j.display()
+        ),
+        _ => sqlite_message(&e),
+    })?;
     Ok(conn)
+}
+
+/// The `-journal` of a rollback-journal database that a dead writer left behind.
+pub fn hot_journal(db: &Path) -> Option<PathBuf> {
+    let mut j = db.as_os_str().to_owned();
+    j.push("-journal");
+    let j = PathBuf::from(j);
+    std::fs::metadata(&j)
+        .ok()
+        .filter(|m| m.len() > 0)
+        .map(|_| j)
 }
 
 /// The header says WAL mode (file format bytes 18/19 = 2) and there is no `-wal` file.

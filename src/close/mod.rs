@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::journal::{History, Intent, Journal, Kind, SessionRef};
+use crate::journal::{History, Intent, Journal, Kind, Line, SessionRef};
 use crate::model::{Backend, Detail, Session, StoreKind, VerdictKind};
 use crate::scan::{group_key, Report};
 use crate::targets::{self, Target};
@@ -544,6 +544,7 @@ pub fn execute(
         .collect();
     // 3. intents first, for everything; deliveries a target already confirmed are skipped.
     let mut todo: Vec<(usize, &Action)> = Vec::new();
+    let mut intents: Vec<Line> = Vec::new();
     for (ii, item) in plan.items.iter().enumerate() {
         for a in &item.actions {
             if a.kind == Kind::Deliver && history.succeeded(&a.id) {
@@ -557,14 +558,27 @@ pub fn execute(
                 });
                 continue;
             }
-            journal.intent(intent_of(&run, a, item.payload.as_ref(), targets, now))?;
+            intents.push(Line::Intent(intent_of(
+                &run,
+                a,
+                item.payload.as_ref(),
+                targets,
+                now,
+            )));
             todo.push((ii, a));
         }
     }
+    // One write and one fsync for all intents: durable before any action starts.
+    journal.append_all(&intents)?;
+    drop(intents);
 
     failpoint("after-intent");
 
-    let record = |journal: &mut Journal,
+    // Store outcomes are collected per batch and written with one fsync after it: a crash
+    // in between is settled by the next run, which checks whether the write landed.
+    let mut batch: Vec<Line> = Vec::new();
+    let record = |journal: &Journal,
+                  batch: &mut Vec<Line>,
                   results: &mut Vec<ItemResult>,
                   ii: usize,
                   a: &Action,
@@ -578,7 +592,7 @@ pub fn execute(
             Ok(Change::Skipped(why)) => (true, true, why, None, None),
             Err(e) => (false, false, e, None, None),
         };
-        journal.outcome_with(&run, &a.id, ok, skipped, &detail, prior, new, extra)?;
+        batch.push(journal.outcome_line(&run, &a.id, ok, skipped, &detail, prior, new, extra));
         progress(&a.id);
         results[ii].actions.push(ActionResult {
             action: a.id.clone(),
@@ -603,13 +617,14 @@ pub fn execute(
         match stores::claude_mem_end(&db, &ids, now) {
             Ok(changes) => {
                 for ((ii, a, _), ch) in rows.into_iter().zip(changes) {
-                    record(journal, &mut results, ii, a, Ok(ch), None)?;
+                    record(journal, &mut batch, &mut results, ii, a, Ok(ch), None)?;
                 }
             }
             Err(e) => {
                 for (ii, a, _) in rows {
                     record(
                         journal,
+                        &mut batch,
                         &mut results,
                         ii,
                         a,
@@ -620,6 +635,7 @@ pub fn execute(
             }
         }
     }
+    journal.append_all(&std::mem::take(&mut batch))?;
     // 4b. OpenClaw file stores: one atomic write per sessions.json.
     let mut by_file: BTreeMap<PathBuf, Vec<(usize, &Action)>> = BTreeMap::new();
     for (ii, a) in &todo {
@@ -652,13 +668,22 @@ pub fn execute(
                     None => None,
                 };
                 for ((ii, a), ch) in entries.into_iter().zip(w.changes) {
-                    record(journal, &mut results, ii, a, Ok(ch), extra.clone())?;
+                    record(
+                        journal,
+                        &mut batch,
+                        &mut results,
+                        ii,
+                        a,
+                        Ok(ch),
+                        extra.clone(),
+                    )?;
                 }
             }
             Err(e) => {
                 for (ii, a) in entries {
                     record(
                         journal,
+                        &mut batch,
                         &mut results,
                         ii,
                         a,
@@ -669,6 +694,7 @@ pub fn execute(
             }
         }
     }
+    journal.append_all(&std::mem::take(&mut batch))?;
     // 4c. OpenClaw SQLite stores: one transaction per database.
     let mut by_row_db: BTreeMap<PathBuf, Vec<(usize, &Action)>> = BTreeMap::new();
     for (ii, a) in &todo {
@@ -690,13 +716,14 @@ pub fn execute(
         match stores::openclaw_rows_end(&db, &tg, now) {
             Ok(changes) => {
                 for ((ii, a), ch) in rows.into_iter().zip(changes) {
-                    record(journal, &mut results, ii, a, Ok(ch), None)?;
+                    record(journal, &mut batch, &mut results, ii, a, Ok(ch), None)?;
                 }
             }
             Err(e) => {
                 for (ii, a) in rows {
                     record(
                         journal,
+                        &mut batch,
                         &mut results,
                         ii,
                         a,
@@ -707,13 +734,15 @@ pub fn execute(
             }
         }
     }
+    journal.append_all(&std::mem::take(&mut batch))?;
     // 4d. dead owners' lock files.
     for (ii, a) in &todo {
         if let Op::LockRemove { path, content } = &a.op {
             let ch = stores::remove_lock(path, content);
-            record(journal, &mut results, *ii, a, ch, None)?;
+            record(journal, &mut batch, &mut results, *ii, a, ch, None)?;
         }
     }
+    journal.append_all(&std::mem::take(&mut batch))?;
     failpoint("after-store-writes");
     // 5. deliveries, concurrently, each outcome journaled as it lands.
     let jobs: Vec<(usize, &Action, usize)> = todo

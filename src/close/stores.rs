@@ -69,6 +69,22 @@ fn keep_sidecar_owner(db: &Path) {
     }
 }
 
+/// Roll back what a writer that died mid-transaction left in a hot journal, as any
+/// SQLite writer opening the database would; `close` does this before it reads.
+pub fn recover_hot_journal(db: &Path) -> Result<bool, String> {
+    if crate::backend::hot_journal(db).is_none() {
+        return Ok(false);
+    }
+    let conn = open_rw(db)?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| write_msg(&e))?;
+    drop(conn);
+    keep_sidecar_owner(db);
+    Ok(true)
+}
+
 /// End claude-mem rows as the worker's `markSessionCompleted` does
 /// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
 /// with `AND status = 'active'`, all in one transaction.

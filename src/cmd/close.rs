@@ -144,6 +144,9 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         )
     };
 
+    if !args.dry_run {
+        recover_hot_journals(cfg);
+    }
     let report = scan::run(cfg);
     print_problems(&report.problems);
     if !args.dry_run && !history.pending().is_empty() {
@@ -278,13 +281,41 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         }
     }
     out.flush()?;
-    Ok(
-        if failed == 0 && plan.refused.is_empty() && dropped.is_empty() && resumed_bad == 0 {
-            EXIT_OK
-        } else {
-            EXIT_FINDINGS
-        },
-    )
+    // A backend that could not be read may hide orphans: never report success then.
+    Ok(if !fresh.problems.is_empty() {
+        EXIT_ERROR
+    } else if failed == 0 && plan.refused.is_empty() && dropped.is_empty() && resumed_bad == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+/// A writer that died mid-transaction (a crashed `close`, in rollback-journal mode) left a
+/// hot journal: roll it back before reading, as the next SQLite writer would.
+fn recover_hot_journals(cfg: &Config) {
+    let mut dbs: Vec<PathBuf> = Vec::new();
+    if let Some((dir, _)) = crate::backend::claude_mem::discover(cfg) {
+        dbs.push(dir.join("claude-mem.db"));
+    }
+    for (dir, _) in crate::backend::openclaw::discover(cfg) {
+        if let Ok(rd) = fs::read_dir(dir.join("agents")) {
+            dbs.extend(
+                rd.flatten()
+                    .map(|a| a.path().join("agent").join("openclaw-agent.sqlite")),
+            );
+        }
+    }
+    for db in dbs {
+        match close::stores::recover_hot_journal(&db) {
+            Ok(true) if !cfg.quiet => eprintln!(
+                "sessionctl: {}: rolled back an interrupted write",
+                db.display()
+            ),
+            Err(e) => eprintln!("sessionctl: {}: {e}", db.display()),
+            _ => {}
+        }
+    }
 }
 
 fn journal_err(path: &Path, e: io::Error) -> io::Error {

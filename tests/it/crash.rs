@@ -111,7 +111,12 @@ impl Host {
         for (id, status, at, epoch) in &rows {
             match id {
                 3..=5 => {
-                    assert_eq!(status, "completed", "row {id} ({context})");
+                    if status != "completed" {
+                        let j =
+                            fs::read_to_string(self.fx.root().join("state-home/journal.ndjson"))
+                                .unwrap_or_default();
+                        panic!("row {id} is {status} ({context}); journal:\n{j}");
+                    }
                     assert_eq!(
                         parse_iso_ms(at.as_deref().unwrap()),
                         epoch.unwrap(),
