@@ -18,6 +18,11 @@ pub fn completions<W: Write>(shell: Shell, w: &mut W) {
     clap_complete::generate(s, &mut Cli::command(), "sessionctl", w);
 }
 
+/// The date on the man page: this version's release date (bump with the version).
+const MAN_DATE: &str = "2026-11-25";
+
 pub fn man<W: Write>(w: &mut W) -> io::Result<()> {
-    clap_mangen::Man::new(Cli::command()).render(w)
+    clap_mangen::Man::new(Cli::command())
+        .date(MAN_DATE)
+        .render(w)
 }
