@@ -197,6 +197,15 @@ impl History {
         self.done.contains(action)
     }
 
+    /// A delivery some run tried and a target refused, never delivered since.
+    pub fn has_failed_deliveries(&self) -> bool {
+        self.last_outcome.iter().any(|((_, action), &i)| {
+            action.starts_with("deliver:")
+                && !self.done.contains(action)
+                && matches!(&self.lines[i], Line::Outcome(o) if !o.ok && !o.skipped)
+        })
+    }
+
     /// Intents with no outcome yet: what a crashed run meant to do.
     pub fn pending(&self) -> Vec<&Intent> {
         self.intents()

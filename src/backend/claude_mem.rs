@@ -197,8 +197,8 @@ fn read_db(scan: &mut DataDirScan, db: &Path) {
             let id = lenient_i64(r.get_ref(0)?).unwrap_or(-1);
             let content = lenient_string(r.get_ref(1)?).unwrap_or_default();
             let project = lenient_string(r.get_ref(3)?).unwrap_or_default();
-            let started = lenient_i64(r.get_ref(5)?);
-            let last_prompt = lenient_i64(r.get_ref(8)?);
+            let started = super::sane_ms(lenient_i64(r.get_ref(5)?));
+            let last_prompt = super::sane_ms(lenient_i64(r.get_ref(8)?));
             let link = parse_content_id(&content);
             let last = [started, last_prompt].into_iter().flatten().max();
             let session = Session {

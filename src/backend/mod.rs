@@ -137,6 +137,12 @@ pub fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, String> {
         .map_err(|e| sqlite_message(&e))
 }
 
+/// An epoch-ms time, kept only within years 1970-2200: anything else is a damaged or
+/// hostile value and is treated as unknown (and can never overflow age arithmetic).
+pub fn sane_ms(v: Option<i64>) -> Option<i64> {
+    v.filter(|t| (0..7_258_118_400_000).contains(t))
+}
+
 /// An integer from any SQLite value: integers, integral reals, numeric text.
 pub fn lenient_i64(v: rusqlite::types::ValueRef<'_>) -> Option<i64> {
     use rusqlite::types::ValueRef::*;

@@ -493,7 +493,7 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool
                 session_key: lenient_string(r.get_ref(0)?).unwrap_or_default(),
                 session_id: lenient_string(r.get_ref(1)?).unwrap_or_default(),
                 status: lenient_string(r.get_ref(2)?).unwrap_or_default(),
-                started_ms: lenient_i64(r.get_ref(3)?),
+                started_ms: super::sane_ms(lenient_i64(r.get_ref(3)?)),
             });
         }
         Ok(())
@@ -522,6 +522,7 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool
             let entry_json = lenient_string(r.get_ref(2)?).unwrap_or_default();
             let times: Vec<Option<i64>> = (3..=6)
                 .map(|i| r.get_ref(i).ok().and_then(lenient_i64))
+                .map(super::sane_ms)
                 .collect();
             found.push((key, sid, entry_json, times));
         }

@@ -297,6 +297,17 @@ pub fn plan(
             }
         }
         item.payload = payload(r, oc, &recs, sel);
+        if item.payload.is_none() {
+            if let Some(k) = recs
+                .iter()
+                .find_map(|s| s.session_key.as_deref())
+                .filter(|k| *k != "default")
+            {
+                item.notes.push(format!(
+                    "no session_end sent: `{k}` now names a live OpenClaw session, and these rows belong to an earlier one"
+                ));
+            }
+        }
         if let Some(p) = &item.payload {
             let key = p["event"]["sessionKey"]
                 .as_str()
@@ -358,21 +369,27 @@ pub fn payload(
                 .iter()
                 .find_map(|s| s.session_key.clone())
                 .filter(|k| k != "default")?;
-            // The OpenClaw store may still know the key's session id.
+            // The key's current OpenClaw session runs and is not an orphan: these rows belong
+            // to an earlier session of the key, and a session_end naming the key now would
+            // tell downstream that the live session ended. Send nothing.
+            let key_is_live = r.sessions.iter().any(|s| {
+                s.backend == Backend::Openclaw
+                    && s.session_key.as_deref() == Some(key.as_str())
+                    && s.verdict != VerdictKind::Orphan
+            });
+            if key_is_live {
+                return None;
+            }
+            // The store may still know the key's (ended or orphaned) session id.
             let found = r.openclaw.iter().find_map(|x| {
                 x.links
                     .iter()
                     .find(|l| l.session_key == key)
                     .map(|l| (l.session_id.clone(), x.state_dir.clone()))
             });
+            let sid = found.as_ref().map(|f| f.0.clone());
             let agent = agent_of(&key);
-            (
-                key,
-                found.as_ref().map(|f| f.0.clone()),
-                agent,
-                found.map(|f| f.1),
-                None,
-            )
+            (key, sid, agent, found.map(|f| f.1), None)
         }
     };
     let reason = sel.reason.clone().unwrap_or_else(|| {
@@ -404,6 +421,56 @@ pub fn payload(
         ctx.insert("agentId".into(), json!(a));
     }
     Some(json!({"event": Value::Object(event), "ctx": Value::Object(ctx)}))
+}
+
+/// Read, right before acting, the full values each store action will change, so the
+/// intent lines hold what undo needs even if the run dies before its outcome lines.
+pub fn fill_priors(plan: &mut Plan, now: i64) {
+    let mut conns: BTreeMap<PathBuf, Option<rusqlite::Connection>> = BTreeMap::new();
+    let mut files: BTreeMap<PathBuf, Option<Value>> = BTreeMap::new();
+    fn conn<'a>(
+        conns: &'a mut BTreeMap<PathBuf, Option<rusqlite::Connection>>,
+        db: &Path,
+    ) -> Option<&'a rusqlite::Connection> {
+        conns
+            .entry(db.to_path_buf())
+            .or_insert_with(|| crate::backend::open_read_only(db).ok())
+            .as_ref()
+    }
+    for a in plan.items.iter_mut().flat_map(|i| i.actions.iter_mut()) {
+        match &a.op {
+            Op::ClaudeMem { db, row } => {
+                if let Some(p) = conn(&mut conns, db)
+                    .and_then(|c| stores::claude_mem_prior(c, *row).ok().flatten())
+                {
+                    a.prior = Some(p);
+                }
+                a.new = Some(stores::claude_mem_new(now));
+            }
+            Op::OpenclawRow { db, key, sid } => {
+                if let Some(p) =
+                    conn(&mut conns, db).and_then(|c| stores::row_prior(c, key, sid).ok().flatten())
+                {
+                    a.new = Some(stores::row_new(&p, now));
+                    a.prior = Some(p);
+                }
+            }
+            Op::OpenclawEntry { file, key, .. } => {
+                let doc = files.entry(file.clone()).or_insert_with(|| {
+                    std::fs::read(file)
+                        .ok()
+                        .and_then(|b| serde_json::from_slice(&b).ok())
+                });
+                if let Some(Value::Object(entry)) = doc.as_ref().and_then(|d| d.get(key.as_str())) {
+                    let mut ended = entry.clone();
+                    stores::end_entry(&mut ended, now);
+                    a.prior = Some(Value::Object(entry.clone()));
+                    a.new = Some(Value::Object(ended));
+                }
+            }
+            Op::LockRemove { .. } | Op::Deliver { .. } => {}
+        }
+    }
 }
 
 /// Re-check against a fresh scan: drop records that are gone, changed, or no longer

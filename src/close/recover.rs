@@ -39,9 +39,15 @@ fn applied(i: &Intent) -> Result<bool, String> {
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
             let key = i.session.session_key.clone().unwrap_or_default();
             let e = &doc[key.as_str()];
-            Ok(e["status"] == "failed"
-                && e["endedAt"] == new["endedAt"]
-                && e["sessionId"] == i.session.id.as_str())
+            // Full entries are journaled since the intent is written right before acting;
+            // older intents hold only the changed members.
+            if new.get("sessionId").is_some() {
+                Ok(*e == new)
+            } else {
+                Ok(e["status"] == "failed"
+                    && e["endedAt"] == new["endedAt"]
+                    && e["sessionId"] == i.session.id.as_str())
+            }
         }
         Kind::OpenclawRowEnd => {
             let conn = crate::backend::open_read_only(&path)?;
@@ -56,7 +62,10 @@ fn applied(i: &Intent) -> Result<bool, String> {
             Ok(match got {
                 Some((Some(s), entry)) => {
                     let e: Value = serde_json::from_str(&entry).unwrap_or(Value::Null);
-                    s == "failed" && e["endedAt"] == new["endedAt"]
+                    match new["node"]["entry_json"].as_str() {
+                        Some(written) => s == "failed" && entry == written,
+                        None => s == "failed" && e["endedAt"] == new["endedAt"],
+                    }
                 }
                 _ => false,
             })
@@ -78,6 +87,29 @@ pub fn resume(
 ) -> std::io::Result<Vec<ActionResult>> {
     let mut results = Vec::new();
     let mut jobs: Vec<(&Intent, usize)> = Vec::new();
+    // Deliveries an earlier run tried and a target refused: the sessions are closed now, so
+    // no plan will deliver them again; retry each once per run, with its journaled payload.
+    let mut retried: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let mut newest: BTreeMap<&str, &Intent> = BTreeMap::new();
+    for i in history
+        .intents()
+        .filter(|i| i.kind == Kind::Deliver && i.run != journal.run)
+    {
+        newest.insert(&i.action, i);
+    }
+    for (action, i) in newest {
+        let failed = history
+            .outcome_of(&i.run, action)
+            .is_some_and(|o| !o.ok && !o.skipped);
+        if failed && !history.succeeded(action) && retried.insert(action) {
+            if let Some(t) = targets
+                .iter()
+                .position(|t| Some(&t.name) == i.target.as_ref())
+            {
+                jobs.push((i, t));
+            }
+        }
+    }
     for i in history.pending() {
         if i.run == journal.run {
             continue;
@@ -86,6 +118,9 @@ pub fn resume(
             Kind::Deliver => {
                 if history.succeeded(&i.action) {
                     journal.outcome(&i.run, &i.action, true, true, "delivered by a later run")?;
+                    continue;
+                }
+                if !retried.insert(&i.action) {
                     continue;
                 }
                 let name = i.target.clone().unwrap_or_default();

@@ -69,6 +69,28 @@ fn keep_sidecar_owner(db: &Path) {
     }
 }
 
+/// An entry as the gateway's own recovery leaves an interrupted session it cannot resume:
+/// `status: failed`, `abortedLastRun: true`, `endedAt` = `updatedAt` = now, and no
+/// `lifecycleRunId` (no run is active any more). Existing members keep their place.
+pub fn end_entry(entry: &mut Map<String, Value>, now: i64) {
+    entry.insert("status".into(), json!("failed"));
+    entry.insert("abortedLastRun".into(), json!(true));
+    entry.insert("updatedAt".into(), json!(now));
+    entry.insert("endedAt".into(), json!(now));
+    entry.shift_remove("lifecycleRunId");
+}
+
+/// [`end_entry`] on a SQLite store's `entry_json` text; the result is what gets written.
+pub fn ended_entry_json(entry_json: &str, now: i64) -> String {
+    match serde_json::from_str::<Value>(entry_json) {
+        Ok(Value::Object(mut m)) => {
+            end_entry(&mut m, now);
+            serde_json::to_string(&Value::Object(m)).unwrap_or_else(|_| entry_json.to_string())
+        }
+        _ => entry_json.to_string(),
+    }
+}
+
 /// Roll back what a writer that died mid-transaction left in a hot journal, as any
 /// SQLite writer opening the database would; `close` does this before it reads.
 pub fn recover_hot_journal(db: &Path) -> Result<bool, String> {
@@ -94,22 +116,12 @@ pub fn claude_mem_end(db: &Path, rows: &[i64], now: i64) -> Result<Vec<Change>, 
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(rows.len());
         {
-            let mut read = tx.prepare("SELECT status, completed_at, completed_at_epoch FROM sdk_sessions WHERE id = ?1")?;
             let mut upd = tx.prepare(
                 "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
                  WHERE id = ?3 AND status = 'active'",
             )?;
             for &id in rows {
-                let prior = read
-                    .query_row([id], |r| {
-                        Ok(json!({
-                            "status": r.get::<_, Option<String>>(0)?,
-                            "completed_at": r.get::<_, Option<String>>(1)?,
-                            "completed_at_epoch": r.get::<_, Option<i64>>(2)?,
-                        }))
-                    })
-                    .optional()?;
-                let Some(prior) = prior else {
+                let Some(prior) = claude_mem_prior(&tx, id)? else {
                     out.push(Change::Skipped("row no longer exists".into()));
                     continue;
                 };
@@ -119,10 +131,7 @@ pub fn claude_mem_end(db: &Path, rows: &[i64], now: i64) -> Result<Vec<Change>, 
                 }
                 let n = upd.execute(params![iso_ms(now), now, id])?;
                 if n == 1 {
-                    out.push(Change::Done {
-                        prior,
-                        new: json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now}),
-                    });
+                    out.push(Change::Done { prior, new: claude_mem_new(now) });
                 } else {
                     out.push(Change::Skipped("row changed meanwhile".into()));
                 }
@@ -177,76 +186,121 @@ pub struct RowTarget<'a> {
     pub session_id: &'a str,
 }
 
+/// What a session's rows hold now: `session_nodes` (with `entry_valid`, which the
+/// gateway's triggers reset whenever `entry_json` changes), its `session_windows` row, and
+/// whether it is queued in `session_canonical_validation_pending` — all that undo must put
+/// back. None when the session is not in the store.
+pub fn row_prior(conn: &Connection, key: &str, sid: &str) -> rusqlite::Result<Option<Value>> {
+    let has = |table: &str, cols: &[&str]| {
+        crate::backend::columns(conn, table)
+            .map(|c| cols.iter().all(|x| c.iter().any(|y| y == x)))
+            .unwrap_or(false)
+    };
+    let valid = if has("session_nodes", &["entry_valid"]) {
+        "entry_valid"
+    } else {
+        "NULL"
+    };
+    let node = conn
+        .query_row(
+            &format!(
+                "SELECT status, entry_json, updated_at, {valid} FROM session_nodes WHERE session_key = ?1 AND current_session_id = ?2"
+            ),
+            params![key, sid],
+            |r| {
+                Ok(json!({
+                    "status": r.get::<_, Option<String>>(0)?,
+                    "entry_json": r.get::<_, String>(1)?,
+                    "updated_at": r.get::<_, Option<i64>>(2)?,
+                    "entry_valid": r.get::<_, Option<i64>>(3)?,
+                }))
+            },
+        )
+        .optional()?;
+    let Some(node) = node else { return Ok(None) };
+    let window = if has(
+        "session_windows",
+        &["session_id", "status", "ended_at", "updated_at"],
+    ) {
+        conn.query_row(
+            "SELECT status, ended_at, updated_at FROM session_windows WHERE session_id = ?1",
+            [sid],
+            |r| {
+                Ok(json!({
+                    "status": r.get::<_, Option<String>>(0)?,
+                    "ended_at": r.get::<_, Option<i64>>(1)?,
+                    "updated_at": r.get::<_, Option<i64>>(2)?,
+                }))
+            },
+        )
+        .optional()?
+    } else {
+        None
+    };
+    let pending = if has("session_canonical_validation_pending", &["session_key"]) {
+        Some(
+            conn.query_row(
+                "SELECT count(*) FROM session_canonical_validation_pending WHERE session_key = ?1",
+                [key],
+                |r| r.get::<_, i64>(0),
+            )? > 0,
+        )
+    } else {
+        None
+    };
+    Ok(Some(
+        json!({"node": node, "window": window, "pending": pending}),
+    ))
+}
+
+/// What [`openclaw_rows_end`] writes over `prior`.
+pub fn row_new(prior: &Value, now: i64) -> Value {
+    let entry = ended_entry_json(prior["node"]["entry_json"].as_str().unwrap_or("{}"), now);
+    json!({
+        "node": {"status": "failed", "entry_json": entry, "updated_at": now},
+        "window": if prior["window"].is_object() { json!({"status": "failed", "ended_at": now, "updated_at": now}) } else { Value::Null },
+    })
+}
+
 /// Mark SQLite-store sessions ended as the gateway marks an interrupted session it cannot
-/// resume: `session_nodes.status` and its `entry_json` (`status: failed`, `abortedLastRun:
-/// true`, `endedAt` = `updatedAt` = now, no `lifecycleRunId`), `session_windows.status` and
-/// `ended_at`. One transaction; rows that are no longer running are left alone.
+/// resume: `session_nodes.status` and its `entry_json` (see [`end_entry`]),
+/// `session_windows.status` and `ended_at`. One transaction; rows that are no longer
+/// running are left alone. The gateway's own triggers then queue the entry for
+/// re-validation, as they do for its own writes.
 pub fn openclaw_rows_end(
     db: &Path,
     targets: &[RowTarget],
     now: i64,
 ) -> Result<Vec<Change>, String> {
     let mut conn = open_rw(db)?;
-    let has_windows = crate::backend::columns(&conn, "session_windows")
-        .map(|c| {
-            ["session_id", "status", "ended_at", "updated_at"]
-                .iter()
-                .all(|x| c.iter().any(|y| y == x))
-        })
-        .unwrap_or(false);
     let out = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut out = Vec::new();
         for t in targets {
-            let node = tx
-                .query_row(
-                    "SELECT status, entry_json, updated_at FROM session_nodes WHERE session_key = ?1 AND current_session_id = ?2",
-                    params![t.session_key, t.session_id],
-                    |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?)),
-                )
-                .optional()?;
-            let Some((status, entry_json, updated_at)) = node else {
+            let Some(prior) = row_prior(&tx, t.session_key, t.session_id)? else {
                 out.push(Change::Skipped("session no longer in the store".into()));
                 continue;
             };
-            if status.as_deref() != Some("running") {
-                out.push(Change::Skipped(format!("session is now {}", status.unwrap_or_default())));
+            if prior["node"]["status"] != "running" {
+                out.push(Change::Skipped(format!(
+                    "session is now {}",
+                    prior["node"]["status"].as_str().unwrap_or_default()
+                )));
                 continue;
             }
-            let window = if has_windows {
-                tx.query_row(
-                    "SELECT status, ended_at, updated_at FROM session_windows WHERE session_id = ?1",
-                    [t.session_id],
-                    |r| Ok(json!({"status": r.get::<_, Option<String>>(0)?, "ended_at": r.get::<_, Option<i64>>(1)?, "updated_at": r.get::<_, Option<i64>>(2)?})),
-                )
-                .optional()?
-            } else {
-                None
-            };
-            let mut entry: Value = serde_json::from_str(&entry_json).unwrap_or(Value::Object(Map::new()));
-            if let Value::Object(m) = &mut entry {
-                m.insert("status".into(), json!("failed"));
-                m.insert("abortedLastRun".into(), json!(true));
-                m.insert("updatedAt".into(), json!(now));
-                m.insert("endedAt".into(), json!(now));
-                m.shift_remove("lifecycleRunId");
-            }
-            let new_entry = serde_json::to_string(&entry).unwrap_or(entry_json.clone());
+            let new = row_new(&prior, now);
             tx.execute(
                 "UPDATE session_nodes SET status = 'failed', entry_json = ?1, updated_at = ?2 \
                  WHERE session_key = ?3 AND current_session_id = ?4 AND status = 'running'",
-                params![new_entry, now, t.session_key, t.session_id],
+                params![new["node"]["entry_json"].as_str(), now, t.session_key, t.session_id],
             )?;
-            if window.is_some() {
+            if prior["window"].is_object() {
                 tx.execute(
                     "UPDATE session_windows SET status = 'failed', ended_at = ?1, updated_at = ?1 WHERE session_id = ?2 AND status = 'running'",
                     params![now, t.session_id],
                 )?;
             }
-            out.push(Change::Done {
-                prior: json!({"node": {"status": status, "entry_json": entry_json, "updated_at": updated_at}, "window": window}),
-                new: json!({"node": {"status": "failed", "entry_json": new_entry, "updated_at": now}, "window": if window.is_some() { json!({"status": "failed", "ended_at": now, "updated_at": now}) } else { Value::Null }}),
-            });
+            out.push(Change::Done { prior, new });
         }
         tx.commit()?;
         Ok(out)
@@ -257,7 +311,8 @@ pub fn openclaw_rows_end(
     out
 }
 
-/// Undo of [`openclaw_rows_end`] for one session.
+/// Undo of [`openclaw_rows_end`] for one session, row for row: the node's columns
+/// (`entry_valid` included), its window, and the validation queue as they were.
 pub fn openclaw_row_restore(
     db: &Path,
     key: &str,
@@ -283,6 +338,19 @@ pub fn openclaw_row_restore(
         if n != 1 {
             return Ok(Change::Skipped("session changed since it was ended; left alone".into()));
         }
+        // The triggers reset entry_valid and queued the entry; put both back as they were.
+        if let Some(v) = prior["node"]["entry_valid"].as_i64() {
+            tx.execute(
+                "UPDATE session_nodes SET entry_valid = ?1 WHERE session_key = ?2",
+                params![v, key],
+            )?;
+        }
+        if prior["pending"] == Value::Bool(false) {
+            tx.execute(
+                "DELETE FROM session_canonical_validation_pending WHERE session_key = ?1",
+                [key],
+            )?;
+        }
         if prior["window"].is_object() {
             tx.execute(
                 "UPDATE session_windows SET status = ?1, ended_at = ?2, updated_at = ?3 WHERE session_id = ?4",
@@ -301,6 +369,26 @@ pub fn openclaw_row_restore(
     drop(conn);
     keep_sidecar_owner(db);
     res
+}
+
+/// What [`claude_mem_end`] writes: the worker's own completion values.
+pub fn claude_mem_new(now: i64) -> Value {
+    json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now})
+}
+
+/// What a claude-mem row holds now (the columns [`claude_mem_end`] changes).
+pub fn claude_mem_prior(conn: &Connection, row: i64) -> rusqlite::Result<Option<Value>> {
+    conn.prepare_cached(
+        "SELECT status, completed_at, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
+    )?
+    .query_row([row], |r| {
+        Ok(json!({
+            "status": r.get::<_, Option<String>>(0)?,
+            "completed_at": r.get::<_, Option<String>>(1)?,
+            "completed_at_epoch": r.get::<_, Option<i64>>(2)?,
+        }))
+    })
+    .optional()
 }
 
 /// One sessions.json entry to end: the entry must still be running with this sessionId
@@ -359,10 +447,7 @@ pub fn openclaw_entries_end(
             ));
             continue;
         }
-        entry.insert("updatedAt".into(), json!(now));
-        entry.insert("status".into(), json!("failed"));
-        entry.insert("abortedLastRun".into(), json!(true));
-        entry.insert("endedAt".into(), json!(now));
+        end_entry(entry, now);
         changes.push(Change::Done {
             prior,
             new: Value::Object(entry.clone()),

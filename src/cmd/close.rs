@@ -149,7 +149,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     }
     let report = scan::run(cfg);
     print_problems(&report.problems);
-    if !args.dry_run && !history.pending().is_empty() {
+    if !args.dry_run && (!history.pending().is_empty() || history.has_failed_deliveries()) {
         let mut j = start_journal(&report.host).map_err(|e| journal_err(&cfg.journal, e))?;
         resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency)?;
         journal = Some(j);
@@ -183,6 +183,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     // Re-check right before acting: the prompt may have taken minutes.
     let fresh = scan::run(cfg);
     let dropped = close::recheck(&mut plan, &fresh, &sel);
+    close::fill_priors(&mut plan, now);
 
     let mut results: Vec<ItemResult> = Vec::new();
     if !plan.items.is_empty() {

@@ -1,4 +1,6 @@
 mod bad_input;
+mod close;
+mod close_faults;
 mod common;
 mod crash;
 mod doctor;
