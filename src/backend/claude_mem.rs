@@ -66,6 +66,20 @@ pub struct PidFile {
     pub error: Option<String>,
 }
 
+impl PidFile {
+    fn empty(path: &Path) -> PidFile {
+        PidFile {
+            path: path.into(),
+            pid: None,
+            port: None,
+            started_at: None,
+            start_token: None,
+            state: None,
+            error: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct DataDirScan {
     pub data_dir: PathBuf,
@@ -91,19 +105,11 @@ pub fn scan_data_dir(dir: &Path, explicit: bool, cfg: &Config, host: &Host) -> O
         db: dir.join("claude-mem.db"),
         ..DataDirScan::default()
     };
-    match fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            scan.problems
-                .push(problem(dir, "data dir is not a directory"));
-            return Some(scan);
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return None,
-        Err(e) => {
-            scan.problems.push(problem(
-                dir,
-                format!("cannot read data dir: {}", io_msg(&e)),
-            ));
+    match super::check_dir(dir, explicit, "data dir") {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(m) => {
+            scan.problems.push(problem(dir, m));
             return Some(scan);
         }
     }
@@ -245,25 +251,12 @@ fn read_pid_file(path: &Path, host: &Host) -> Option<PidFile> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
             return Some(PidFile {
-                path: path.into(),
-                pid: None,
-                port: None,
-                started_at: None,
-                start_token: None,
-                state: None,
                 error: Some(format!("cannot read pid file: {}", io_msg(&e))),
+                ..PidFile::empty(path)
             })
         }
     };
-    let mut pf = PidFile {
-        path: path.into(),
-        pid: None,
-        port: None,
-        started_at: None,
-        start_token: None,
-        state: None,
-        error: None,
-    };
+    let mut pf = PidFile::empty(path);
     let v: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(v @ serde_json::Value::Object(_)) => v,
         _ => {

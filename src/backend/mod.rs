@@ -137,6 +137,17 @@ pub fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, String> {
         .map_err(|e| sqlite_message(&e))
 }
 
+/// Is `dir` a directory to read? Ok(false): it does not exist and nobody asked for it (the
+/// program is simply not used here). Err: a one-line problem to report.
+pub fn check_dir(dir: &Path, explicit: bool, what: &str) -> Result<bool, String> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(true),
+        Ok(_) => Err(format!("{what} is not a directory")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(false),
+        Err(e) => Err(format!("cannot read {what}: {}", openclaw::io_msg(&e))),
+    }
+}
+
 /// An epoch-ms time, kept only within years 1970-2200: anything else is a damaged or
 /// hostile value and is treated as unknown (and can never overflow age arithmetic).
 pub fn sane_ms(v: Option<i64>) -> Option<i64> {

@@ -126,19 +126,11 @@ pub fn scan_state_dir(
         state_dir: dir.to_path_buf(),
         ..StateDirScan::default()
     };
-    match fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            scan.problems
-                .push(problem(dir, "state dir is not a directory"));
-            return Some(scan);
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return None,
-        Err(e) => {
-            scan.problems.push(problem(
-                dir,
-                format!("cannot read state dir: {}", io_msg(&e)),
-            ));
+    match super::check_dir(dir, explicit, "state dir") {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(m) => {
+            scan.problems.push(problem(dir, m));
             return Some(scan);
         }
     }

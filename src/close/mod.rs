@@ -644,14 +644,7 @@ pub fn execute(
     // Store outcomes are collected per batch and written with one fsync after it: a crash
     // in between is settled by the next run, which checks whether the write landed.
     let mut batch: Vec<Line> = Vec::new();
-    let record = |journal: &Journal,
-                  batch: &mut Vec<Line>,
-                  results: &mut Vec<ItemResult>,
-                  ii: usize,
-                  a: &Action,
-                  ch: Result<Change, String>,
-                  extra: Option<Value>|
-     -> std::io::Result<()> {
+    let mut record = |ii: usize, a: &Action, ch: Result<Change, String>, extra: Option<Value>| {
         let (ok, skipped, detail, prior, new) = match ch {
             Ok(Change::Done { prior, new }) => {
                 (true, false, "done".to_string(), Some(prior), Some(new))
@@ -669,144 +662,90 @@ pub fn execute(
             skipped,
             detail,
         });
-        Ok(())
     };
 
     // 4a. claude-mem: one transaction per database.
-    let mut by_db: BTreeMap<PathBuf, Vec<(usize, &Action, i64)>> = BTreeMap::new();
-    for (ii, a) in &todo {
-        if let Op::ClaudeMem { db, row } = &a.op {
-            by_db.entry(db.clone()).or_default().push((*ii, a, *row));
-        }
-    }
-    for (db, rows) in by_db {
-        let ids: Vec<i64> = rows.iter().map(|r| r.2).collect();
-        match stores::claude_mem_end(&db, &ids, now) {
-            Ok(changes) => {
-                for ((ii, a, _), ch) in rows.into_iter().zip(changes) {
-                    record(journal, &mut batch, &mut results, ii, a, Ok(ch), None)?;
-                }
-            }
-            Err(e) => {
-                for (ii, a, _) in rows {
-                    record(
-                        journal,
-                        &mut batch,
-                        &mut results,
-                        ii,
-                        a,
-                        Err(format!("{}: {e}", db.display())),
-                        None,
-                    )?;
-                }
-            }
-        }
-    }
-    journal.append_all(&std::mem::take(&mut batch))?;
+    each_store(
+        &todo,
+        &mut record,
+        |op| match op {
+            Op::ClaudeMem { db, .. } => Some(db),
+            _ => None,
+        },
+        |db, acts| {
+            let rows: Vec<i64> = acts
+                .iter()
+                .filter_map(|a| match a.op {
+                    Op::ClaudeMem { row, .. } => Some(row),
+                    _ => None,
+                })
+                .collect();
+            stores::claude_mem_end(db, &rows, now).map(|c| (c, None))
+        },
+    );
     // 4b. OpenClaw file stores: one atomic write per sessions.json.
-    let mut by_file: BTreeMap<PathBuf, Vec<(usize, &Action)>> = BTreeMap::new();
-    for (ii, a) in &todo {
-        if let Op::OpenclawEntry { file, .. } = &a.op {
-            by_file.entry(file.clone()).or_default().push((*ii, a));
-        }
-    }
-    for (n, (file, entries)) in by_file.into_iter().enumerate() {
-        let tg: Vec<stores::EntryTarget> = entries
-            .iter()
-            .map(|(_, a)| match &a.op {
-                Op::OpenclawEntry {
-                    key,
-                    sid,
-                    updated_at,
-                    ..
-                } => stores::EntryTarget {
-                    session_key: key,
-                    session_id: sid,
-                    updated_at: *updated_at,
-                },
-                _ => unreachable!(),
-            })
-            .collect();
-        match stores::openclaw_entries_end(&file, &tg, now) {
-            Ok(w) => {
-                // Keep the file as it was and as written, so undo can restore it byte for byte.
-                let extra = match &w.after {
-                    Some(after) => save_backups(backups, n, &w.before, after).ok(),
-                    None => None,
-                };
-                for ((ii, a), ch) in entries.into_iter().zip(w.changes) {
-                    record(
-                        journal,
-                        &mut batch,
-                        &mut results,
-                        ii,
-                        a,
-                        Ok(ch),
-                        extra.clone(),
-                    )?;
-                }
-            }
-            Err(e) => {
-                for (ii, a) in entries {
-                    record(
-                        journal,
-                        &mut batch,
-                        &mut results,
-                        ii,
-                        a,
-                        Err(format!("{}: {e}", file.display())),
-                        None,
-                    )?;
-                }
-            }
-        }
-    }
-    journal.append_all(&std::mem::take(&mut batch))?;
+    let mut n = 0;
+    each_store(
+        &todo,
+        &mut record,
+        |op| match op {
+            Op::OpenclawEntry { file, .. } => Some(file),
+            _ => None,
+        },
+        |file, acts| {
+            let tg: Vec<stores::EntryTarget> = acts
+                .iter()
+                .filter_map(|a| match &a.op {
+                    Op::OpenclawEntry {
+                        key,
+                        sid,
+                        updated_at,
+                        ..
+                    } => Some(stores::EntryTarget {
+                        session_key: key,
+                        session_id: sid,
+                        updated_at: *updated_at,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let w = stores::openclaw_entries_end(file, &tg, now)?;
+            // Keep the file as it was and as written, so undo can restore it byte for byte.
+            n += 1;
+            let extra = w
+                .after
+                .as_ref()
+                .and_then(|after| save_backups(backups, n, &w.before, after).ok());
+            Ok((w.changes, extra))
+        },
+    );
     // 4c. OpenClaw SQLite stores: one transaction per database.
-    let mut by_row_db: BTreeMap<PathBuf, Vec<(usize, &Action)>> = BTreeMap::new();
-    for (ii, a) in &todo {
-        if let Op::OpenclawRow { db, .. } = &a.op {
-            by_row_db.entry(db.clone()).or_default().push((*ii, a));
-        }
-    }
-    for (db, rows) in by_row_db {
-        let tg: Vec<stores::RowTarget> = rows
-            .iter()
-            .map(|(_, a)| match &a.op {
-                Op::OpenclawRow { key, sid, .. } => stores::RowTarget {
-                    session_key: key,
-                    session_id: sid,
-                },
-                _ => unreachable!(),
-            })
-            .collect();
-        match stores::openclaw_rows_end(&db, &tg, now) {
-            Ok(changes) => {
-                for ((ii, a), ch) in rows.into_iter().zip(changes) {
-                    record(journal, &mut batch, &mut results, ii, a, Ok(ch), None)?;
-                }
-            }
-            Err(e) => {
-                for (ii, a) in rows {
-                    record(
-                        journal,
-                        &mut batch,
-                        &mut results,
-                        ii,
-                        a,
-                        Err(format!("{}: {e}", db.display())),
-                        None,
-                    )?;
-                }
-            }
-        }
-    }
-    journal.append_all(&std::mem::take(&mut batch))?;
+    each_store(
+        &todo,
+        &mut record,
+        |op| match op {
+            Op::OpenclawRow { db, .. } => Some(db),
+            _ => None,
+        },
+        |db, acts| {
+            let tg: Vec<stores::RowTarget> = acts
+                .iter()
+                .filter_map(|a| match &a.op {
+                    Op::OpenclawRow { key, sid, .. } => Some(stores::RowTarget {
+                        session_key: key,
+                        session_id: sid,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            stores::openclaw_rows_end(db, &tg, now).map(|c| (c, None))
+        },
+    );
     // 4d. dead owners' lock files.
     for (ii, a) in &todo {
         if let Op::LockRemove { path, content } = &a.op {
             let ch = stores::remove_lock(path, content);
-            record(journal, &mut batch, &mut results, *ii, a, ch, None)?;
+            record(*ii, a, ch, None);
         }
     }
     journal.append_all(&std::mem::take(&mut batch))?;
@@ -896,6 +835,37 @@ pub fn failpoint(name: &str) {
     if cfg!(debug_assertions) && std::env::var("SESSIONCTL_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("sessionctl: failpoint {name}: aborting");
         std::process::abort();
+    }
+}
+
+/// Group the planned actions by the store they write (`store_of`), run `write` once per
+/// store, and record each action's change, or the store's error for all of them.
+fn each_store<'p>(
+    todo: &[(usize, &'p Action)],
+    record: &mut impl FnMut(usize, &Action, Result<Change, String>, Option<Value>),
+    store_of: impl Fn(&Op) -> Option<&PathBuf>,
+    mut write: impl FnMut(&Path, &[&'p Action]) -> Result<(Vec<Change>, Option<Value>), String>,
+) {
+    let mut by_store: BTreeMap<PathBuf, Vec<(usize, &'p Action)>> = BTreeMap::new();
+    for &(ii, a) in todo {
+        if let Some(p) = store_of(&a.op) {
+            by_store.entry(p.clone()).or_default().push((ii, a));
+        }
+    }
+    for (store, group) in by_store {
+        let acts: Vec<&Action> = group.iter().map(|(_, a)| *a).collect();
+        match write(&store, &acts) {
+            Ok((changes, extra)) => {
+                for ((ii, a), ch) in group.into_iter().zip(changes) {
+                    record(ii, a, Ok(ch), extra.clone());
+                }
+            }
+            Err(e) => {
+                for (ii, a) in group {
+                    record(ii, a, Err(format!("{}: {e}", store.display())), None);
+                }
+            }
+        }
     }
 }
 

@@ -53,6 +53,26 @@ pub fn write_msg(e: &rusqlite::Error) -> String {
     e.to_string()
 }
 
+/// Run `f` in one IMMEDIATE transaction on `db` (busy timeout [`WRITE_BUSY_TIMEOUT`]),
+/// commit, and keep the database's owner on any file SQLite created beside it.
+fn in_tx<T>(
+    db: &Path,
+    f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+) -> Result<T, String> {
+    let mut conn = open_rw(db)?;
+    let out = (|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let v = f(&tx)?;
+        super::failpoint("mid-transaction");
+        tx.commit()?;
+        Ok(v)
+    })()
+    .map_err(|e: rusqlite::Error| write_msg(&e));
+    drop(conn);
+    keep_sidecar_owner(db);
+    out
+}
+
 /// Files SQLite may create beside a database we wrote (-wal, -shm, -journal) get the
 /// database's owner, so running as root never leaves the owner's program locked out.
 fn keep_sidecar_owner(db: &Path) {
@@ -111,9 +131,7 @@ pub fn recover_hot_journal(db: &Path) -> Result<bool, String> {
 /// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
 /// with `AND status = 'active'`, all in one transaction.
 pub fn claude_mem_end(db: &Path, rows: &[i64], now: i64) -> Result<Vec<Change>, String> {
-    let mut conn = open_rw(db)?;
-    let out = (|| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    in_tx(db, |tx| {
         let mut out = Vec::with_capacity(rows.len());
         {
             let mut upd = tx.prepare(
@@ -121,30 +139,30 @@ pub fn claude_mem_end(db: &Path, rows: &[i64], now: i64) -> Result<Vec<Change>, 
                  WHERE id = ?3 AND status = 'active'",
             )?;
             for &id in rows {
-                let Some(prior) = claude_mem_prior(&tx, id)? else {
+                let Some(prior) = claude_mem_prior(tx, id)? else {
                     out.push(Change::Skipped("row no longer exists".into()));
                     continue;
                 };
                 if prior["status"] != "active" {
-                    out.push(Change::Skipped(format!("row is now {}", prior["status"].as_str().unwrap_or("?"))));
+                    out.push(Change::Skipped(format!(
+                        "row is now {}",
+                        prior["status"].as_str().unwrap_or("?")
+                    )));
                     continue;
                 }
                 let n = upd.execute(params![iso_ms(now), now, id])?;
                 if n == 1 {
-                    out.push(Change::Done { prior, new: claude_mem_new(now) });
+                    out.push(Change::Done {
+                        prior,
+                        new: claude_mem_new(now),
+                    });
                 } else {
                     out.push(Change::Skipped("row changed meanwhile".into()));
                 }
             }
         }
-        super::failpoint("mid-transaction");
-        tx.commit()?;
         Ok(out)
-    })()
-    .map_err(|e: rusqlite::Error| write_msg(&e));
-    drop(conn);
-    keep_sidecar_owner(db);
-    out
+    })
 }
 
 /// Undo of [`claude_mem_end`]: restore the prior columns where the row still holds what we wrote.
@@ -272,12 +290,10 @@ pub fn openclaw_rows_end(
     targets: &[RowTarget],
     now: i64,
 ) -> Result<Vec<Change>, String> {
-    let mut conn = open_rw(db)?;
-    let out = (|| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    in_tx(db, |tx| {
         let mut out = Vec::new();
         for t in targets {
-            let Some(prior) = row_prior(&tx, t.session_key, t.session_id)? else {
+            let Some(prior) = row_prior(tx, t.session_key, t.session_id)? else {
                 out.push(Change::Skipped("session no longer in the store".into()));
                 continue;
             };
@@ -292,7 +308,12 @@ pub fn openclaw_rows_end(
             tx.execute(
                 "UPDATE session_nodes SET status = 'failed', entry_json = ?1, updated_at = ?2 \
                  WHERE session_key = ?3 AND current_session_id = ?4 AND status = 'running'",
-                params![new["node"]["entry_json"].as_str(), now, t.session_key, t.session_id],
+                params![
+                    new["node"]["entry_json"].as_str(),
+                    now,
+                    t.session_key,
+                    t.session_id
+                ],
             )?;
             if prior["window"].is_object() {
                 tx.execute(
@@ -302,13 +323,8 @@ pub fn openclaw_rows_end(
             }
             out.push(Change::Done { prior, new });
         }
-        tx.commit()?;
         Ok(out)
-    })()
-    .map_err(|e: rusqlite::Error| write_msg(&e));
-    drop(conn);
-    keep_sidecar_owner(db);
-    out
+    })
 }
 
 /// Undo of [`openclaw_rows_end`] for one session, row for row: the node's columns
@@ -320,9 +336,7 @@ pub fn openclaw_row_restore(
     prior: &Value,
     new: &Value,
 ) -> Result<Change, String> {
-    let mut conn = open_rw(db)?;
-    let res = (|| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    in_tx(db, |tx| {
         let n = tx.execute(
             "UPDATE session_nodes SET status = ?1, entry_json = ?2, updated_at = ?3 \
              WHERE session_key = ?4 AND current_session_id = ?5 AND entry_json = ?6",
@@ -336,7 +350,9 @@ pub fn openclaw_row_restore(
             ],
         )?;
         if n != 1 {
-            return Ok(Change::Skipped("session changed since it was ended; left alone".into()));
+            return Ok(Change::Skipped(
+                "session changed since it was ended; left alone".into(),
+            ));
         }
         // The triggers reset entry_valid and queued the entry; put both back as they were.
         if let Some(v) = prior["node"]["entry_valid"].as_i64() {
@@ -362,13 +378,11 @@ pub fn openclaw_row_restore(
                 ],
             )?;
         }
-        tx.commit()?;
-        Ok(Change::Done { prior: new.clone(), new: prior.clone() })
-    })()
-    .map_err(|e: rusqlite::Error| write_msg(&e));
-    drop(conn);
-    keep_sidecar_owner(db);
-    res
+        Ok(Change::Done {
+            prior: new.clone(),
+            new: prior.clone(),
+        })
+    })
 }
 
 /// What [`claude_mem_end`] writes: the worker's own completion values.

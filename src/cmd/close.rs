@@ -95,29 +95,10 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             }
         }
     };
-    let history = match History::read(&cfg.journal) {
+    let history = match super::read_history(cfg) {
         Ok(h) => h,
-        Err(e) => {
-            eprintln!(
-                "sessionctl: {}: cannot read journal: {e}",
-                cfg.journal.display()
-            );
-            return Ok(EXIT_ERROR);
-        }
+        Err(code) => return Ok(code),
     };
-    if !history.bad_lines.is_empty() && !cfg.quiet {
-        eprintln!(
-            "sessionctl: {}: {} unreadable line(s) ignored (line {}); the rest is used",
-            cfg.journal.display(),
-            history.bad_lines.len(),
-            history
-                .bad_lines
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
     let now = now_ms();
     let sel = Selection {
         ids: args.ids.clone(),

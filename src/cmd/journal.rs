@@ -12,23 +12,10 @@ use crate::report::{escape_control, new_table};
 use crate::timefmt::{iso_ms, now_ms};
 
 pub fn run(cfg: &Config, action: Option<&JournalAction>, run: Option<&str>) -> io::Result<u8> {
-    let history = match History::read(&cfg.journal) {
+    let history = match super::read_history(cfg) {
         Ok(h) => h,
-        Err(e) => {
-            eprintln!(
-                "sessionctl: {}: cannot read journal: {e}",
-                cfg.journal.display()
-            );
-            return Ok(EXIT_ERROR);
-        }
+        Err(code) => return Ok(code),
     };
-    if !history.bad_lines.is_empty() && !cfg.quiet {
-        eprintln!(
-            "sessionctl: {}: {} unreadable line(s) ignored; the rest is used",
-            cfg.journal.display(),
-            history.bad_lines.len()
-        );
-    }
     match action {
         Some(JournalAction::Undo { run, dry_run, yes }) => undo(cfg, &history, run, *dry_run, *yes),
         None => match run {
@@ -93,13 +80,8 @@ fn runs(cfg: &Config, h: &History) -> io::Result<u8> {
 }
 
 fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
-    if !h.runs().any(|r| r.run == run) {
-        eprintln!(
-            "sessionctl: no run `{}` in {}",
-            escape_control(run),
-            cfg.journal.display()
-        );
-        return Ok(EXIT_ERROR);
+    if let Err(code) = known_run(cfg, h, run) {
+        return Ok(code);
     }
     let mut out = stdout();
     let rows: Vec<_> = h
@@ -143,13 +125,8 @@ fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
 }
 
 fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::Result<u8> {
-    if !h.runs().any(|r| r.run == run) {
-        eprintln!(
-            "sessionctl: no run `{}` in {}",
-            escape_control(run),
-            cfg.journal.display()
-        );
-        return Ok(EXIT_ERROR);
+    if let Err(code) = known_run(cfg, h, run) {
+        return Ok(code);
     }
     let plan = recover::undo_plan(h, run);
     let mut out = stdout();
@@ -262,4 +239,16 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
     }
     out.flush()?;
     Ok(if bad == 0 { EXIT_OK } else { EXIT_FINDINGS })
+}
+
+fn known_run(cfg: &Config, h: &History, run: &str) -> Result<(), u8> {
+    if h.runs().any(|r| r.run == run) {
+        return Ok(());
+    }
+    eprintln!(
+        "sessionctl: no run `{}` in {}",
+        escape_control(run),
+        cfg.journal.display()
+    );
+    Err(EXIT_ERROR)
 }

@@ -36,3 +36,25 @@ pub fn finish(mut out: Out, problems: &[Problem], findings: bool) -> io::Result<
         EXIT_OK
     })
 }
+
+/// The journal's history for a command, with a warning about unreadable lines; Err is the
+/// exit code after a one-line error.
+pub fn read_history(cfg: &crate::config::Config) -> Result<crate::journal::History, u8> {
+    let h = crate::journal::History::read(&cfg.journal).map_err(|e| {
+        eprintln!(
+            "sessionctl: {}: cannot read journal: {e}",
+            cfg.journal.display()
+        );
+        EXIT_ERROR
+    })?;
+    if !h.bad_lines.is_empty() && !cfg.quiet {
+        let lines: Vec<String> = h.bad_lines.iter().map(|n| n.to_string()).collect();
+        eprintln!(
+            "sessionctl: {}: {} unreadable line(s) ignored (line {}); the rest is used",
+            cfg.journal.display(),
+            h.bad_lines.len(),
+            lines.join(", ")
+        );
+    }
+    Ok(h)
+}
