@@ -67,7 +67,7 @@ pub fn pool_capacity(cfg: &Config, data_dir: &Path) -> (usize, String) {
         }
     }
     let settings = data_dir.join("settings.json");
-    if let Ok(bytes) = fs::read(&settings) {
+    if let Ok(bytes) = crate::backend::read_small(&settings, crate::backend::SMALL_FILE) {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
             let val = match &v["CLAUDE_MEM_MAX_CONCURRENT_AGENTS"] {
                 serde_json::Value::String(s) => parse(s),
@@ -286,8 +286,17 @@ fn logs(cfg: &Config, cm: &DataDirScan, pressure: bool, out: &mut Vec<Finding>) 
     let mut counts = [0usize; 3];
     let mut newest: [Option<String>; 3] = Default::default();
     for f in &files {
-        let Ok(bytes) = fs::read(f) else { continue };
-        for line in String::from_utf8_lossy(&bytes).lines() {
+        // Logs can be large: stream them line by line, never whole.
+        let Ok(file) = crate::backend::open_regular(f) else {
+            continue;
+        };
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(file)
+            .split(b'\n')
+            .map_while(Result::ok)
+        {
+            let line = String::from_utf8_lossy(&line);
+            let line = line.as_ref();
             for (k, (_, pat)) in POOL_PATTERNS.iter().enumerate() {
                 if line.contains(pat) {
                     counts[k] += 1;
@@ -435,7 +444,9 @@ fn plugin_worker_port(cfg: &Config, state: &Path) -> Option<(u16, String)> {
         .get("OPENCLAW_CONFIG_PATH")
         .map(PathBuf::from)
         .unwrap_or_else(|| state.join("openclaw.json"));
-    let text = fs::read_to_string(&path).ok()?;
+    let text =
+        String::from_utf8(crate::backend::read_small(&path, 16 * crate::backend::SMALL_FILE).ok()?)
+            .ok()?;
     let v = crate::json5::parse(&text).ok()?;
     let entry = &v["plugins"]["entries"]["claude-mem"];
     if entry.is_null() {
@@ -505,7 +516,9 @@ fn gateways(cfg: &Config, r: &Report, oc: &StateDirScan, out: &mut Vec<Finding>)
     // Session locks whose owner is gone, running session or not.
     let host_check = |pid: i64, st: Option<u64>| r.host.check_pid(pid, st);
     for lock in session_locks(&oc.state_dir) {
-        let Ok(text) = fs::read_to_string(&lock) else {
+        let Ok(text) = crate::backend::read_small(&lock, crate::backend::SMALL_FILE)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+        else {
             continue;
         };
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {

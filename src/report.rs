@@ -189,7 +189,10 @@ pub fn print_problems(problems: &[Problem]) {
 pub fn escape_control(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            // Control characters, and the invisible ones that reorder or break a line
+            // (bidi overrides and isolates, line and paragraph separators).
+            let invisible = matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || invisible {
                 char::REPLACEMENT_CHARACTER
             } else {
                 c
@@ -251,4 +254,15 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
         row(&format!("evidence ({})", e.kind), parts.join("; "));
     }
     writeln!(w, "{t}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hostile_text_cannot_drive_the_terminal() {
+        let s = super::escape_control("a\u{1b}[31mb\nc\u{202e}d\u{2028}e\u{2066}f");
+        assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
+        assert!(!s.contains('\u{202e}') && !s.contains('\u{2028}') && !s.contains('\u{2066}'));
+        assert!(s.starts_with('a') && s.ends_with('f'));
+    }
 }

@@ -33,7 +33,7 @@ pub fn data_dir_from_env<'a>(get: &dyn Fn(&str) -> Option<&'a str>) -> Option<Pa
 
 /// A string setting from a claude-mem settings.json (values are strings there).
 fn settings_value(path: &Path, key: &str) -> Option<String> {
-    let bytes = fs::read(path).ok()?;
+    let bytes = super::read_small(path, super::SMALL_FILE).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     match v.get(key)? {
         serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -246,7 +246,7 @@ fn read_db(scan: &mut DataDirScan, db: &Path) {
 }
 
 fn read_pid_file(path: &Path, host: &Host) -> Option<PidFile> {
-    let bytes = match fs::read(path) {
+    let bytes = match super::read_small(path, super::SMALL_FILE) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {

@@ -16,10 +16,109 @@ use rusqlite::{Connection, OpenFlags};
 /// How long a read waits for a writer's lock before giving up.
 pub const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// A query that runs longer than this is interrupted (a hostile view can loop forever).
+/// Per connection; a million-row store reads in well under a second.
+pub const READ_DEADLINE: Duration = Duration::from_secs(5);
+
+/// SQLite's own memory for one run: a hostile view building ever longer values gets an
+/// out-of-memory error from SQLite instead of taking the machine's memory.
+const SQLITE_HEAP_LIMIT: i64 = 256 << 20;
+
+/// Lock files, pid files and settings are small; anything bigger is not what it claims.
+pub const SMALL_FILE: u64 = 1 << 20;
+
+/// Open a file sessionctl only reads. It must be a regular file: a FIFO would block the
+/// run and a device would never end. Opened non-blocking, so even a FIFO swapped in at
+/// the last moment cannot hang the open.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(f)
+}
+
+/// Read a small regular file whole, refusing more than `max` bytes.
+pub fn read_small(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    open_regular(path)?.take(max + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes; not a file of this kind"),
+        ));
+    }
+    Ok(buf)
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// A read-only connection, possibly to a private copy (see [`open_read_only`]).
+pub struct ReadConn {
+    conn: Connection,
+    // Dropped after `conn` (fields drop in order), removing the copy.
+    _copy: Option<PrivateCopy>,
+}
+
+impl std::ops::Deref for ReadConn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// A private temp dir holding a copy of a database and its WAL; removed on drop.
+struct PrivateCopy(PathBuf);
+
+impl Drop for PrivateCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn private_copy(db: &Path) -> std::io::Result<(PathBuf, PrivateCopy)> {
+    use std::os::unix::fs::DirBuilderExt;
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("sessionctl-{}-{n}", std::process::id()));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    let guard = PrivateCopy(dir.clone());
+    let copy = dir.join("db.sqlite");
+    std::io::copy(&mut open_regular(db)?, &mut std::fs::File::create(&copy)?)?;
+    std::io::copy(
+        &mut open_regular(&sidecar(db, "-wal"))?,
+        &mut std::fs::File::create(sidecar(&copy, "-wal"))?,
+    )?;
+    Ok((copy, guard))
+}
+
 /// Open an SQLite database read-only. Read-only connections never checkpoint or delete
-/// someone else's WAL, and a short busy timeout keeps a busy writer from stalling us.
-pub fn open_read_only(path: &Path) -> Result<Connection, String> {
+/// someone else's WAL, a short busy timeout keeps a busy writer from stalling us, and a
+/// deadline stops a query that never ends. Nothing is ever created beside the database:
+/// a WAL database nobody has open is read immutable, and one whose `-shm` is missing (which
+/// SQLite would create) is read from a private copy.
+pub fn open_read_only(path: &Path) -> Result<ReadConn, String> {
+    let meta = std::fs::metadata(path).map_err(|e| openclaw::io_msg(&e))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() == 0 {
+        return Err("empty file (0 bytes), not a database".into());
+    }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut copy = None;
     let conn = if wal_mode_without_wal(path) {
         // A WAL database that nobody has open (no -wal file): SQLite would create -wal and
         // -shm files beside it, owned by us. Open it immutable instead: all its content is
@@ -28,12 +127,26 @@ pub fn open_read_only(path: &Path) -> Result<Connection, String> {
             format!("file:{}?immutable=1", uri_escape(path)),
             flags | OpenFlags::SQLITE_OPEN_URI,
         )
+    } else if sidecar(path, "-wal").exists() && !sidecar(path, "-shm").exists() {
+        // A -wal without its -shm: nobody has the database open (the owner's process keeps
+        // the -shm), and reading it here would create one. Read a private copy instead.
+        let (p, guard) = private_copy(path).map_err(|e| format!("cannot copy for reading: {e}"))?;
+        copy = Some(guard);
+        Connection::open_with_flags(&p, flags)
     } else {
         Connection::open_with_flags(path, flags)
     }
     .map_err(|e| sqlite_message(&e))?;
     conn.busy_timeout(READ_BUSY_TIMEOUT)
         .map_err(|e| sqlite_message(&e))?;
+    let start = std::time::Instant::now();
+    conn.progress_handler(100_000, Some(move || start.elapsed() > READ_DEADLINE));
+    // Process-wide in SQLite; setting it again is harmless.
+    let _ = conn.query_row(
+        &format!("PRAGMA hard_heap_limit = {SQLITE_HEAP_LIMIT}"),
+        [],
+        |_| Ok(()),
+    );
     // Touch the schema now so "not a database" surfaces here, with a clear message.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
@@ -47,7 +160,7 @@ pub fn open_read_only(path: &Path) -> Result<Connection, String> {
         ),
         _ => sqlite_message(&e),
     })?;
-    Ok(conn)
+    Ok(ReadConn { conn, _copy: copy })
 }
 
 /// The `-journal` of a rollback-journal database that a dead writer left behind.
@@ -65,7 +178,7 @@ pub fn hot_journal(db: &Path) -> Option<PathBuf> {
 fn wal_mode_without_wal(path: &Path) -> bool {
     use std::io::Read;
     let mut hdr = [0u8; 20];
-    let ok = std::fs::File::open(path)
+    let ok = open_regular(path)
         .and_then(|mut f| f.read_exact(&mut hdr))
         .is_ok();
     let mut wal = path.as_os_str().to_owned();
@@ -103,6 +216,14 @@ pub fn sqlite_message(e: &rusqlite::Error) -> String {
                 READ_BUSY_TIMEOUT.as_millis()
             ),
             CannotOpen => format!("cannot open database ({detail})"),
+            OutOfMemory => {
+                "query ran out of the memory allowed to it (a table or view that never ends?)"
+                    .into()
+            }
+            OperationInterrupted => format!(
+                "query interrupted after {} s (a table or view that never ends?)",
+                READ_DEADLINE.as_secs()
+            ),
             PermissionDenied | ReadOnly => format!("permission denied ({detail})"),
             _ => detail,
         };

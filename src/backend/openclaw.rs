@@ -173,10 +173,13 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host) {
     let db = agent.join("agent").join("openclaw-agent.sqlite");
     let json = agent.join("sessions").join("sessions.json");
     let mut sqlite_ok = false;
-    if db.is_file() {
+    // Present at all (even as a dangling link, a loop or a FIFO): read it, and let the
+    // reader say what is wrong, rather than skip it in silence.
+    let present = |p: &Path| fs::symlink_metadata(p).is_ok();
+    if present(&db) {
         sqlite_ok = read_sqlite_store(scan, &agent_id, &db);
     }
-    if json.exists() {
+    if present(&json) {
         if sqlite_ok {
             // 2026.9 refuses to start beside a legacy sessions.json; the SQLite store is the
             // one the gateway uses, so the file is not read as a second truth.
@@ -245,7 +248,7 @@ fn safe_id(id: &str) -> bool {
 }
 
 fn read_file_store(scan: &mut StateDirScan, agent_id: &str, path: &Path, host: &Host) {
-    let file = match fs::File::open(path) {
+    let file = match super::open_regular(path) {
         Ok(f) => f,
         Err(e) => {
             scan.problems
@@ -342,7 +345,7 @@ pub fn json_msg(e: &serde_json::Error) -> String {
 
 /// Parse a `<sessionId>.jsonl.lock`; None when there is no such file.
 fn read_session_lock(path: &Path) -> Option<LockFile> {
-    let bytes = match fs::read(path) {
+    let bytes = match super::read_small(path, super::SMALL_FILE) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
@@ -375,7 +378,7 @@ fn read_session_lock(path: &Path) -> Option<LockFile> {
                 .or_else(|| sc("createdAt").as_ms());
             match lf.pid {
                 None => lf.error = Some("lock file has no numeric pid".into()),
-                Some(p) if p <= 0 => {
+                Some(p) if p <= 0 || p > i64::from(i32::MAX) => {
                     lf.error = Some(format!("lock file names pid {p}, which cannot be an owner"))
                 }
                 _ => {}
@@ -675,7 +678,7 @@ fn parse_gateway_lock(path: &Path, host: &Host) -> (GatewayLock, Option<PathBuf>
         state: None,
         error: None,
     };
-    let bytes = match fs::read(path) {
+    let bytes = match super::read_small(path, super::SMALL_FILE) {
         Ok(b) => b,
         Err(e) => {
             lock.error = Some(format!("cannot read gateway lock: {}", io_msg(&e)));
@@ -748,7 +751,8 @@ fn read_lease(scan: &mut StateDirScan, host: &Host) {
         "NULL"
     };
     let sql = format!(
-        "SELECT payload_json, {exp}, {created} FROM state_leases WHERE scope = 'gateway-owner'"
+        "SELECT payload_json, {exp}, {created} FROM state_leases WHERE scope = 'gateway-owner' \
+         AND length(payload_json) < 65536 LIMIT 16"
     );
     let Ok(mut st) = conn.prepare(&sql) else {
         return;

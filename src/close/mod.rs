@@ -426,12 +426,12 @@ pub fn payload(
 /// Read, right before acting, the full values each store action will change, so the
 /// intent lines hold what undo needs even if the run dies before its outcome lines.
 pub fn fill_priors(plan: &mut Plan, now: i64) {
-    let mut conns: BTreeMap<PathBuf, Option<rusqlite::Connection>> = BTreeMap::new();
+    let mut conns: BTreeMap<PathBuf, Option<crate::backend::ReadConn>> = BTreeMap::new();
     let mut files: BTreeMap<PathBuf, Option<Value>> = BTreeMap::new();
     fn conn<'a>(
-        conns: &'a mut BTreeMap<PathBuf, Option<rusqlite::Connection>>,
+        conns: &'a mut BTreeMap<PathBuf, Option<crate::backend::ReadConn>>,
         db: &Path,
-    ) -> Option<&'a rusqlite::Connection> {
+    ) -> Option<&'a crate::backend::ReadConn> {
         conns
             .entry(db.to_path_buf())
             .or_insert_with(|| crate::backend::open_read_only(db).ok())

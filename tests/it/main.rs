@@ -2,6 +2,7 @@ mod bad_input;
 mod close;
 mod close_faults;
 mod common;
+mod corpus;
 mod crash;
 mod doctor;
 mod fixtures_claude_mem;

@@ -1,0 +1,3 @@
+-- Page size (offset 16) 0x0300 is not a power of two.
+-- @base: fixture:claude-mem/schema-13.25.3.sql fixture:claude-mem/orphans-13.25.3.sql
+-- @patch: 16:0300

@@ -1,0 +1,3 @@
+-- File format read/write version bytes (18, 19) set to 3: a future, unreadable format.
+-- @base: fixture:claude-mem/schema-13.25.3.sql fixture:claude-mem/orphans-13.25.3.sql
+-- @patch: 18:0303

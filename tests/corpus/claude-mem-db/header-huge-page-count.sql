@@ -1,0 +1,3 @@
+-- In-header database size (offset 28) claims 0xFFFFFFF0 pages.
+-- @base: fixture:claude-mem/schema-13.25.3.sql fixture:claude-mem/orphans-13.25.3.sql
+-- @patch: 28:FFFFFFF0

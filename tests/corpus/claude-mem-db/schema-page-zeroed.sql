@@ -1,0 +1,3 @@
+-- Page 1 after the header (the sqlite_master b-tree) overwritten with zeros.
+-- @base: fixture:claude-mem/schema-13.25.3.sql fixture:claude-mem/orphans-13.25.3.sql
+-- @patch: 100:0000000000000000000000000000000000000000000000000000000000000000

@@ -1,0 +1,3 @@
+-- The healthy 13.25.3 database, truncated: one byte into the second page.
+-- @base: fixture:claude-mem/schema-13.25.3.sql fixture:claude-mem/orphans-13.25.3.sql
+-- @truncate: 4097

@@ -1,0 +1,4 @@
+-- A WAL-mode database whose -wal file is garbage (not a WAL at all).
+-- @base: fixture:claude-mem/schema-13.25.3.sql fixture:claude-mem/orphans-13.25.3.sql
+-- @journal: wal
+-- @wal: garbage

@@ -1,0 +1,4 @@
+-- A WAL-mode database that nobody has open (no -wal file): must be read without creating
+-- -wal/-shm files beside it.
+-- @base: fixture:claude-mem/schema-13.25.3.sql fixture:claude-mem/orphans-13.25.3.sql
+-- @journal: wal

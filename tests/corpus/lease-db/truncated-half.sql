@@ -1,0 +1,3 @@
+-- The lease database truncated to half its size.
+-- @base: _lease.sql.in
+-- @truncate: 50%

@@ -1,0 +1,5 @@
+-- The main agent's SQLite store, truncated: sessionctl falls back to the agent's
+-- sessions.json (and says what is wrong with the database).
+-- @base: _store-2026.9.sql.in
+-- @agent: main
+-- @truncate: 50%

@@ -1,0 +1,3 @@
+-- The 2026.9 store, truncated: the database header only.
+-- @base: _store-2026.9.sql.in
+-- @truncate: 100

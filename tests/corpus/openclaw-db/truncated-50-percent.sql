@@ -1,0 +1,3 @@
+-- The 2026.9 store, truncated: half of the file.
+-- @base: _store-2026.9.sql.in
+-- @truncate: 50%

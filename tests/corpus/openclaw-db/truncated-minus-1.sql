@@ -1,0 +1,3 @@
+-- The 2026.9 store, truncated: all but the last byte.
+-- @base: _store-2026.9.sql.in
+-- @truncate: -1

@@ -1,0 +1,4 @@
+-- A WAL-mode store whose -wal file is garbage.
+-- @base: _store-2026.9.sql.in
+-- @journal: wal
+-- @wal: garbage
