@@ -161,6 +161,31 @@ impl Host {
                 _ => {}
             }
         }
+        // No store write was applied twice: at most one successful, non-skipped outcome per
+        // claude-mem row, OpenClaw entry or lock.
+        let mut applied: BTreeMap<String, usize> = BTreeMap::new();
+        for line in j.lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let action = v["action"].as_str().unwrap_or("");
+            if v["type"] == "outcome"
+                && v["ok"] == true
+                && v["skipped"] == false
+                && !action.starts_with("deliver:")
+            {
+                *applied.entry(action.to_string()).or_default() += 1;
+            }
+        }
+        assert!(
+            applied.values().all(|n| *n == 1),
+            "a store write recorded twice ({context}): {applied:?}"
+        );
+        assert_eq!(
+            applied.len(),
+            5,
+            "3 rows, 1 entry, 1 lock ({context}): {applied:?}"
+        );
         let pending: Vec<_> = intents.difference(&outcomes).collect();
         assert!(
             pending.is_empty(),

@@ -8,4 +8,5 @@ mod doctor;
 mod fixtures_claude_mem;
 mod fixtures_openclaw;
 mod liveness;
+mod ownership;
 mod processes;
