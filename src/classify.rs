@@ -247,38 +247,21 @@ fn classify_openclaw_inner(
     ev: &mut Vec<Evidence>,
 ) -> Verdict {
     let la = s.last_activity_ms;
-    // 1. The session's own lock is the most specific evidence there is.
-    if let Some(lock) = s.lock.as_ref().filter(|l| l.state != PidState::Invalid) {
-        ev.push(claim_evidence(lock));
-        if before_boot(lock.created_ms, h) {
-            return orphan(
-                Reason::Rebooted,
-                format!("its lock (pid {}) was written before this boot", lock.pid),
-            );
-        }
-        match lock.state {
+    let lock = s.lock.as_ref().filter(|l| l.state != PidState::Invalid);
+    if let Some(l) = &s.lock {
+        ev.push(claim_evidence(l));
+    }
+    // 1. The session's own lock, held by a process that runs now (and was written this
+    //    boot): the most specific evidence of life there is.
+    if let Some(l) = lock.filter(|l| !before_boot(l.created_ms, h)) {
+        match l.state {
             PidState::Alive => {
                 return live_or_stale(
                     Reason::OwnerAlive,
                     la,
                     h,
                     o,
-                    &format!("pid {} holds its lock and runs", lock.pid),
-                )
-            }
-            PidState::Reused => {
-                return orphan(
-                    Reason::PidReused,
-                    format!(
-                        "its lock names pid {}, which now belongs to another process",
-                        lock.pid
-                    ),
-                )
-            }
-            PidState::Dead => {
-                return orphan(
-                    Reason::OwnerDead,
-                    format!("its lock names pid {}, which is not running", lock.pid),
+                    &format!("pid {} holds its lock and runs", l.pid),
                 )
             }
             PidState::AliveUnverified => {
@@ -286,17 +269,13 @@ fn classify_openclaw_inner(
                     Reason::Unverifiable,
                     format!(
                         "its lock names pid {}, which runs, but its start time cannot be checked",
-                        lock.pid
+                        l.pid
                     ),
                 )
             }
-            PidState::Invalid => unreachable!(),
+            _ => {}
         }
-    } else if let Some(lock) = &s.lock {
-        ev.push(claim_evidence(lock));
     }
-
-    // 2. A living gateway for the state dir.
     let live = gw.live();
     ev.extend(live.iter().map(owner_evidence));
     ev.extend(
@@ -305,6 +284,70 @@ fn classify_openclaw_inner(
             .filter(|c| c.state != PidState::Alive)
             .map(claim_evidence),
     );
+    let notes = gw.unverified_notes();
+    ev.extend(notes.iter().map(|n| Evidence {
+        kind: "gateway-unverified",
+        note: n.clone(),
+        ..Evidence::default()
+    }));
+
+    // 2. A gateway that started moments ago, after the session's last activity: its
+    //    restart recovery may be about to claim (or end) this session. Whatever the lock says.
+    let recent = live
+        .iter()
+        .filter_map(|g| g.start_ms)
+        .filter(|st| la.is_none_or(|la| *st > la))
+        .max()
+        .filter(|st| h.now_ms - st < o.recovery_grace_ms);
+    if let Some(st) = recent {
+        return unknown(
+            Reason::RecoveryPending,
+            format!(
+                "a gateway started {} ago; its restart recovery may still claim this session",
+                human_age(h.now_ms - st)
+            ),
+        );
+    }
+
+    // 3. The lock names an owner that is gone.
+    if let Some(l) = lock {
+        if before_boot(l.created_ms, h) && la.is_none_or(|la| before_boot(Some(la), h)) {
+            return orphan(
+                Reason::Rebooted,
+                format!("its lock (pid {}) was written before this boot", l.pid),
+            );
+        }
+        if !notes.is_empty() {
+            // A client running an agent itself, or a gateway still starting up, may hold it.
+            return unknown(Reason::Unverifiable, notes[0].clone());
+        }
+        if before_boot(l.created_ms, h) {
+            return orphan(
+                Reason::Rebooted,
+                format!("its lock (pid {}) was written before this boot", l.pid),
+            );
+        }
+        match l.state {
+            PidState::Reused => {
+                return orphan(
+                    Reason::PidReused,
+                    format!(
+                        "its lock names pid {}, which now belongs to another process",
+                        l.pid
+                    ),
+                )
+            }
+            PidState::Dead => {
+                return orphan(
+                    Reason::OwnerDead,
+                    format!("its lock names pid {}, which is not running", l.pid),
+                )
+            }
+            _ => {}
+        }
+    }
+
+    // 4. A living gateway for the state dir.
     if !live.is_empty() {
         let Some(la) = la else {
             return unknown(
@@ -322,48 +365,27 @@ fn classify_openclaw_inner(
                 &format!("gateway pid {} runs for its state dir", g.pid),
             );
         }
-        let newest = live
-            .iter()
-            .filter_map(|g| g.start_ms)
-            .max()
-            .unwrap_or(h.now_ms);
-        if h.now_ms - newest < o.recovery_grace_ms {
-            return unknown(
-                Reason::RecoveryPending,
-                format!(
-                    "a gateway started {} ago; its restart recovery may still claim this session",
-                    human_age(h.now_ms - newest)
-                ),
-            );
-        }
         if before_boot(Some(la), h) {
             return orphan(Reason::Rebooted, "its last activity predates this boot");
         }
-        let g = &live[0];
         return orphan(
             Reason::GatewayRestarted,
             format!(
                 "gateway pid {} started after the session's last activity and holds no lock on it",
-                g.pid
+                live[0].pid
             ),
         );
     }
 
-    // 3. Something may be alive that cannot be verified.
-    let notes = gw.unverified_notes();
+    // 5. Something may be alive that cannot be verified.
     if !notes.is_empty() {
-        ev.extend(notes.iter().map(|n| Evidence {
-            kind: "gateway-unverified",
-            note: n.clone(),
-            ..Evidence::default()
-        }));
         if before_boot(la, h) {
             return orphan(Reason::Rebooted, "its last activity predates this boot");
         }
         return unknown(Reason::Unverifiable, notes[0].clone());
     }
 
-    // 4. No living gateway: the owner is gone. Say why as precisely as the evidence allows.
+    // 6. No living gateway: the owner is gone. Say why as precisely as the evidence allows.
     if before_boot(la, h) {
         return orphan(Reason::Rebooted, "its last activity predates this boot");
     }

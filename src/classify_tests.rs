@@ -233,6 +233,36 @@ fn openclaw_rules() {
             want: (Orphan, Rebooted),
         },
         OcCase {
+            name:
+                "dead session lock while a gateway restarted moments ago: its recovery may end it",
+            last: Some(t),
+            lock: Some(claim("session-lock", 100, Dead, t, None)),
+            gw: owners(vec![gw_lock(201, Alive, NOW - 3_000)], vec![], vec![]),
+            want: (Unknown, RecoveryPending),
+        },
+        OcCase {
+            name: "dead session lock while a starting gateway or a client runs for the state dir",
+            last: Some(t),
+            lock: Some(claim("session-lock", 100, Dead, t, None)),
+            gw: owners(
+                vec![],
+                vec![],
+                vec!["OpenClaw process pid 7 (`openclaw`) runs for this state dir"],
+            ),
+            want: (Unknown, Unverifiable),
+        },
+        OcCase {
+            name: "lock and activity from before this boot: rebooted, whatever runs now",
+            last: Some(BOOT - MIN),
+            lock: Some(claim("session-lock", 100, Dead, BOOT - MIN, None)),
+            gw: owners(
+                vec![],
+                vec![],
+                vec!["OpenClaw process pid 7 (`openclaw`) runs for this state dir"],
+            ),
+            want: (Orphan, Rebooted),
+        },
+        OcCase {
             name: "invalid pid in session lock is ignored; gateway evidence decides",
             last: Some(t),
             lock: Some(claim("session-lock", 0, Invalid, t, None)),

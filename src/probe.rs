@@ -40,6 +40,9 @@ pub struct Host {
 pub enum ProcKind {
     Gateway,
     Worker,
+    /// Another OpenClaw process (`openclaw`, `openclaw-agent`): a gateway that has not set
+    /// its final title yet, or a client, which may run an agent itself (embedded fallback).
+    Openclaw,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -197,6 +200,11 @@ pub fn classify_argv(argv: &[String]) -> Option<ProcKind> {
     {
         return Some(ProcKind::Worker);
     }
+    if matches!(first.as_str(), "openclaw" | "openclaw-agent")
+        || argv.iter().take(2).any(is_openclaw_entry)
+    {
+        return Some(ProcKind::Openclaw);
+    }
     None
 }
 
@@ -231,7 +239,7 @@ fn scan_processes(host: &Host) -> Vec<ProcInfo> {
         }
         let get = |k: &str| env.iter().find(|(ek, _)| ek == k).map(|(_, v)| v.as_str());
         let (dir, port) = match kind {
-            ProcKind::Gateway => (
+            ProcKind::Gateway | ProcKind::Openclaw => (
                 crate::backend::openclaw::state_dir_from_env(&get),
                 get("OPENCLAW_GATEWAY_PORT").and_then(|p| p.parse().ok()),
             ),
@@ -361,7 +369,12 @@ mod tests {
         );
         assert_eq!(
             classify_argv(&v("node /x/node_modules/.bin/openclaw agent --message hi")),
-            None
+            Some(ProcKind::Openclaw)
+        );
+        assert_eq!(classify_argv(&v("openclaw")), Some(ProcKind::Openclaw));
+        assert_eq!(
+            classify_argv(&v("openclaw-agent")),
+            Some(ProcKind::Openclaw)
         );
         assert_eq!(
             classify_argv(&v("bun /p/plugin/scripts/worker-service.cjs --daemon")),

@@ -651,6 +651,21 @@ fn gather_gateways(scan: &mut StateDirScan, cfg: &Config, host: &Host) {
             )),
         }
     }
+    // A gateway that has not set its title yet (its first seconds) or a client that may run
+    // an agent itself: while one runs for this state dir, nothing in it is proven orphaned.
+    for p in host
+        .processes
+        .iter()
+        .filter(|p| p.kind == ProcKind::Openclaw)
+    {
+        if p.dir.as_ref().is_some_and(|d| same_dir(d, &state)) {
+            scan.owners.unverified.push(format!(
+                "OpenClaw process pid {} (`{}`) runs for this state dir: a starting gateway, or a client that may run an agent itself",
+                p.pid,
+                p.argv.split(' ').next().unwrap_or_default()
+            ));
+        }
+    }
     if !host.proc_available {
         // Without /proc a gateway cannot be verified; a lock whose port answers /healthz
         // says one may be running.

@@ -209,6 +209,7 @@ fn proc_row(p: &ProcInfo) -> Vec<Cell> {
         Cell::new(match p.kind {
             ProcKind::Gateway => "gateway",
             ProcKind::Worker => "worker",
+            ProcKind::Openclaw => "openclaw",
         }),
         Cell::new(p.pid),
         Cell::new(opt(p.started_at.map(iso_ms))),
