@@ -200,8 +200,11 @@ pub fn classify_argv(argv: &[String]) -> Option<ProcKind> {
     {
         return Some(ProcKind::Worker);
     }
+    // The CLI retitles itself `openclaw` (a starting gateway, or a client) and its agent
+    // child `openclaw-agent`; an un-retitled client shows `agent` next to the entry script.
+    // Other helpers of the gateway (its spawn broker) hold no sessions.
     if matches!(first.as_str(), "openclaw" | "openclaw-agent")
-        || argv.iter().take(2).any(is_openclaw_entry)
+        || (argv.iter().any(|a| a == "agent") && argv.iter().take(3).any(is_openclaw_entry))
     {
         return Some(ProcKind::Openclaw);
     }
@@ -381,6 +384,13 @@ mod tests {
             Some(ProcKind::Worker)
         );
         assert_eq!(classify_argv(&v("vim gateway")), None);
+        assert_eq!(
+            classify_argv(&v(
+                "/opt/node24/bin/node /x/node_modules/openclaw/dist/spawn-broker.js"
+            )),
+            None,
+            "the gateway's spawn broker holds no sessions"
+        );
     }
 
     #[test]
