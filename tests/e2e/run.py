@@ -1299,11 +1299,443 @@ def parse_iso(s):
     return datetime.strptime(s.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
+# ---------------------------------------------------------------------------------------
+# close, pid reuse: shared pieces
+
+
+class HookReceiver:
+    """A loopback HTTP hook target run inside the harness: answers 204 to every POST and
+    records its path, Idempotency-Key header and JSON body."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.requests = []
+        lock = threading.Lock()
+        recv = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = {"unparsable": raw.decode("utf-8", "replace")}
+                with lock:
+                    recv.requests.append({"path": self.path, "body": body,
+                                          "idempotency_key": self.headers.get("Idempotency-Key"),
+                                          "content_type": self.headers.get("Content-Type"),
+                                          "t": time.time()})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self):
+        return "http://127.0.0.1:%d/hooks/session_end" % self.port
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def crash_gateway(sb):
+    """Two finished turns and a SLOW turn in flight, then SIGKILL of the client tree and of
+    the gateway (reaped). Returns (e2e-slow's sessionId, the dead gateway pid)."""
+    sb.start_model()
+    gw = sb.start_gateway()
+    sb.turn("agent:main:e2e-1")
+    sb.turn("agent:main:e2e-2")
+    client = sb.start_slow_turn("agent:main:e2e-slow")
+    time.sleep(2)
+    slow_sid = sb.store()["agent:main:e2e-slow"]["sessionId"]
+    dead_pid = gw.pid
+    signal_tree(client.pid, signal.SIGKILL)
+    client.wait(timeout=10)
+    os.kill(dead_pid, signal.SIGKILL)
+    gw.wait(timeout=10)
+    log("%s: SIGKILLed client tree, then gateway pid %d (reaped)" % (sb.label(), dead_pid))
+    return slow_sid, dead_pid
+
+
+def read_concatenated_json(path):
+    """Payloads appended back to back by `cat >>` (with or without newlines)."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except FileNotFoundError:
+        return []
+    dec, out, i = json.JSONDecoder(), [], 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        try:
+            doc, i = dec.raw_decode(text, i)
+        except ValueError:
+            out.append({"unparsable": text[i:i + 200]})
+            return out
+        out.append(doc)
+
+
+# What OpenClaw's drain sends (README; the graceful scenario's captures refine it).
+DRAIN_EVENT_KEYS = {"sessionId": str, "sessionKey": str, "messageCount": int, "reason": str}
+DRAIN_EVENT_OPTIONAL = {"sessionFile": str, "transcriptArchived": bool}
+DRAIN_CTX_KEYS = {"sessionId": str, "sessionKey": str, "agentId": str}
+
+
+def _jtype(v):
+    return {bool: "bool", int: "int", float: "float", str: "str", type(None): "null",
+            list: "array", dict: "object"}.get(type(v), type(v).__name__)
+
+
+def graceful_reference(version):
+    """{"event": {key: type}, "ctx": {key: type}, "source": ...} from the graceful scenario's
+    capture of this version (target/e2e-artifacts/<version>/graceful-session_end.jsonl), or
+    from the README's description when no capture exists yet."""
+    path = os.path.join(REPO, "target", "e2e-artifacts", version, "graceful-session_end.jsonl")
+    rows = [r for r in read_jsonl(path) if r.get("hook") == "session_end"]
+    if not rows:
+        return {"event": {k: _jtype(t()) for k, t in DRAIN_EVENT_KEYS.items()},
+                "event_optional": {k: _jtype(t()) for k, t in DRAIN_EVENT_OPTIONAL.items()},
+                "ctx": {k: _jtype(t()) for k, t in DRAIN_CTX_KEYS.items()},
+                "source": "README (no graceful capture at %s)" % path}
+    ev_sets = [set(r["event"]) for r in rows]
+    common = set.intersection(*ev_sets)
+    ev_types, ctx_types = {}, {}
+    for r in rows:
+        for k, v in r["event"].items():
+            ev_types.setdefault(k, set()).add(_jtype(v))
+        for k, v in r["ctx"].items():
+            ctx_types.setdefault(k, set()).add(_jtype(v))
+    bad = {k: t for k, t in list(ev_types.items()) + list(ctx_types.items()) if len(t) != 1}
+    expect(not bad, "graceful captures disagree on types: %s" % bad)
+    ev = {k: ev_types[k].pop() for k in sorted(ev_types)}
+    ctx_keys = set.intersection(*[set(r["ctx"]) for r in rows])
+    return {"event": {k: ev[k] for k in sorted(common)},
+            # keys a capture has only sometimes (the transcript file), else the README's
+            "event_optional": dict({k: _jtype(t()) for k, t in DRAIN_EVENT_OPTIONAL.items()},
+                                   **{k: ev[k] for k in ev if k not in common}),
+            "ctx": {k: ctx_types[k].pop() for k in sorted(ctx_keys)},
+            "source": "%d graceful capture(s) in %s" % (len(rows), os.path.relpath(path, REPO))}
+
+
+def transcript_path(sb, sid):
+    return os.path.join(sb.state, "agents", "main", "sessions", sid + ".jsonl")
+
+
+def check_payload(sb, payload, key, sid, reason, ref, via):
+    """One close payload against the drain's shape for this version."""
+    expect(isinstance(payload, dict) and set(payload) == {"event", "ctx"},
+           "%s payload is not {event, ctx}: %s" % (via, json.dumps(payload)[:500]))
+    ev, ctx = payload["event"], payload["ctx"]
+    has_transcript = os.path.isfile(transcript_path(sb, sid))
+    want_ev = dict(ref["event"])
+    if has_transcript:
+        for k in ("sessionFile", "transcriptArchived"):
+            want_ev[k] = ref["event_optional"].get(k) or ref["event"].get(k)
+    else:
+        for k in ("sessionFile", "transcriptArchived"):
+            want_ev.pop(k, None)
+    got_ev = {k: _jtype(v) for k, v in ev.items()}
+    got_ctx = {k: _jtype(v) for k, v in ctx.items()}
+    expect(got_ev == want_ev, "%s payload event keys/types %s, expected %s (transcript %s: %s; "
+           "reference: %s)\n%s" % (via, got_ev, want_ev, transcript_path(sb, sid),
+                                   "exists" if has_transcript else "missing", ref["source"],
+                                   json.dumps(payload)))
+    expect(got_ctx == ref["ctx"], "%s payload ctx keys/types %s, expected %s (%s)\n%s" % (
+        via, got_ctx, ref["ctx"], ref["source"], json.dumps(payload)))
+    expect(ev["sessionId"] == sid and ev["sessionKey"] == key and ev["reason"] == reason
+           and ev["messageCount"] == 0,
+           "%s payload event %s, expected sessionId %s, sessionKey %s, reason %s, messageCount 0"
+           % (via, json.dumps(ev), sid, key, reason))
+    expect(ctx == {"sessionId": sid, "sessionKey": key, "agentId": "main"},
+           "%s payload ctx %s" % (via, json.dumps(ctx)))
+    if "sessionFile" in ev:
+        expect(os.path.realpath(ev["sessionFile"]) == os.path.realpath(transcript_path(sb, sid))
+               and ev.get("transcriptArchived") is False,
+               "%s payload sessionFile %s / transcriptArchived %s, expected %s / false" % (
+                   via, ev["sessionFile"], ev.get("transcriptArchived"), transcript_path(sb, sid)))
+
+
+class CloseRig:
+    """config.toml with a command target and an http target (HookReceiver), journal in the
+    sandbox; runs `sessionctl close` and collects what each target received."""
+
+    def __init__(self, sb):
+        self.sb = sb
+        self.receiver = HookReceiver()
+        self.cmd_out = os.path.join(sb.root, "cmd.jsonl")
+        self.journal = os.path.join(sb.root, "journal.ndjson")
+        self.config = os.path.join(sb.root, "sessionctl-config.toml")
+        argv = ["/bin/sh", "-c", 'cat >> "$0"', self.cmd_out]
+        with open(self.config, "w") as f:
+            f.write("# sessionctl hook targets for an e2e scenario (tests/e2e/run.py)\n"
+                    "[[targets]]\nname = \"e2e-command\"\ntype = \"command\"\nargv = %s\n"
+                    "timeout = \"10s\"\n\n"
+                    "[[targets]]\nname = \"e2e-http\"\ntype = \"http\"\nurl = %s\n"
+                    "timeout = \"5s\"\n" % (json.dumps(argv), json.dumps(self.receiver.url())))
+
+    def close(self, *extra):
+        t0 = time.time()
+        code, _ = self.sb.sessionctl_run("close", "--yes", "--config", self.config, "--journal",
+                                         self.journal, "--openclaw-state-dir", self.sb.state,
+                                         *extra)
+        run = self.sb.sessionctl_runs[-1]
+        log("%s: sessionctl close --yes -> exit %d in %.2fs:\n%s%s" % (
+            self.sb.label(), code, time.time() - t0,
+            "\n".join("    " + l for l in run["stdout"].rstrip().splitlines()),
+            ("\n    stderr: " + run["stderr"].rstrip()) if run["stderr"].strip() else ""))
+        return code, run["stdout"], run["stderr"]
+
+    def cmd_payloads(self):
+        return read_concatenated_json(self.cmd_out)
+
+    def http_requests(self):
+        return list(self.receiver.requests)
+
+    def delivered(self):
+        return len(self.cmd_payloads()) + len(self.http_requests())
+
+    def stop(self):
+        self.receiver.close()
+
+
+def openclaw_sessions_json(sb):
+    """`openclaw sessions --json --all-agents --limit all` (same flags in 2026.7 and 2026.9)."""
+    out = os.path.join(sb.logs, "openclaw-sessions-%d.json" % len(os.listdir(sb.logs)))
+    argv = [sb.node, sb.openclaw, "sessions", "--json", "--all-agents", "--limit", "all"]
+    p = PROCS.start("openclaw-sessions", argv, sb.env, sb.root, out)
+    try:
+        rc = p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise ScenarioFailure("`openclaw sessions --json` did not finish in 120s:\n%s" % tail(out))
+    text = open(out, encoding="utf-8", errors="replace").read()
+    expect(rc == 0, "`%s` exited %d:\n%s" % (" ".join(argv[1:]), rc, text[-3000:]))
+    try:
+        doc = json.loads(text[text.index("{"):]) if "{" in text else None
+    except ValueError as e:
+        raise ScenarioFailure("`openclaw sessions --json` printed no JSON (%s):\n%s" % (e, text[-3000:]))
+    expect(isinstance(doc, dict), "`openclaw sessions --json`: %s" % text[-2000:])
+    return doc
+
+
+def find_session_rows(doc, key):
+    """Every object in `openclaw sessions --json` output whose key is `key`."""
+    found = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if x.get("key") == key or x.get("sessionKey") == key:
+                found.append(x)
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(doc)
+    return found
+
+
+def summary_line(sb, checked, orphans_expected, orphans_found, delivered=None, expected=None,
+                 extra=""):
+    line = "sessions checked %d, orphans expected %d found %d" % (
+        checked, orphans_expected, orphans_found)
+    if expected is not None:
+        line += ", payloads delivered %d of %d expected" % (delivered, expected)
+    if extra:
+        line += "; " + extra
+    log("%s: SUMMARY %s" % (sb.label(), line))
+    return line
+
+
+def scenario_close(sb):
+    """Crash, then `sessionctl close --yes` with a command and an http target, before and
+    after a restart on the same state."""
+    key = "agent:main:e2e-slow"
+    ref = graceful_reference(sb.version)
+    log("%s: payload reference: %s" % (sb.label(), ref["source"]))
+    slow_sid, dead_pid = crash_gateway(sb)
+    rig = CloseRig(sb)
+    try:
+        cdoc, _ = expect_orphans(sb, [key], 1)
+        checked1 = cdoc.get("summary", {}).get("total", len(cdoc.get("sessions", [])))
+        had_lock = os.path.exists(transcript_path(sb, slow_sid) + ".lock")
+
+        # 1. close with no gateway running: one shutdown payload per target.
+        code, out, err = rig.close()
+        expect(code == 0, "close --yes exited %d, expected 0:\n%s\n%s" % (code, out, err))
+        cmds, reqs = rig.cmd_payloads(), rig.http_requests()
+        expect(len(cmds) == 1, "command target received %d payloads, expected 1: %s" % (
+            len(cmds), json.dumps(cmds)[:1000]))
+        expect(len(reqs) == 1, "http target received %d payloads, expected 1: %s" % (
+            len(reqs), json.dumps(reqs)[:1000]))
+        check_payload(sb, cmds[0], key, slow_sid, "shutdown", ref, "command target")
+        check_payload(sb, reqs[0]["body"], key, slow_sid, "shutdown", ref, "http target")
+        expect(reqs[0]["body"] == cmds[0], "the two targets got different payloads:\n%s\n%s" % (
+            json.dumps(cmds[0]), json.dumps(reqs[0]["body"])))
+        expect(bool(reqs[0]["idempotency_key"]), "http delivery without an Idempotency-Key header")
+        log("%s: delivered: %s (Idempotency-Key %s)" % (
+            sb.label(), json.dumps(cmds[0]).replace(sb.state, "$STATE_DIR"), reqs[0]["idempotency_key"]))
+        delivered1 = rig.delivered()
+
+        # The store as the gateway's own recovery leaves it.
+        st = sb.store().get(key, {})
+        log("%s: store after close: %s" % (sb.label(), json.dumps(st)))
+        expect(st.get("sessionId") == slow_sid and st.get("status") == "failed"
+               and st.get("abortedLastRun") is True and st.get("endedAt"),
+               "after close the store should hold e2e-slow failed/abortedLastRun/endedAt: %s" % st)
+        if sb.kind == "sqlite":
+            expect(st.get("entryStatus") == "failed",
+                   "session_nodes.status failed but entry_json status %s: %s" % (st.get("entryStatus"), st))
+        expect(not os.path.exists(transcript_path(sb, slow_sid) + ".lock"),
+               "close left the dead owner's %s.jsonl.lock (there before: %s)" % (slow_sid, had_lock))
+        for k in ("agent:main:e2e-1", "agent:main:e2e-2"):
+            expect(sb.store().get(k, {}).get("status") == "done",
+                   "close touched the finished %s: %s" % (k, sb.store().get(k)))
+        expect_orphans(sb, [], 0)
+
+        # 2. A second close does nothing.
+        code, out, err = rig.close()
+        expect(code == 0, "second close --yes exited %d, expected 0:\n%s\n%s" % (code, out, err))
+        expect("No orphans to close." in out, "second close said: %r" % out)
+        expect(rig.delivered() == delivered1, "second close delivered again: cmd %d, http %d" % (
+            len(rig.cmd_payloads()), len(rig.http_requests())))
+
+        # 3. Restart on the store sessionctl wrote: starts, a new turn works, OpenClaw's own
+        # `sessions --json` reads it and shows e2e-slow ended.
+        slow_before = len(sb.slow_requests())
+        gw2 = sb.start_gateway()
+        sb.turn("agent:main:e2e-after")
+        time.sleep(1)
+        expect(len(sb.slow_requests()) == slow_before,
+               "gateway 2 re-ran the closed e2e-slow (SLOW requests %d -> %d)" % (
+                   slow_before, len(sb.slow_requests())))
+        doc = openclaw_sessions_json(sb)
+        rows = find_session_rows(doc, key)
+        expect(rows, "`openclaw sessions --json` does not show %s:\n%s" % (key, json.dumps(doc)[:3000]))
+        row = rows[0]
+        log("%s: openclaw sessions --json: %s" % (sb.label(), json.dumps(
+            {k: row.get(k) for k in ("key", "sessionId", "status", "abortedLastRun", "endedAt")})))
+        expect(row.get("status") in ("failed", "ended", "done", "killed", "timeout") or
+               row.get("endedAt") or row.get("abortedLastRun") is True,
+               "`openclaw sessions --json` shows %s not ended: %s" % (key, json.dumps(row)))
+        expect(row.get("status") != "running", "`openclaw sessions` shows %s running" % key)
+        after = find_session_rows(doc, "agent:main:e2e-after")
+        expect(after, "`openclaw sessions --json` does not show the new turn e2e-after")
+        st2 = sb.store().get(key, {})
+        expect(st2.get("status") == "failed", "gateway 2 changed e2e-slow: %s" % st2)
+
+        # 4. close again with gateway 2 running: whatever the store says.
+        cdoc2, _ = sb.check()
+        _, ldoc2 = sb.list()
+        want2 = orphan_keys(ldoc2)
+        expect(orphan_keys(cdoc2) == want2, "check and list disagree after restart: %s / %s" % (
+            brief(cdoc2), brief(ldoc2)))
+        code, out, err = rig.close()
+        if not want2:
+            expect(code == 0 and "No orphans to close." in out,
+                   "close with gateway 2 running and no orphan: exit %d, said %r %r" % (code, out, err))
+            expect(rig.delivered() == delivered1, "close after restart delivered %d new payload(s)"
+                   % (rig.delivered() - delivered1))
+        else:
+            expect(code == 0, "close after restart exited %d: %s %s" % (code, out, err))
+            for p in rig.cmd_payloads()[1:]:
+                expect(p["event"]["reason"] == "restart", "reason with gateway 2 running: %s" % p)
+        expect(gw2.poll() is None, "gateway 2 exited after close")
+        summary = summary_line(sb, checked1, 1, len(orphan_keys(cdoc)), delivered1, 2,
+                               "after restart: %d orphan(s), close delivered %d more"
+                               % (len(want2), rig.delivered() - delivered1))
+        return summary
+    finally:
+        rig.stop()
+
+
+def rewrite_lock(path, pid, starttime):
+    """Rewrite a lock file to name `pid` with `starttime`, keeping its format (one-line or
+    pretty JSON, key order, 2026.9's whitespace trailer): only the two numbers change."""
+    import re
+    raw = open(path, "rb").read()
+    text = raw.decode("utf-8")
+    new, n_pid = re.subn(r'("pid"\s*:\s*)\d+', lambda m: m.group(1) + str(pid), text, count=1)
+    new, n_st = re.subn(r'("start[tT]ime"\s*:\s*)\d+', lambda m: m.group(1) + str(starttime), new, count=1)
+    expect(n_pid == 1, "lock %s has no pid field: %r" % (path, text[:300]))
+    st = os.stat(path)
+    with open(path + ".e2e-tmp", "w", encoding="utf-8") as f:
+        f.write(new)
+    os.chmod(path + ".e2e-tmp", st.st_mode & 0o7777)
+    os.replace(path + ".e2e-tmp", path)
+    return n_st == 1
+
+
+def scenario_pidreuse(sb):
+    """After a crash, the dead gateway's locks are rewritten to name a live, unrelated
+    process (`sleep 600`) with another start time -> orphan/pid-reused naming that pid."""
+    key = "agent:main:e2e-slow"
+    slow_sid, dead_pid = crash_gateway(sb)
+    expect_orphans(sb, [key], 1)
+    sleeper = PROCS.start("sleep", ["sleep", "600"], sb.env, sb.root, os.path.join(sb.logs, "sleep.out"))
+    wait_for("sleep to run", lambda: proc_starttime(sleeper.pid) is not None, 5, 0.05)
+    real_st = proc_starttime(sleeper.pid)
+    fake_st = max(1, real_st - 4242)  # "started" 42 s earlier than the live process did
+    uid = os.getuid()
+    if sb.kind == "file":
+        paths = [transcript_path(sb, slow_sid) + ".lock"]
+        gdir = os.path.join(sb.tmp, "openclaw-%d" % uid)
+    else:
+        paths = []
+        gdir = os.path.join(sb.state, "tmp", "openclaw-%d" % uid)
+    paths += sorted(os.path.join(gdir, f) for f in os.listdir(gdir)
+                    if f.startswith("gateway.") and f.endswith(".lock")) if os.path.isdir(gdir) else []
+    if sb.kind == "sqlite":
+        expect(os.path.join(gdir, "gateway.state.lock") in paths,
+               "no gateway.state.lock in %s: %s" % (gdir, paths))
+    expect(len(paths) >= (2 if sb.kind == "file" else 2), "lock files to rewrite: %s" % paths)
+    for p in paths:
+        expect(os.path.exists(p), "lock %s is gone" % p)
+        before = open(p).read()
+        expect(json.loads(before).get("pid") == dead_pid,
+               "%s names pid %s, not the dead gateway %d" % (p, json.loads(before).get("pid"), dead_pid))
+        had_st = rewrite_lock(p, sleeper.pid, fake_st)
+        log("%s: rewrote %s: pid %d -> %d, start time %s (sleep's real start time %d)" % (
+            sb.label(), p.replace(sb.root, "$RUN_DIR"), dead_pid, sleeper.pid,
+            fake_st if had_st else "(no field)", real_st))
+    cdoc, ldoc = expect_orphans(sb, [key], 1)
+    for what, doc in (("check", cdoc), ("list", ldoc)):
+        s = by_key(doc)[key]
+        expect(s.get("reason") == "pid-reused",
+               "sessionctl %s: e2e-slow reason %s, expected pid-reused (%s)\n%s" % (
+                   what, s.get("reason"), s.get("summary"), json.dumps(s.get("evidence"), indent=1)))
+        named = [e for e in s.get("evidence", []) if e.get("pid") == sleeper.pid]
+        expect(named, "sessionctl %s: no evidence names the live pid %d:\n%s" % (
+            what, sleeper.pid, json.dumps(s.get("evidence"), indent=1)))
+        expect(not [e for e in named if e.get("state") == "alive"],
+               "sessionctl %s calls pid %d (another start time) the owner, alive: %s" % (
+                   what, sleeper.pid, json.dumps(named)))
+    s = by_key(cdoc)[key]
+    log("%s: e2e-slow %s/%s: %s; evidence naming pid %d: %s" % (
+        sb.label(), s.get("verdict"), s.get("reason"), s.get("summary"), sleeper.pid,
+        json.dumps([{k: e.get(k) for k in ("kind", "state", "pid")} for e in s.get("evidence", [])
+                    if e.get("pid") == sleeper.pid])))
+    return summary_line(sb, cdoc.get("summary", {}).get("total", 0), 1, len(orphan_keys(cdoc)),
+                        extra="e2e-slow orphan/%s, %d lock file(s) name live pid %d" % (
+                            s.get("reason"), len(paths), sleeper.pid))
+
+
 SCENARIOS = [
     ("quiet", scenario_quiet),
     ("inflight", scenario_inflight),
     ("graceful", scenario_graceful),
     ("crash", scenario_crash),
+    ("close", scenario_close),
+    ("pidreuse", scenario_pidreuse),
 ]
 
 
