@@ -10,3 +10,4 @@ mod fixtures_openclaw;
 mod liveness;
 mod ownership;
 mod processes;
+mod secrets;
