@@ -1634,7 +1634,7 @@ def scenario_close(sb):
         expect(st2.get("status") == "failed", "gateway 2 changed e2e-slow: %s" % st2)
 
         # 4. close again with gateway 2 running: whatever the store says.
-        cdoc2, _ = sb.check()
+        _, cdoc2 = sb.check()
         _, ldoc2 = sb.list()
         want2 = orphan_keys(ldoc2)
         expect(orphan_keys(cdoc2) == want2, "check and list disagree after restart: %s / %s" % (
@@ -1729,6 +1729,284 @@ def scenario_pidreuse(sb):
                             s.get("reason"), len(paths), sleeper.pid))
 
 
+# ---------------------------------------------------------------------------------------
+# claude-mem (opt-in: SESSIONCTL_E2E_CLAUDE_MEM=1): bun + two pinned claude-mem releases,
+# installed into the cache like Node and OpenClaw, one worker at a time per scenario.
+
+CLAUDE_MEM_ENABLED = os.environ.get("SESSIONCTL_E2E_CLAUDE_MEM") == "1"
+BUN_PKG = "@oven/bun-linux-x64"
+BUN_VERSION = "1.4.4"
+CLAUDE_MEM_VERSIONS = ["13.25.3", "10.6.3"]
+# Which claude-mem worker runs beside which OpenClaw (each pinned version once).
+CLAUDE_MEM_FOR = {"2026.9.6": "13.25.3", "2026.7.35": "10.6.3"}
+
+
+def bun_bin(cache):
+    return os.path.join(cache, "bun-" + BUN_VERSION, "node_modules", BUN_PKG, "bin", "bun")
+
+
+def claude_mem_pkg(cache, version):
+    return os.path.join(cache, "claude-mem-" + version, "node_modules", "claude-mem")
+
+
+def install_claude_mem(cache):
+    """bun and each claude-mem release in its own prefix with a marker, as install() does."""
+    bun = bun_bin(cache)
+
+    def verify_bun(quick=False):
+        if not os.access(bun, os.X_OK):
+            return False, "%s missing" % bun
+        if quick:
+            return True, ""
+        r = _run([bun, "--version"], 60)
+        return r.stdout.strip() == BUN_VERSION, "bun %s" % r.stdout.strip()
+
+    installed = _install_prefix(cache, os.path.join(cache, "bun-" + BUN_VERSION),
+                                "%s@%s" % (BUN_PKG, BUN_VERSION), verify_bun, "bun-" + BUN_VERSION,
+                                False)
+    out = {}
+    for version in CLAUDE_MEM_VERSIONS:
+        pkg = claude_mem_pkg(cache, version)
+
+        def verify_cm(quick=False, pkg=pkg, version=version):
+            worker = os.path.join(pkg, "plugin", "scripts", "worker-service.cjs")
+            if not os.path.isfile(worker):
+                return False, "%s missing" % worker
+            try:
+                with open(os.path.join(pkg, "package.json")) as f:
+                    v = json.load(f).get("version")
+            except (OSError, ValueError) as e:
+                return False, "package.json unreadable: %s" % e
+            return v == version, "claude-mem %s (%s)" % (v, os.path.relpath(worker, cache))
+
+        installed |= _install_prefix(cache, os.path.join(cache, "claude-mem-" + version),
+                                     "claude-mem@" + version, verify_cm, "claude-mem-" + version,
+                                     True, os.path.dirname(bun))
+        out[version] = pkg
+    return {"bun": bun, "claude_mem": out, "installed": installed}
+
+
+class ClaudeMemWorker:
+    def __init__(self, sb, version):
+        self.sb = sb
+        self.version = version
+        self.pkg = sb.tools["claude_mem"]["claude_mem"][version]
+        self.bun = sb.tools["claude_mem"]["bun"]
+        self.data = os.path.join(sb.root, "claude-mem")
+        os.makedirs(self.data, exist_ok=True)
+        self.db = os.path.join(self.data, "claude-mem.db")
+        self.port = None
+        self.proc = None
+        self.n = 0
+
+    def env(self):
+        env = dict(self.sb.env)
+        env["PATH"] = os.path.dirname(self.bun) + ":" + env["PATH"]
+        env.update({"CLAUDE_MEM_DATA_DIR": self.data, "CLAUDE_MEM_WORKER_HOST": "127.0.0.1",
+                    "CLAUDE_MEM_WORKER_PORT": str(self.port)})
+        return env
+
+    def start(self, timeout=90):
+        self.n += 1
+        self.port = free_port_block(1)
+        t0 = time.time()
+        out = os.path.join(self.sb.logs, "claude-mem-worker-%d.log" % self.n)
+        self.proc = PROCS.start("claude-mem-worker-%d" % self.n,
+                                [self.bun, "plugin/scripts/worker-service.cjs", "--daemon"],
+                                self.env(), self.pkg, out)
+
+        def healthy():
+            status, body = http("GET", "http://127.0.0.1:%d/api/health" % self.port, timeout=2)
+            return status == 200 and json.loads(body)
+
+        try:
+            doc = wait_for("claude-mem %s worker to answer /api/health" % self.version, healthy,
+                           timeout, 0.5)
+        except ScenarioFailure as e:
+            raise ScenarioFailure("%s\n%s" % (e, tail(out)))
+        wait_for("the claude-mem DB", lambda: os.path.exists(self.db), 30, 0.2)
+        self.pid = doc.get("pid") or self.proc.pid
+        log("%s: claude-mem %s worker up, pid %s, port %d, health version %s (%.1fs)" % (
+            self.sb.label(), self.version, self.pid, self.port, doc.get("version"), time.time() - t0))
+        return doc
+
+    def worker_pids(self):
+        """Every process running worker-service.cjs with this data dir."""
+        needle = ("CLAUDE_MEM_DATA_DIR=%s" % self.data).encode()
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                cmd = open("/proc/%s/cmdline" % d, "rb").read()
+                if b"worker-service.cjs" not in cmd:
+                    continue
+                if needle in open("/proc/%s/environ" % d, "rb").read().split(b"\0"):
+                    pids.append(int(d))
+            except OSError:
+                pass
+        return sorted(pids)
+
+    def kill(self):
+        pids = self.worker_pids()
+        for pid in pids:
+            _signal_pid(pid, signal.SIGKILL)
+        if self.proc and self.proc.poll() is None:
+            _signal_pid(self.proc.pid, signal.SIGKILL)
+        if self.proc:
+            self.proc.wait(timeout=10)
+        wait_for("claude-mem worker(s) %s to die" % pids,
+                 lambda: not [p for p in pids if pid_alive(p)], 10, 0.1)
+        return pids
+
+    def rows(self):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
+        try:
+            con.row_factory = sqlite3.Row
+            return {r["id"]: dict(r) for r in con.execute("SELECT * FROM sdk_sessions")}
+        finally:
+            con.close()
+
+    def insert(self, content_id, project, started_ms):
+        con = sqlite3.connect(self.db, timeout=10)
+        try:
+            cur = con.execute(
+                "INSERT INTO sdk_sessions (content_session_id, project, user_prompt, started_at, "
+                "started_at_epoch, status) VALUES (?, ?, ?, ?, ?, 'active')",
+                (content_id, project, "e2e prompt", iso(started_ms / 1000.0), started_ms))
+            con.commit()
+            return cur.lastrowid
+        finally:
+            con.close()
+
+
+def cm_sessions(doc):
+    return {s.get("id"): s for s in doc.get("sessions", []) if s.get("backend") == "claude-mem"}
+
+
+def cm_flat(doc):
+    """claude-mem rows wherever sessionctl puts them (top level or linked under an OpenClaw
+    session), by id."""
+    out = {}
+
+    def walk(x):
+        if isinstance(x, dict):
+            if x.get("backend") == "claude-mem" and "verdict" in x:
+                out[str(x.get("id"))] = x
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(doc.get("sessions", []))
+    return out
+
+
+def cm_id(rowid):
+    return "cm:%d" % rowid
+
+
+def scenario_claude_mem(sb):
+    """A claude-mem worker beside the gateway; rows linked to OpenClaw sessions are live while
+    both run, orphans after both are SIGKILLed; close ends exactly those rows."""
+    cmv = CLAUDE_MEM_FOR[sb.version]
+    worker = ClaudeMemWorker(sb, cmv)
+    sb.start_model()
+    gw = sb.start_gateway()
+    sb.turn("agent:main:e2e-1")
+    client = sb.start_slow_turn("agent:main:e2e-slow")
+    worker.start()
+    now = int(time.time() * 1000)
+    linked = {}
+    for key in ("agent:main:e2e-slow", "agent:main:e2e-1"):
+        linked[worker.insert("openclaw-%s-%d" % (key, now), "openclaw-main", now)] = key
+    observer = worker.insert(secrets.token_hex(8) + "-observer", "observer-sessions", now)
+    other = worker.insert("c0ffee00-%s" % secrets.token_hex(6), "some-other-project", now)
+    log("%s: inserted sdk_sessions rows: linked %s, observer %d, non-OpenClaw %d" % (
+        sb.label(), linked, observer, other))
+    flags = ["--claude-mem-dir", worker.data]
+
+    def look(what):
+        code, cdoc = sb.sessionctl_run("check", "--openclaw-state-dir", sb.state, *flags,
+                                       "--format", "json")
+        _, ldoc = sb.sessionctl_run("list", *flags, "--format", "json")
+        expect(not cdoc.get("problems"), "check reported problems (%s): %s" % (what, cdoc.get("problems")))
+        rows = cm_flat(ldoc)
+        log("%s: %s: %s" % (sb.label(), what, ", ".join(
+            "%s=%s/%s" % (k, v.get("verdict"), v.get("reason")) for k, v in sorted(rows.items()))))
+        return code, cdoc, ldoc, rows
+
+    code, cdoc, ldoc, rows = look("worker and gateway running")
+    for rid in linked:
+        r = rows.get(cm_id(rid)) or rows.get(str(rid))
+        expect(r is not None, "linked row %d is not listed: %s" % (rid, sorted(rows)))
+        expect(r.get("verdict") == "live" and r.get("reason") in ("upstream-live", "worker-alive"),
+               "linked row %d (%s) is %s/%s, expected live (upstream-live or worker-alive): %s" % (
+                   rid, linked[rid], r.get("verdict"), r.get("reason"), r.get("summary")))
+    expect(code == 0, "check exited %d with worker and gateway running" % code)
+    checked_live = cdoc.get("summary", {}).get("total", 0)
+
+    # SIGKILL the worker, then the gateway (client tree first).
+    killed = worker.kill()
+    signal_tree(client.pid, signal.SIGKILL)
+    client.wait(timeout=10)
+    os.kill(gw.pid, signal.SIGKILL)
+    gw.wait(timeout=10)
+    log("%s: SIGKILLed claude-mem worker %s and gateway %d" % (sb.label(), killed, gw.pid))
+    code, cdoc, ldoc, rows = look("worker and gateway killed")
+    ok_reasons = ("worker-dead", "upstream-ended", "rebooted")
+    got_orphans = sorted(k for k, v in rows.items() if v.get("verdict") == "orphan")
+    want_orphans = sorted(cm_id(r) for r in linked)
+    expect(got_orphans == want_orphans, "claude-mem orphans %s, expected exactly %s" % (
+        got_orphans, want_orphans))
+    for rid in linked:
+        r = rows[cm_id(rid)]
+        expect(r.get("reason") in ok_reasons, "row %d orphan reason %s, expected one of %s" % (
+            rid, r.get("reason"), ok_reasons))
+    for rid, want in ((observer, "observer-session"), (other, "not-openclaw")):
+        r = rows.get(cm_id(rid))
+        expect(r is None or r.get("verdict") != "orphan", "row %d is an orphan: %s" % (rid, r))
+    expect(code == 1, "check exited %d after the kills, expected 1" % code)
+    checked_dead = cdoc.get("summary", {}).get("total", 0)
+    oc_orphans = orphan_keys(cdoc)
+
+    before = worker.rows()
+    rig = CloseRig(sb)
+    try:
+        t_before = int(time.time() * 1000)
+        code, out, err = rig.close(*flags)
+        t_after = int(time.time() * 1000)
+        expect(code == 0, "close --yes exited %d:\n%s\n%s" % (code, out, err))
+        after = worker.rows()
+        for rid, row in after.items():
+            if rid in linked:
+                expect(row["status"] == "completed", "row %d status %s after close" % (rid, row["status"]))
+                ep = row["completed_at_epoch"]
+                expect(isinstance(ep, int) and t_before - 1000 <= ep <= t_after + 1000,
+                       "row %d completed_at_epoch %r not within the close run" % (rid, ep))
+                expect(parse_iso(row["completed_at"]) is not None and
+                       int(round(parse_iso(row["completed_at"]) * 1000)) == ep,
+                       "row %d completed_at %r and completed_at_epoch %r are not the same instant"
+                       % (rid, row["completed_at"], ep))
+            else:
+                expect(row == before[rid], "close changed row %d:\n%s\n%s" % (rid, before[rid], row))
+        delivered = rig.delivered()
+    finally:
+        rig.stop()
+
+    # A fresh worker accepts the DB.
+    worker.start()
+    code, cdoc2, _, rows2 = look("after close, fresh worker")
+    expect(not [k for k, v in rows2.items() if v.get("verdict") == "orphan"],
+           "orphans after close: %s" % rows2)
+    worker.kill()
+    return summary_line(sb, checked_dead, len(linked) + len(oc_orphans),
+                        len(got_orphans) + len(oc_orphans), delivered, 2 * len(oc_orphans),
+                        "claude-mem %s: %d linked row(s) live then orphan, completed by close; "
+                        "observer + non-OpenClaw rows untouched (checked with both running: %d)" % (
+                            cmv, len(linked), checked_live))
+
+
 SCENARIOS = [
     ("quiet", scenario_quiet),
     ("inflight", scenario_inflight),
@@ -1737,6 +2015,8 @@ SCENARIOS = [
     ("close", scenario_close),
     ("pidreuse", scenario_pidreuse),
 ]
+if CLAUDE_MEM_ENABLED:
+    SCENARIOS.append(("claude-mem", scenario_claude_mem))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1783,6 +2063,14 @@ def main():
         return SKIP_EXIT
     log("cache %s ready (%.1fs%s)" % (cache, tools["install_seconds"],
                                       ", cold install" if tools["installed"] else ", warm"))
+    if CLAUDE_MEM_ENABLED and (not only or "claude-mem" in only):
+        try:
+            with open(os.path.join(cache, ".install.lock"), "w") as lockf:
+                fcntl.flock(lockf, fcntl.LOCK_EX)
+                tools["claude_mem"] = install_claude_mem(cache)
+        except Skip as e:
+            print("SKIPPED: e2e (%s)" % e, flush=True)
+            return SKIP_EXIT
     if args.install_only:
         return 0
 
