@@ -98,6 +98,8 @@ pub struct LinkEntry {
 
 #[derive(Debug, Default)]
 pub struct StateDirScan {
+    /// Build `links` (every session of the store), which only claude-mem rows need.
+    pub want_links: bool,
     pub state_dir: PathBuf,
     pub sessions: Vec<(Session, OpenclawSession)>,
     pub links: Vec<LinkEntry>,
@@ -124,6 +126,7 @@ pub fn scan_state_dir(
 ) -> Option<StateDirScan> {
     let mut scan = StateDirScan {
         state_dir: dir.to_path_buf(),
+        want_links: cfg.wants(Backend::ClaudeMem),
         ..StateDirScan::default()
     };
     match super::check_dir(dir, explicit, "state dir") {
@@ -177,7 +180,7 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host) {
     // reader say what is wrong, rather than skip it in silence.
     let present = |p: &Path| fs::symlink_metadata(p).is_ok();
     if present(&db) {
-        sqlite_ok = read_sqlite_store(scan, &agent_id, &db);
+        sqlite_ok = read_sqlite_store(scan, &agent_id, &db, scan.want_links);
     }
     if present(&json) {
         if sqlite_ok {
@@ -399,7 +402,7 @@ fn scalar_of(v: &serde_json::Value) -> Scalar {
 }
 
 /// Read the SQLite store. Returns true when it had a schema sessionctl understands.
-fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool {
+fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path, links: bool) -> bool {
     let conn = match open_read_only(db) {
         Ok(c) => c,
         Err(m) => {
@@ -476,40 +479,77 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool
         ""
     };
 
-    // Link index: every node, without the (large) entry_json.
+    // Link index: every node. Only columns stored before entry_json are read, and status
+    // comes from its own (partial) index: reading a column that follows a large entry_json
+    // would walk its overflow pages, row after row.
+    let mut status_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let res = if !links {
+        Ok(())
+    } else {
+        conn.prepare("SELECT session_key, status FROM session_nodes WHERE status IS NOT NULL")
+            .and_then(|mut st| {
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    if let (Some(k), Some(v)) =
+                        (lenient_string(r.get_ref(0)?), lenient_string(r.get_ref(1)?))
+                    {
+                        status_of.insert(k, v);
+                    }
+                }
+                Ok(())
+            })
+    };
+    if let Err(e) = res {
+        return fail(scan, super::sqlite_message(&e));
+    }
     let link_sql = format!(
-        "SELECT n.session_key, n.current_session_id, n.status, {} FROM session_nodes n {join}",
+        "SELECT n.session_key, n.current_session_id, {} FROM session_nodes n {join}",
         wcol("started_at")
     );
-    let res = conn.prepare(&link_sql).and_then(|mut st| {
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            scan.links.push(LinkEntry {
-                session_key: lenient_string(r.get_ref(0)?).unwrap_or_default(),
-                session_id: lenient_string(r.get_ref(1)?).unwrap_or_default(),
-                status: lenient_string(r.get_ref(2)?).unwrap_or_default(),
-                started_ms: super::sane_ms(lenient_i64(r.get_ref(3)?)),
-            });
-        }
+    // Only claude-mem rows need the index of every session; without that backend it is
+    // not built (on a large store it is most of the reading).
+    let res = if !links {
         Ok(())
-    });
+    } else {
+        conn.prepare(&link_sql).and_then(|mut st| {
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let key = lenient_string(r.get_ref(0)?).unwrap_or_default();
+                scan.links.push(LinkEntry {
+                    status: status_of.remove(&key).unwrap_or_default(),
+                    session_key: key,
+                    session_id: lenient_string(r.get_ref(1)?).unwrap_or_default(),
+                    started_ms: super::sane_ms(lenient_i64(r.get_ref(2)?)),
+                });
+            }
+            Ok(())
+        })
+    };
     if let Err(e) = res {
         return fail(scan, super::sqlite_message(&e));
     }
 
-    let sql = format!(
-        "SELECT n.session_key, n.current_session_id, n.entry_json, n.updated_at, {}, {}, {}, {}, {}
-         FROM session_nodes n {join}
-         WHERE n.status = 'running' OR (n.status IS NULL AND {} = 'running')",
+    // Running sessions: by the status index, plus (rare) nodes without a status whose
+    // window says running. Two queries, so each can use its index.
+    let cols = format!(
+        "n.session_key, n.current_session_id, n.entry_json, n.updated_at, {}, {}, {}, {}",
         ncol("last_interaction_at"),
         ncol("last_activity_at"),
         wcol("started_at"),
         wcol("updated_at"),
-        wcol("status"),
-        wcol("status"),
     );
+    let mut sqls = vec![format!(
+        "SELECT {cols} FROM session_nodes n {join} WHERE n.status = 'running'"
+    )];
+    if has_w {
+        sqls.push(format!(
+            "SELECT {cols} FROM session_windows w JOIN session_nodes n ON n.current_session_id = w.session_id \
+             WHERE w.status = 'running' AND n.status IS NULL"
+        ));
+    }
     let mut found = Vec::new();
-    let res = conn.prepare(&sql).and_then(|mut st| {
+    let res = sqls.iter().try_for_each(|sql| {
+        let mut st = conn.prepare(sql)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let key = lenient_string(r.get_ref(0)?).unwrap_or_default();
@@ -521,7 +561,7 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool
                 .collect();
             found.push((key, sid, entry_json, times));
         }
-        Ok(())
+        Ok::<(), rusqlite::Error>(())
     });
     if let Err(e) = res {
         return fail(scan, super::sqlite_message(&e));
