@@ -153,6 +153,31 @@ pub fn resume(
                     )?;
                     results.push(result(i, true, false, why));
                 }
+                // A dead owner's lock is finished here: once its session is ended, no new
+                // plan would remove it. Only if it still holds what was read and its owner
+                // is still gone.
+                Ok(false) if i.kind == Kind::LockRemove && lock_owner_gone(i) => {
+                    let path = i.path.clone().unwrap_or_default();
+                    let prior = i.prior.as_ref().and_then(Value::as_str).unwrap_or_default();
+                    let (ok, skipped, why) = match stores::remove_lock(&path, prior) {
+                        Ok(Change::Done { .. }) => {
+                            (true, false, format!("finished for run {}", i.run))
+                        }
+                        Ok(Change::Skipped(w)) => (true, true, w),
+                        Err(e) => (false, false, e),
+                    };
+                    journal.outcome_with(
+                        &i.run,
+                        &i.action,
+                        ok,
+                        skipped,
+                        &why,
+                        i.prior.clone(),
+                        None,
+                        None,
+                    )?;
+                    results.push(result(i, ok, skipped, why));
+                }
                 Ok(false) => {
                     let why = format!("not applied before run {} was interrupted", i.run);
                     journal.outcome(&i.run, &i.action, false, true, &why)?;
@@ -189,6 +214,24 @@ pub fn resume(
         }
     }
     Ok(results)
+}
+
+/// The pid a journaled lock names is not running, or runs with another start time.
+fn lock_owner_gone(i: &Intent) -> bool {
+    let Some(text) = i.prior.as_ref().and_then(Value::as_str) else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return false;
+    };
+    let Some(pid) = v["pid"].as_i64() else {
+        return false;
+    };
+    let host = crate::probe::Host::probe(false);
+    matches!(
+        host.check_pid(pid, v["starttime"].as_u64()),
+        crate::model::PidState::Dead | crate::model::PidState::Reused
+    )
 }
 
 fn result(i: &Intent, ok: bool, skipped: bool, detail: String) -> ActionResult {
