@@ -137,11 +137,10 @@ fn agent_of(key: &str) -> Option<String> {
 pub fn select<'a>(r: &'a Report, sel: &Selection) -> (Vec<&'a Session>, Vec<(String, String)>) {
     let mut chosen: Vec<&Session> = Vec::new();
     let mut refused = Vec::new();
-    let push = |s: &'a Session, chosen: &mut Vec<&'a Session>| {
-        if !chosen
-            .iter()
-            .any(|c| c.backend == s.backend && c.id == s.id && c.store == s.store)
-        {
+    let mut seen: std::collections::HashSet<(Backend, &'a str, &'a Path)> =
+        std::collections::HashSet::new();
+    let mut push = |s: &'a Session, chosen: &mut Vec<&'a Session>| {
+        if seen.insert((s.backend, s.id.as_str(), s.store.as_path())) {
             chosen.push(s);
         }
     };
@@ -195,6 +194,7 @@ pub fn plan(
     targets: &[Target],
     now: i64,
 ) -> Plan {
+    let ix = KeyIndex::new(r);
     let mut groups: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
     for s in chosen {
         groups.entry(group_key(s)).or_default().push(s);
@@ -296,7 +296,7 @@ pub fn plan(
                 }
             }
         }
-        item.payload = payload(r, oc, &recs, sel);
+        item.payload = payload(&ix, r, oc, &recs, sel);
         if item.payload.is_none() {
             if let Some(k) = recs
                 .iter()
@@ -340,7 +340,36 @@ pub fn plan(
 /// `sessionFile`/`transcriptArchived` when a transcript exists; ctx `{sessionId,
 /// sessionKey, agentId}`. Unknown fields are omitted. None when no OpenClaw session key
 /// is known (claude-mem rows made without one).
+/// Lookups `payload` needs for every group, built once per plan.
+pub struct KeyIndex<'a> {
+    /// Keys whose OpenClaw session runs and is not an orphan.
+    live_keys: std::collections::HashSet<&'a str>,
+    /// Key -> (session id, state dir) from the stores' link index (first state dir wins).
+    links: std::collections::HashMap<&'a str, (&'a str, &'a Path)>,
+}
+
+impl<'a> KeyIndex<'a> {
+    pub fn new(r: &'a Report) -> KeyIndex<'a> {
+        let live_keys = r
+            .sessions
+            .iter()
+            .filter(|s| s.backend == Backend::Openclaw && s.verdict != VerdictKind::Orphan)
+            .filter_map(|s| s.session_key.as_deref())
+            .collect();
+        let mut links = std::collections::HashMap::new();
+        for x in &r.openclaw {
+            for l in &x.links {
+                links
+                    .entry(l.session_key.as_str())
+                    .or_insert((l.session_id.as_str(), x.state_dir.as_path()));
+            }
+        }
+        KeyIndex { live_keys, links }
+    }
+}
+
 pub fn payload(
+    ix: &KeyIndex,
     r: &Report,
     oc: Option<&Session>,
     recs: &[&Session],
@@ -372,21 +401,14 @@ pub fn payload(
             // The key's current OpenClaw session runs and is not an orphan: these rows belong
             // to an earlier session of the key, and a session_end naming the key now would
             // tell downstream that the live session ended. Send nothing.
-            let key_is_live = r.sessions.iter().any(|s| {
-                s.backend == Backend::Openclaw
-                    && s.session_key.as_deref() == Some(key.as_str())
-                    && s.verdict != VerdictKind::Orphan
-            });
-            if key_is_live {
+            if ix.live_keys.contains(key.as_str()) {
                 return None;
             }
             // The store may still know the key's (ended or orphaned) session id.
-            let found = r.openclaw.iter().find_map(|x| {
-                x.links
-                    .iter()
-                    .find(|l| l.session_key == key)
-                    .map(|l| (l.session_id.clone(), x.state_dir.clone()))
-            });
+            let found = ix
+                .links
+                .get(key.as_str())
+                .map(|(sid, dir)| (sid.to_string(), dir.to_path_buf()));
             let sid = found.as_ref().map(|f| f.0.clone());
             let agent = agent_of(&key);
             (key, sid, agent, found.map(|f| f.1), None)
@@ -477,13 +499,17 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
 /// closable, and the actions that belonged to them. Returns what was dropped and why.
 pub fn recheck(plan: &mut Plan, fresh: &Report, sel: &Selection) -> Vec<(SessionRef, String)> {
     let mut dropped = Vec::new();
+    let by_identity: std::collections::HashMap<(Backend, &str, &Path), &Session> = fresh
+        .sessions
+        .iter()
+        .map(|s| ((s.backend, s.id.as_str(), s.store.as_path()), s))
+        .collect();
     for item in &mut plan.items {
         let mut keep_ids: Vec<String> = Vec::new();
         item.sessions.retain(|old| {
-            let now = fresh
-                .sessions
-                .iter()
-                .find(|s| s.backend == old.backend && s.id == old.id && s.store == old.store);
+            let now = by_identity
+                .get(&(old.backend, old.id.as_str(), old.store.as_path()))
+                .copied();
             let why = match now {
                 None => Some("no longer active".to_string()),
                 Some(n) if n.last_activity_at != old.last_activity_at || n.status != old.status => {
