@@ -155,6 +155,18 @@ fn boot_evidence(h: &HostFacts) -> Option<Evidence> {
     })
 }
 
+/// A `rebooted` verdict names the boot it compares against.
+fn with_boot_evidence(
+    v: Verdict,
+    mut ev: Vec<Evidence>,
+    h: &HostFacts,
+) -> (Verdict, Vec<Evidence>) {
+    if v.kind == VerdictKind::Orphan && v.reason == Reason::Rebooted {
+        ev.extend(boot_evidence(h));
+    }
+    (v, ev)
+}
+
 fn before_boot(ms: Option<i64>, h: &HostFacts) -> bool {
     matches!((ms, h.btime_ms), (Some(t), Some(b)) if t < b)
 }
@@ -230,13 +242,8 @@ pub fn classify_openclaw(
     o: &Options,
 ) -> (Verdict, Vec<Evidence>) {
     let mut ev: Vec<Evidence> = Vec::new();
-    let la = s.last_activity_ms;
     let v = classify_openclaw_inner(s, gw, h, o, &mut ev);
-    if v.kind == VerdictKind::Orphan && v.reason == Reason::Rebooted {
-        ev.extend(boot_evidence(h));
-    }
-    let _ = la;
-    (v, ev)
+    with_boot_evidence(v, ev, h)
 }
 
 fn classify_openclaw_inner(
@@ -430,10 +437,7 @@ pub fn classify_claude_mem(
 ) -> (Verdict, Vec<Evidence>) {
     let mut ev = Vec::new();
     let v = classify_claude_mem_inner(r, upstream, workers, h, o, &mut ev);
-    if v.kind == VerdictKind::Orphan && v.reason == Reason::Rebooted {
-        ev.extend(boot_evidence(h));
-    }
-    (v, ev)
+    with_boot_evidence(v, ev, h)
 }
 
 fn classify_claude_mem_inner(

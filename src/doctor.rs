@@ -99,7 +99,7 @@ pub fn diagnose(cfg: &Config, r: &Report) -> Vec<Finding> {
         worker(cfg, r, cm, &mut out);
     }
     for oc in &r.openclaw {
-        gateways(cfg, r, oc, &mut out);
+        gateways(r, oc, &mut out);
     }
     let orphans: Vec<_> = r
         .sessions
@@ -473,8 +473,7 @@ fn plugin_worker_port(cfg: &Config, state: &Path) -> Option<(u16, String)> {
     }
 }
 
-fn gateways(cfg: &Config, r: &Report, oc: &StateDirScan, out: &mut Vec<Finding>) {
-    let _ = cfg;
+fn gateways(r: &Report, oc: &StateDirScan, out: &mut Vec<Finding>) {
     let live = oc.owners.live();
     let mut pids: Vec<i64> = live.iter().map(|g| g.pid).collect();
     pids.sort_unstable();
