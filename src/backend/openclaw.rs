@@ -94,6 +94,9 @@ pub struct LinkEntry {
     pub session_id: String,
     pub status: String,
     pub started_ms: Option<i64>,
+    /// `sessionFile` as stored (file store only; the SQLite store's link index does not read
+    /// entry_json). Checked with [`stored_path`] only when a payload needs it.
+    pub session_file: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -192,6 +195,22 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host) {
     }
 }
 
+/// A stored `sessionFile` as sessionctl sees it: followed only inside the state dir.
+pub fn stored_path(state_dir: &Path, stored: &str) -> StoredPath {
+    let p = Path::new(stored);
+    let ok = inside(state_dir, p);
+    let full = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        state_dir.join(p)
+    };
+    StoredPath {
+        stored: stored.to_string(),
+        inside_state_dir: ok,
+        exists: ok && full.is_file(),
+    }
+}
+
 fn base_session(
     scan: &StateDirScan,
     agent_id: &str,
@@ -201,20 +220,10 @@ fn base_session(
     kind: StoreKind,
 ) -> Session {
     let session_id = e.session_id.as_str().unwrap_or_default().to_string();
-    let session_file = e.session_file.as_str().map(|stored| {
-        let p = Path::new(stored);
-        let ok = inside(&scan.state_dir, p);
-        let full = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            scan.state_dir.join(p)
-        };
-        StoredPath {
-            stored: stored.to_string(),
-            inside_state_dir: ok,
-            exists: ok && full.is_file(),
-        }
-    });
+    let session_file = e
+        .session_file
+        .as_str()
+        .map(|stored| stored_path(&scan.state_dir, stored));
     Session {
         backend: Backend::Openclaw,
         id: session_id,
@@ -288,6 +297,7 @@ fn read_file_store(scan: &mut StateDirScan, agent_id: &str, path: &Path, host: &
             session_id: sid.to_string(),
             status: status.clone(),
             started_ms: e.started_ms(),
+            session_file: e.session_file.as_str().map(String::from),
         });
         if status != "running" {
             continue;
@@ -520,6 +530,7 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path, links: 
                     session_key: key,
                     session_id: lenient_string(r.get_ref(1)?).unwrap_or_default(),
                     started_ms: super::sane_ms(lenient_i64(r.get_ref(2)?)),
+                    session_file: None,
                 });
             }
             Ok(())

@@ -344,8 +344,9 @@ pub fn plan(
 pub struct KeyIndex<'a> {
     /// Keys whose OpenClaw session runs and is not an orphan.
     live_keys: std::collections::HashSet<&'a str>,
-    /// Key -> (session id, state dir) from the stores' link index (first state dir wins).
-    links: std::collections::HashMap<&'a str, (&'a str, &'a Path)>,
+    /// Key -> (session id, state dir, stored sessionFile) from the stores' link index
+    /// (first state dir wins).
+    links: std::collections::HashMap<&'a str, (&'a str, &'a Path, Option<&'a str>)>,
 }
 
 impl<'a> KeyIndex<'a> {
@@ -359,9 +360,11 @@ impl<'a> KeyIndex<'a> {
         let mut links = std::collections::HashMap::new();
         for x in &r.openclaw {
             for l in &x.links {
-                links
-                    .entry(l.session_key.as_str())
-                    .or_insert((l.session_id.as_str(), x.state_dir.as_path()));
+                links.entry(l.session_key.as_str()).or_insert((
+                    l.session_id.as_str(),
+                    x.state_dir.as_path(),
+                    l.session_file.as_deref(),
+                ));
             }
         }
         KeyIndex { live_keys, links }
@@ -404,14 +407,16 @@ pub fn payload(
             if ix.live_keys.contains(key.as_str()) {
                 return None;
             }
-            // The store may still know the key's (ended or orphaned) session id.
-            let found = ix
-                .links
-                .get(key.as_str())
-                .map(|(sid, dir)| (sid.to_string(), dir.to_path_buf()));
-            let sid = found.as_ref().map(|f| f.0.clone());
+            // The store may still know the key's (ended or orphaned) session id and its
+            // transcript, which the drain names for every session it ends.
+            let found = ix.links.get(key.as_str());
+            let sid = found.map(|f| f.0.to_string());
+            let file = found.and_then(|&(_, dir, file)| {
+                let f = crate::backend::openclaw::stored_path(dir, file?);
+                f.exists.then_some(f.stored)
+            });
             let agent = agent_of(&key);
-            (key, sid, agent, found.map(|f| f.1), None)
+            (key, sid, agent, found.map(|f| f.1.to_path_buf()), file)
         }
     };
     let reason = sel.reason.clone().unwrap_or_else(|| {

@@ -32,6 +32,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import traceback
@@ -892,6 +893,18 @@ class Sandbox:
         for i in range(len(self.gateways)):
             lines.append("--- gateway-%d.log (tail):" % (i + 1))
             lines.append(tail(os.path.join(self.logs, "gateway-%d.log" % (i + 1)), 25).rstrip())
+        worker = getattr(self, "cm_worker", None)
+        if worker is not None:
+            lines.append("--- claude-mem sdk_sessions now (%s):" % worker.db)
+            try:
+                for rid, row in sorted(worker.rows().items()):
+                    lines.append("  %s" % json.dumps(row))
+            except Exception as e:  # noqa: BLE001
+                lines.append("(unreadable: %r)" % e)
+            for i in range(worker.n):
+                lines.append("--- claude-mem-worker-%d.log (tail):" % (i + 1))
+                lines.append(tail(os.path.join(self.logs, "claude-mem-worker-%d.log" % (i + 1)),
+                                  25).rstrip())
         lines.append("=" * 80)
         print("\n".join(lines), flush=True)
 
@@ -1730,10 +1743,9 @@ def scenario_pidreuse(sb):
 
 
 # ---------------------------------------------------------------------------------------
-# claude-mem (opt-in: SESSIONCTL_E2E_CLAUDE_MEM=1): bun + two pinned claude-mem releases,
-# installed into the cache like Node and OpenClaw, one worker at a time per scenario.
+# claude-mem: bun + two pinned claude-mem releases, unpacked into the cache beside Node and
+# OpenClaw, one worker at a time per scenario (10.6.3 kills other workers at start-up).
 
-CLAUDE_MEM_ENABLED = os.environ.get("SESSIONCTL_E2E_CLAUDE_MEM") == "1"
 BUN_PKG = "@oven/bun-linux-x64"
 BUN_VERSION = "1.4.4"
 CLAUDE_MEM_VERSIONS = ["13.25.3", "10.6.3"]
@@ -1742,28 +1754,74 @@ CLAUDE_MEM_FOR = {"2026.9.6": "13.25.3", "2026.7.35": "10.6.3"}
 
 
 def bun_bin(cache):
-    return os.path.join(cache, "bun-" + BUN_VERSION, "node_modules", BUN_PKG, "bin", "bun")
+    return os.path.join(cache, "bun-" + BUN_VERSION, "package", "bin", "bun")
 
 
 def claude_mem_pkg(cache, version):
-    return os.path.join(cache, "claude-mem-" + version, "node_modules", "claude-mem")
+    return os.path.join(cache, "claude-mem-" + version, "package")
+
+
+def _install_packed(cache, prefix, spec, verify, what):
+    """One package's own tarball, unpacked: `npm pack` (which checks the registry's
+    integrity hash) and no dependency resolution. claude-mem's worker is a self-contained
+    bundle run by bun, and `npm install claude-mem@13` spends more than 10 minutes of CPU in
+    npm's peer-dependency resolver (better-auth's optional peers) before installing anything."""
+    marker = _marker(prefix, what)
+    if os.path.exists(marker):
+        ok, detail = verify(quick=True)
+        if ok:
+            return False
+        log("%s: cached install is damaged (%s); reinstalling" % (what, detail))
+        os.unlink(marker)
+    _check_registry(cache)
+    if os.path.exists(prefix):
+        log("removing incomplete install %s" % prefix)
+        shutil.rmtree(prefix)
+    os.makedirs(prefix)
+    t0 = time.time()
+    argv = _npm_argv() + ["pack", "--json", "--pack-destination", prefix, spec]
+    log("fetching %s: %s" % (spec, " ".join(argv)))
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=600, env=_npm_env(cache), cwd=prefix)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("npm pack %s timed out" % spec)
+    if r.returncode != 0:
+        raise RuntimeError("npm pack %s failed (exit %d): %s" % (spec, r.returncode, r.stderr[-2000:]))
+    try:
+        packed = json.loads(r.stdout)[0]
+    except (ValueError, IndexError, KeyError) as e:
+        raise RuntimeError("npm pack %s printed no JSON (%s): %s" % (spec, e, r.stdout[-500:]))
+    tgz = os.path.join(prefix, packed["filename"])
+    with tarfile.open(tgz) as tf:
+        tf.extractall(prefix, filter="data")
+    os.unlink(tgz)
+    ok, detail = verify()
+    if not ok:
+        raise RuntimeError("could not install %s: verification failed: %s" % (spec, detail))
+    detail += ", integrity %s" % packed.get("integrity")
+    with open(marker + ".tmp", "w") as f:
+        f.write(detail + "\n")
+    os.replace(marker + ".tmp", marker)
+    log("installed %s in %.1fs (%s)" % (spec, time.time() - t0, detail))
+    return True
 
 
 def install_claude_mem(cache):
-    """bun and each claude-mem release in its own prefix with a marker, as install() does."""
+    """bun and each claude-mem release, each unpacked into its own prefix with a marker."""
     bun = bun_bin(cache)
 
     def verify_bun(quick=False):
-        if not os.access(bun, os.X_OK):
+        if not os.path.isfile(bun):
             return False, "%s missing" % bun
+        os.chmod(bun, 0o755)
         if quick:
             return True, ""
         r = _run([bun, "--version"], 60)
         return r.stdout.strip() == BUN_VERSION, "bun %s" % r.stdout.strip()
 
-    installed = _install_prefix(cache, os.path.join(cache, "bun-" + BUN_VERSION),
-                                "%s@%s" % (BUN_PKG, BUN_VERSION), verify_bun, "bun-" + BUN_VERSION,
-                                False)
+    installed = _install_packed(cache, os.path.join(cache, "bun-" + BUN_VERSION),
+                                "%s@%s" % (BUN_PKG, BUN_VERSION), verify_bun, "bun-" + BUN_VERSION)
     out = {}
     for version in CLAUDE_MEM_VERSIONS:
         pkg = claude_mem_pkg(cache, version)
@@ -1779,9 +1837,8 @@ def install_claude_mem(cache):
                 return False, "package.json unreadable: %s" % e
             return v == version, "claude-mem %s (%s)" % (v, os.path.relpath(worker, cache))
 
-        installed |= _install_prefix(cache, os.path.join(cache, "claude-mem-" + version),
-                                     "claude-mem@" + version, verify_cm, "claude-mem-" + version,
-                                     True, os.path.dirname(bun))
+        installed |= _install_packed(cache, os.path.join(cache, "claude-mem-" + version),
+                                     "claude-mem@" + version, verify_cm, "claude-mem-" + version)
         out[version] = pkg
     return {"bun": bun, "claude_mem": out, "installed": installed}
 
@@ -1903,7 +1960,8 @@ def cm_flat(doc):
 
 
 def cm_id(rowid):
-    return "cm:%d" % rowid
+    """sessionctl's id for a claude-mem row: its sdk_sessions.id."""
+    return str(rowid)
 
 
 def scenario_claude_mem(sb):
@@ -1911,10 +1969,15 @@ def scenario_claude_mem(sb):
     both run, orphans after both are SIGKILLed; close ends exactly those rows."""
     cmv = CLAUDE_MEM_FOR[sb.version]
     worker = ClaudeMemWorker(sb, cmv)
+    sb.cm_worker = worker  # for the diagnostics of a failure
+    ref = graceful_reference(sb.version)
     sb.start_model()
     gw = sb.start_gateway()
     sb.turn("agent:main:e2e-1")
     client = sb.start_slow_turn("agent:main:e2e-slow")
+    sids = {k: v.get("sessionId") for k, v in sb.store().items()}
+    expect(sids.get("agent:main:e2e-1") and sids.get("agent:main:e2e-slow"),
+           "the store does not name both sessions: %s" % sids)
     worker.start()
     now = int(time.time() * 1000)
     linked = {}
@@ -1938,7 +2001,7 @@ def scenario_claude_mem(sb):
 
     code, cdoc, ldoc, rows = look("worker and gateway running")
     for rid in linked:
-        r = rows.get(cm_id(rid)) or rows.get(str(rid))
+        r = rows.get(cm_id(rid))
         expect(r is not None, "linked row %d is not listed: %s" % (rid, sorted(rows)))
         expect(r.get("verdict") == "live" and r.get("reason") in ("upstream-live", "worker-alive"),
                "linked row %d (%s) is %s/%s, expected live (upstream-live or worker-alive): %s" % (
@@ -1990,7 +2053,20 @@ def scenario_claude_mem(sb):
                        % (rid, row["completed_at"], ep))
             else:
                 expect(row == before[rid], "close changed row %d:\n%s\n%s" % (rid, before[rid], row))
+        # One session_end per closed session key and target (a clean stop sends one for every
+        # session its process started, the finished e2e-1 included), as the drain shapes it;
+        # "shutdown" because no gateway runs.
+        want_keys = sorted(set(linked.values()) | set(oc_orphans))
+        for via, got in (("command target", rig.cmd_payloads()),
+                         ("http target", [r["body"] for r in rig.http_requests()])):
+            keys = sorted((p.get("event") or {}).get("sessionKey") for p in got)
+            expect(keys == want_keys, "%s received payloads for %s, expected exactly one each for %s"
+                   % (via, keys, want_keys))
+            for p in got:
+                k = p["event"]["sessionKey"]
+                check_payload(sb, p, k, sids[k], "shutdown", ref, via)
         delivered = rig.delivered()
+        expected_payloads = 2 * len(want_keys)
     finally:
         rig.stop()
 
@@ -2001,7 +2077,7 @@ def scenario_claude_mem(sb):
            "orphans after close: %s" % rows2)
     worker.kill()
     return summary_line(sb, checked_dead, len(linked) + len(oc_orphans),
-                        len(got_orphans) + len(oc_orphans), delivered, 2 * len(oc_orphans),
+                        len(got_orphans) + len(oc_orphans), delivered, expected_payloads,
                         "claude-mem %s: %d linked row(s) live then orphan, completed by close; "
                         "observer + non-OpenClaw rows untouched (checked with both running: %d)" % (
                             cmv, len(linked), checked_live))
@@ -2014,9 +2090,8 @@ SCENARIOS = [
     ("crash", scenario_crash),
     ("close", scenario_close),
     ("pidreuse", scenario_pidreuse),
+    ("claude-mem", scenario_claude_mem),
 ]
-if CLAUDE_MEM_ENABLED:
-    SCENARIOS.append(("claude-mem", scenario_claude_mem))
 
 
 # ---------------------------------------------------------------------------------------
@@ -2063,7 +2138,7 @@ def main():
         return SKIP_EXIT
     log("cache %s ready (%.1fs%s)" % (cache, tools["install_seconds"],
                                       ", cold install" if tools["installed"] else ", warm"))
-    if CLAUDE_MEM_ENABLED and (not only or "claude-mem" in only):
+    if not only or "claude-mem" in only:
         try:
             with open(os.path.join(cache, ".install.lock"), "w") as lockf:
                 fcntl.flock(lockf, fcntl.LOCK_EX)

@@ -1134,6 +1134,74 @@ fn closing_a_replaced_row_never_names_the_live_session() {
     assert_eq!(naming(stub.bodies()), 1, "hook\n{out:?}");
 }
 
+/// A claude-mem row of a session that finished (its OpenClaw entry is `done`, so only the
+/// row is an orphan) gets the payload the drain sends for such a session: its sessionId and,
+/// as the 2026.7 transcript exists, `sessionFile` + `transcriptArchived: false`.
+#[test]
+fn row_of_a_finished_session_gets_the_transcript_in_its_payload() {
+    const E2E1_KEY: &str = "agent:main:e2e-1";
+    const E2E1_ID: &str = "585fb36c-7dbd-4f4f-ba32-cb269ac5e837";
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let entry = read_json(&h.sessions_json())[E2E1_KEY].clone();
+    assert_eq!(entry["status"], "done", "{entry}");
+    let file = entry["sessionFile"].as_str().unwrap().to_string();
+    assert!(Path::new(&file).is_file(), "{file}");
+    let started = entry["sessionStartedAt"].as_i64().unwrap();
+    let conn = rusqlite::Connection::open(h.cm_db()).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE sdk_sessions SET content_session_id = ?1 WHERE id = 4",
+            [format!("openclaw-{E2E1_KEY}-{started}")],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+
+    let (out, doc) = h.close_json(&["--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(groups(&doc).contains(E2E1_KEY), "{doc:#}");
+    let sent: Vec<Value> = h
+        .cmd_lines()
+        .into_iter()
+        .filter(|p| p["event"]["sessionKey"] == E2E1_KEY)
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let p = &sent[0];
+    let reference = real_drain()
+        .into_iter()
+        .find(|l| l["event"]["sessionFile"].is_string())
+        .expect("a drained session with a transcript in session_end.jsonl");
+    assert_eq!(shape(&p["event"]), shape(&reference["event"]), "{p}");
+    assert_eq!(shape(&p["ctx"]), shape(&reference["ctx"]), "{p}");
+    assert_eq!(p["event"]["sessionId"], E2E1_ID, "{p}");
+    assert_eq!(p["ctx"]["sessionId"], E2E1_ID, "{p}");
+    assert_eq!(p["event"]["sessionFile"], file.as_str(), "{p}");
+    assert_eq!(p["event"]["transcriptArchived"], false, "{p}");
+    assert_eq!(status(&h.cm_rows(), 4), "completed");
+
+    // Without the transcript the drain names no file, and neither does close.
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let conn = rusqlite::Connection::open(h.cm_db()).unwrap();
+    conn.execute(
+        "UPDATE sdk_sessions SET content_session_id = ?1 WHERE id = 4",
+        [format!("openclaw-{E2E1_KEY}-{started}")],
+    )
+    .unwrap();
+    drop(conn);
+    let entry = read_json(&h.sessions_json())[E2E1_KEY].clone();
+    fs::remove_file(entry["sessionFile"].as_str().unwrap()).unwrap();
+    let (out, _) = h.close_json(&["--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let p = h
+        .cmd_lines()
+        .into_iter()
+        .find(|p| p["event"]["sessionKey"] == E2E1_KEY)
+        .expect("a payload for e2e-1");
+    assert_payload(&p, E2E1_KEY, Some(E2E1_ID), "shutdown");
+}
+
 #[test]
 fn stale_session_needs_include_stale() {
     let child = ChildGuard::sleep();
