@@ -52,13 +52,6 @@ pub fn run(cfg: &Config) -> Report {
                 continue;
             };
             problems.append(&mut scan.problems);
-            for l in &scan.links {
-                if l.status != "running" {
-                    upstream
-                        .entry(l.session_key.clone())
-                        .or_insert((Upstream::Ended(l.status.clone()), l.started_ms));
-                }
-            }
             for (mut s, f) in std::mem::take(&mut scan.sessions) {
                 let (v, mut ev) = classify::classify_openclaw(&f, &scan.owners, &facts, &opts);
                 if let Detail::Openclaw(d) = &s.detail {
@@ -90,6 +83,29 @@ pub fn run(cfg: &Config) -> Report {
             note(cfg, &format!("claude-mem: data dir {}", dir.display()));
             if let Some(mut scan) = claude_mem::scan_data_dir(&dir, explicit, cfg, &host) {
                 problems.append(&mut scan.problems);
+                // The keys the rows name that no running OpenClaw session answers for: look
+                // up their (ended) sessions in the SQLite stores, then let every store's
+                // links speak for the keys still open (a running session anywhere wins,
+                // then the first state dir's link).
+                let mut keys: Vec<&str> = scan
+                    .rows
+                    .iter()
+                    .filter_map(|(_, _, k)| k.as_deref())
+                    .filter(|k| *k != "default" && !upstream.contains_key(*k))
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                for oc in &mut oc_scans {
+                    openclaw::load_links(oc, &keys);
+                    problems.append(&mut oc.problems);
+                }
+                for oc in &oc_scans {
+                    for l in oc.links.iter().filter(|l| l.status != "running") {
+                        upstream
+                            .entry(l.session_key.clone())
+                            .or_insert((Upstream::Ended(l.status.clone()), l.started_ms));
+                    }
+                }
                 for (mut s, row, key) in std::mem::take(&mut scan.rows) {
                     let linked_at = match &s.detail {
                         Detail::ClaudeMem(d) => d.linked_at,

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::lenient::{Entry, EntryMap, Scalar};
@@ -101,11 +102,15 @@ pub struct LinkEntry {
 
 #[derive(Debug, Default)]
 pub struct StateDirScan {
-    /// Build `links` (every session of the store), which only claude-mem rows need.
+    /// Build `links`, which only claude-mem rows need.
     pub want_links: bool,
     pub state_dir: PathBuf,
     pub sessions: Vec<(Session, OpenclawSession)>,
+    /// Every session of the file stores, and the sessions of the SQLite stores that
+    /// [`load_links`] was asked for.
     pub links: Vec<LinkEntry>,
+    /// SQLite stores whose links are looked up per key by [`load_links`]: (agent id, DB).
+    pub link_dbs: Vec<(String, PathBuf)>,
     pub locks: Vec<GatewayLock>,
     pub leases: Vec<Lease>,
     pub owners: OwnerFacts,
@@ -193,6 +198,121 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host) {
         }
         read_file_store(scan, &agent_id, &json, host);
     }
+}
+
+/// Look up `keys` (session keys that claude-mem rows name) in the SQLite stores noted in
+/// `scan.link_dbs`, adding a [`LinkEntry`] for each one found. A key `agent:<id>:…` is
+/// looked up only in agent `<id>`'s store, any other key in every store. Only columns
+/// stored before `entry_json` are read from `session_nodes`, and the status comes from its
+/// `(status, session_key)` index: a column after the large `entry_json` would be reached
+/// through its overflow pages.
+pub fn load_links(scan: &mut StateDirScan, keys: &[&str]) {
+    for (agent_id, db) in std::mem::take(&mut scan.link_dbs) {
+        let prefix = format!("agent:{agent_id}:");
+        let mine: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| k.starts_with(&prefix) || !k.starts_with("agent:"))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        if let Err(m) = lookup_links(scan, &db, &mine) {
+            scan.problems.push(problem(&db, m));
+        }
+    }
+}
+
+fn lookup_links(scan: &mut StateDirScan, db: &Path, keys: &[&str]) -> Result<(), String> {
+    let conn = open_read_only(db)?;
+    let wcols = columns(&conn, "session_windows").unwrap_or_default();
+    let has = |c: &str| wcols.iter().any(|x| x == c);
+    let (started, join) = if has("session_id") && has("status") && has("started_at") {
+        (
+            "w.started_at",
+            "LEFT JOIN session_windows w ON w.session_id = n.current_session_id",
+        )
+    } else {
+        ("NULL", "")
+    };
+    let msg = |e: rusqlite::Error| super::sqlite_message(&e);
+    let mut node = conn
+        .prepare(&format!(
+            "SELECT n.current_session_id, {started} FROM session_nodes n {join} \
+             WHERE n.session_key = ?1"
+        ))
+        .map_err(msg)?;
+    // The status index holds (status, session_key): with the few distinct statuses known
+    // (one index seek each), each key's status is a handful of seeks in that index.
+    let statuses = distinct_statuses(&conn).map_err(msg)?;
+    let marks: Vec<String> = (2..statuses.len() + 2).map(|i| format!("?{i}")).collect();
+    let mut status = conn
+        .prepare(&format!(
+            "SELECT status FROM session_nodes INDEXED BY idx_agent_session_nodes_status \
+             WHERE status IN ({}) AND session_key = ?1",
+            marks.join(", ")
+        ))
+        .or_else(|_| {
+            // A store without that index: the column itself (through the overflow pages).
+            conn.prepare("SELECT status FROM session_nodes WHERE session_key = ?1")
+        })
+        .map_err(msg)?;
+    let fallback = status.parameter_count() == 1;
+    for &key in keys {
+        let found = node
+            .query_row([key], |r| {
+                Ok((
+                    lenient_string(r.get_ref(0)?).unwrap_or_default(),
+                    super::sane_ms(lenient_i64(r.get_ref(1)?)),
+                ))
+            })
+            .optional()
+            .map_err(msg)?;
+        let Some((session_id, started_ms)) = found else {
+            continue;
+        };
+        let st = if statuses.is_empty() && !fallback {
+            None
+        } else {
+            let mut args = vec![rusqlite::types::Value::Text(key.to_string())];
+            if !fallback {
+                args.extend(statuses.iter().cloned());
+            }
+            status
+                .query_row(rusqlite::params_from_iter(args), |r| {
+                    Ok(lenient_string(r.get_ref(0)?))
+                })
+                .optional()
+                .map_err(msg)?
+                .flatten()
+        }
+        .unwrap_or_default();
+        scan.links.push(LinkEntry {
+            session_key: key.to_string(),
+            session_id,
+            status: st,
+            started_ms,
+            session_file: None,
+        });
+    }
+    Ok(())
+}
+
+/// The distinct non-NULL values of `session_nodes.status`, one index seek each (at most 64),
+/// as stored (bound back as they are, whatever their type).
+fn distinct_statuses(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<rusqlite::types::Value>> {
+    use rusqlite::types::Value;
+    let mut first =
+        conn.prepare("SELECT MIN(status) FROM session_nodes WHERE status IS NOT NULL")?;
+    let mut next = conn.prepare("SELECT MIN(status) FROM session_nodes WHERE status > ?1")?;
+    let mut out = Vec::new();
+    let mut cur: Value = first.query_row([], |r| r.get(0))?;
+    while cur != Value::Null && out.len() < 64 {
+        let v = cur;
+        cur = next.query_row([&v], |r| r.get(0))?;
+        out.push(v);
+    }
+    Ok(out)
 }
 
 /// A stored `sessionFile` as sessionctl sees it: followed only inside the state dir.
@@ -489,55 +609,10 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path, links: 
         ""
     };
 
-    // Link index: every node. Only columns stored before entry_json are read, and status
-    // comes from its own (partial) index: reading a column that follows a large entry_json
-    // would walk its overflow pages, row after row.
-    let mut status_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    let res = if !links {
-        Ok(())
-    } else {
-        conn.prepare("SELECT session_key, status FROM session_nodes WHERE status IS NOT NULL")
-            .and_then(|mut st| {
-                let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    if let (Some(k), Some(v)) =
-                        (lenient_string(r.get_ref(0)?), lenient_string(r.get_ref(1)?))
-                    {
-                        status_of.insert(k, v);
-                    }
-                }
-                Ok(())
-            })
-    };
-    if let Err(e) = res {
-        return fail(scan, super::sqlite_message(&e));
-    }
-    let link_sql = format!(
-        "SELECT n.session_key, n.current_session_id, {} FROM session_nodes n {join}",
-        wcol("started_at")
-    );
-    // Only claude-mem rows need the index of every session; without that backend it is
-    // not built (on a large store it is most of the reading).
-    let res = if !links {
-        Ok(())
-    } else {
-        conn.prepare(&link_sql).and_then(|mut st| {
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let key = lenient_string(r.get_ref(0)?).unwrap_or_default();
-                scan.links.push(LinkEntry {
-                    status: status_of.remove(&key).unwrap_or_default(),
-                    session_key: key,
-                    session_id: lenient_string(r.get_ref(1)?).unwrap_or_default(),
-                    started_ms: super::sane_ms(lenient_i64(r.get_ref(2)?)),
-                    session_file: None,
-                });
-            }
-            Ok(())
-        })
-    };
-    if let Err(e) = res {
-        return fail(scan, super::sqlite_message(&e));
+    // The link index is looked up later, per key, for the keys claude-mem rows name
+    // (`load_links`): reading every node would visit every leaf page of a large store.
+    if links {
+        scan.link_dbs.push((agent_id.to_string(), db.to_path_buf()));
     }
 
     // Running sessions: by the status index, plus (rare) nodes without a status whose

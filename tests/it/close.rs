@@ -19,6 +19,8 @@ use crate::common::*;
 pub const SLOW_KEY: &str = "agent:main:e2e-slow";
 pub const SLOW_ID_735: &str = "ae3ade86-9fb7-4837-a009-6fcc1c41c22b";
 pub const SLOW_ID_96: &str = "b56abc17-9f9c-4e50-ab34-f5a9769de19c";
+/// A session of the captures that finished (`done`) before the kill.
+pub const E2E1_KEY: &str = "agent:main:e2e-1";
 pub const TG_KEY: &str = "agent:main:telegram:direct:4242";
 pub const DEFAULT_GROUP: &str = "openclaw-default-1764100600000";
 pub const CM_VERSION: &str = "13.25.3";
@@ -1134,19 +1136,23 @@ fn closing_a_replaced_row_never_names_the_live_session() {
     assert_eq!(naming(stub.bodies()), 1, "hook\n{out:?}");
 }
 
-/// A claude-mem row of a session that finished (its OpenClaw entry is `done`, so only the
-/// row is an orphan) gets the payload the drain sends for such a session: its sessionId and,
-/// as the 2026.7 transcript exists, `sessionFile` + `transcriptArchived: false`.
-#[test]
-fn row_of_a_finished_session_gets_the_transcript_in_its_payload() {
-    const E2E1_KEY: &str = "agent:main:e2e-1";
-    const E2E1_ID: &str = "585fb36c-7dbd-4f4f-ba32-cb269ac5e837";
-    let h = Host::new(Base::File735);
-    h.configure(&[h.rec()]);
-    let entry = read_json(&h.sessions_json())[E2E1_KEY].clone();
-    assert_eq!(entry["status"], "done", "{entry}");
-    let file = entry["sessionFile"].as_str().unwrap().to_string();
-    assert!(Path::new(&file).is_file(), "{file}");
+/// Link claude-mem row 4 to e2e-1's session; its session id and stored sessionFile.
+fn link_row4(h: &Host) -> (String, Option<String>) {
+    let base = h.base;
+    let (entry, sid, status) = match base {
+        Base::File735 => {
+            let e = read_json(&h.sessions_json())[E2E1_KEY].clone();
+            let sid = e["sessionId"].as_str().unwrap().to_string();
+            let st = e["status"].as_str().unwrap().to_string();
+            (e, sid, st)
+        }
+        Base::Sqlite96 => {
+            let n = &h.nodes()[E2E1_KEY];
+            let e: Value = serde_json::from_str(&n.text("entry_json")).unwrap();
+            (e, n.text("current_session_id"), n.text("status"))
+        }
+    };
+    assert_eq!(status, "done", "{entry}");
     let started = entry["sessionStartedAt"].as_i64().unwrap();
     let conn = rusqlite::Connection::open(h.cm_db()).unwrap();
     let n = conn
@@ -1156,7 +1162,41 @@ fn row_of_a_finished_session_gets_the_transcript_in_its_payload() {
         )
         .unwrap();
     assert_eq!(n, 1);
-    drop(conn);
+    let file = entry["sessionFile"].as_str().map(String::from);
+    (sid, file)
+}
+
+/// A claude-mem row of a session that finished (its OpenClaw entry is `done`, so only the
+/// row is an orphan): `check` names the ended session in its evidence, and `close` sends the
+/// payload the drain sends for such a session, with its sessionId and, where the
+/// transcript exists (2026.7), `sessionFile` + `transcriptArchived: false`. The 2026.9 store
+/// is looked up per key for exactly such rows.
+fn row_of_a_finished_session(base: Base) {
+    let h = Host::new(base);
+    row_of_a_finished_session_on(h);
+}
+
+fn row_of_a_finished_session_on(h: Host) {
+    let base = h.base;
+    h.configure(&[h.rec()]);
+    let (sid, file) = link_row4(&h);
+    let out = h.run(&["list", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let row4 = doc["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["backend"] == "claude-mem" && s["id"] == "4")
+        .unwrap_or_else(|| panic!("row 4 not listed: {out:?}"));
+    assert_eq!(row4["verdict"], "orphan", "{row4:#}");
+    assert!(
+        row4["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["note"] == "linked OpenClaw session ended (done)"),
+        "no evidence of the ended session: {row4:#}"
+    );
 
     let (out, doc) = h.close_json(&["--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -1168,38 +1208,66 @@ fn row_of_a_finished_session_gets_the_transcript_in_its_payload() {
         .collect();
     assert_eq!(sent.len(), 1, "{sent:#?}");
     let p = &sent[0];
-    let reference = real_drain()
-        .into_iter()
-        .find(|l| l["event"]["sessionFile"].is_string())
-        .expect("a drained session with a transcript in session_end.jsonl");
-    assert_eq!(shape(&p["event"]), shape(&reference["event"]), "{p}");
-    assert_eq!(shape(&p["ctx"]), shape(&reference["ctx"]), "{p}");
-    assert_eq!(p["event"]["sessionId"], E2E1_ID, "{p}");
-    assert_eq!(p["ctx"]["sessionId"], E2E1_ID, "{p}");
-    assert_eq!(p["event"]["sessionFile"], file.as_str(), "{p}");
-    assert_eq!(p["event"]["transcriptArchived"], false, "{p}");
     assert_eq!(status(&h.cm_rows(), 4), "completed");
+    let transcript = file.as_deref().filter(|f| Path::new(f).is_file());
+    assert_eq!(
+        transcript.is_some(),
+        base == Base::File735,
+        "2026.7 keeps a transcript file, 2026.9 none: {file:?}"
+    );
+    match transcript {
+        Some(f) => {
+            let reference = real_drain()
+                .into_iter()
+                .find(|l| l["event"]["sessionFile"].is_string())
+                .expect("a drained session with a transcript in session_end.jsonl");
+            assert_eq!(shape(&p["event"]), shape(&reference["event"]), "{p}");
+            assert_eq!(shape(&p["ctx"]), shape(&reference["ctx"]), "{p}");
+            assert_eq!(p["event"]["sessionId"], sid.as_str(), "{p}");
+            assert_eq!(p["ctx"]["sessionId"], sid.as_str(), "{p}");
+            assert_eq!(p["event"]["sessionFile"], f, "{p}");
+            assert_eq!(p["event"]["transcriptArchived"], false, "{p}");
+        }
+        None => assert_payload(p, E2E1_KEY, Some(&sid), "shutdown"),
+    }
 
-    // Without the transcript the drain names no file, and neither does close.
-    let h = Host::new(Base::File735);
-    h.configure(&[h.rec()]);
-    let conn = rusqlite::Connection::open(h.cm_db()).unwrap();
-    conn.execute(
-        "UPDATE sdk_sessions SET content_session_id = ?1 WHERE id = 4",
-        [format!("openclaw-{E2E1_KEY}-{started}")],
-    )
-    .unwrap();
+    if transcript.is_some() {
+        // Without the transcript the drain names no file, and neither does close.
+        let h = Host::new(base);
+        h.configure(&[h.rec()]);
+        let (_, file) = link_row4(&h);
+        fs::remove_file(file.unwrap()).unwrap();
+        let (out, _) = h.close_json(&["--yes"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let p = h
+            .cmd_lines()
+            .into_iter()
+            .find(|p| p["event"]["sessionKey"] == E2E1_KEY)
+            .expect("a payload for e2e-1");
+        assert_payload(&p, E2E1_KEY, Some(&sid), "shutdown");
+    }
+}
+
+/// A 2026.9 store without the `(status, session_key)` index: the status is read from the
+/// row itself, with the same verdict.
+#[test]
+fn row_of_a_finished_session_store_without_status_index() {
+    let h = Host::new(Base::Sqlite96);
+    let conn = rusqlite::Connection::open(h.agent_db()).unwrap();
+    conn.execute_batch("DROP INDEX idx_agent_session_nodes_status")
+        .unwrap();
     drop(conn);
-    let entry = read_json(&h.sessions_json())[E2E1_KEY].clone();
-    fs::remove_file(entry["sessionFile"].as_str().unwrap()).unwrap();
-    let (out, _) = h.close_json(&["--yes"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let p = h
-        .cmd_lines()
-        .into_iter()
-        .find(|p| p["event"]["sessionKey"] == E2E1_KEY)
-        .expect("a payload for e2e-1");
-    assert_payload(&p, E2E1_KEY, Some(E2E1_ID), "shutdown");
+    row_of_a_finished_session_on(h);
+}
+
+#[test]
+fn row_of_a_finished_session_735() {
+    row_of_a_finished_session(Base::File735);
+}
+
+#[test]
+fn row_of_a_finished_session_96() {
+    row_of_a_finished_session(Base::Sqlite96);
 }
 
 #[test]
