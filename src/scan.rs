@@ -103,7 +103,7 @@ pub fn run(cfg: &Config) -> Report {
                     for l in oc.links.iter().filter(|l| l.status != "running") {
                         upstream
                             .entry(l.session_key.clone())
-                            .or_insert((Upstream::Ended(l.status.clone()), l.started_ms));
+                            .or_insert((Upstream::Ended(l.status.clone()), None));
                     }
                 }
                 for (mut s, row, key) in std::mem::take(&mut scan.rows) {

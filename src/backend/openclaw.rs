@@ -94,7 +94,6 @@ pub struct LinkEntry {
     pub session_key: String,
     pub session_id: String,
     pub status: String,
-    pub started_ms: Option<i64>,
     /// `sessionFile` as stored (file store only; the SQLite store's link index does not read
     /// entry_json). Checked with [`stored_path`] only when a payload needs it.
     pub session_file: Option<String>,
@@ -225,28 +224,18 @@ pub fn load_links(scan: &mut StateDirScan, keys: &[&str]) {
 
 fn lookup_links(scan: &mut StateDirScan, db: &Path, keys: &[&str]) -> Result<(), String> {
     let conn = open_read_only(db)?;
-    let wcols = columns(&conn, "session_windows").unwrap_or_default();
-    let has = |c: &str| wcols.iter().any(|x| x == c);
-    let (started, join) = if has("session_id") && has("status") && has("started_at") {
-        (
-            "w.started_at",
-            "LEFT JOIN session_windows w ON w.session_id = n.current_session_id",
-        )
-    } else {
-        ("NULL", "")
-    };
     let msg = |e: rusqlite::Error| super::sqlite_message(&e);
-    let mut node = conn
-        .prepare(&format!(
-            "SELECT n.current_session_id, {started} FROM session_nodes n {join} \
-             WHERE n.session_key = ?1"
-        ))
+    // One read transaction for all lookups: otherwise every statement takes and drops the
+    // file locks and re-checks the WAL (two fcntl and a stat per lookup).
+    let tx = conn.unchecked_transaction().map_err(msg)?;
+    let mut node = tx
+        .prepare("SELECT current_session_id FROM session_nodes WHERE session_key = ?1")
         .map_err(msg)?;
     // The status index holds (status, session_key): with the few distinct statuses known
     // (one index seek each), each key's status is a handful of seeks in that index.
-    let statuses = distinct_statuses(&conn).map_err(msg)?;
+    let statuses = distinct_statuses(&tx).map_err(msg)?;
     let marks: Vec<String> = (2..statuses.len() + 2).map(|i| format!("?{i}")).collect();
-    let mut status = conn
+    let mut status = tx
         .prepare(&format!(
             "SELECT status FROM session_nodes INDEXED BY idx_agent_session_nodes_status \
              WHERE status IN ({}) AND session_key = ?1",
@@ -254,21 +243,18 @@ fn lookup_links(scan: &mut StateDirScan, db: &Path, keys: &[&str]) -> Result<(),
         ))
         .or_else(|_| {
             // A store without that index: the column itself (through the overflow pages).
-            conn.prepare("SELECT status FROM session_nodes WHERE session_key = ?1")
+            tx.prepare("SELECT status FROM session_nodes WHERE session_key = ?1")
         })
         .map_err(msg)?;
     let fallback = status.parameter_count() == 1;
     for &key in keys {
         let found = node
             .query_row([key], |r| {
-                Ok((
-                    lenient_string(r.get_ref(0)?).unwrap_or_default(),
-                    super::sane_ms(lenient_i64(r.get_ref(1)?)),
-                ))
+                Ok(lenient_string(r.get_ref(0)?).unwrap_or_default())
             })
             .optional()
             .map_err(msg)?;
-        let Some((session_id, started_ms)) = found else {
+        let Some(session_id) = found else {
             continue;
         };
         let st = if statuses.is_empty() && !fallback {
@@ -291,7 +277,6 @@ fn lookup_links(scan: &mut StateDirScan, db: &Path, keys: &[&str]) -> Result<(),
             session_key: key.to_string(),
             session_id,
             status: st,
-            started_ms,
             session_file: None,
         });
     }
@@ -416,7 +401,6 @@ fn read_file_store(scan: &mut StateDirScan, agent_id: &str, path: &Path, host: &
             session_key: key.clone(),
             session_id: sid.to_string(),
             status: status.clone(),
-            started_ms: e.started_ms(),
             session_file: e.session_file.as_str().map(String::from),
         });
         if status != "running" {
