@@ -195,6 +195,9 @@ pub fn plan(
     now: i64,
 ) -> Plan {
     let ix = KeyIndex::new(r);
+    let now_iso = iso_ms(now);
+    let cm_new = stores::claude_mem_new(now);
+    let cm_prior = json!({"status": "active"});
     let mut groups: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
     for s in chosen {
         groups.entry(group_key(s)).or_default().push(s);
@@ -223,11 +226,11 @@ pub fn plan(
                     describe: format!(
                         "claude-mem {}: UPDATE sdk_sessions SET status='completed', completed_at='{}', completed_at_epoch={now} WHERE id={} AND status='active'",
                         s.store.display(),
-                        iso_ms(now),
+                        now_iso,
                         d.row_id
                     ),
-                    prior: Some(json!({"status": "active"})),
-                    new: Some(json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now})),
+                    prior: Some(cm_prior.clone()),
+                    new: Some(cm_new.clone()),
                 }),
                 Detail::Openclaw(d) => {
                     let scan = r.openclaw.iter().find(|x| x.state_dir == d.state_dir);
@@ -464,6 +467,7 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
             .or_insert_with(|| crate::backend::open_read_only(db).ok())
             .as_ref()
     }
+    let cm_new = stores::claude_mem_new(now);
     for a in plan.items.iter_mut().flat_map(|i| i.actions.iter_mut()) {
         match &a.op {
             Op::ClaudeMem { db, row } => {
@@ -472,7 +476,7 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
                 {
                     a.prior = Some(p);
                 }
-                a.new = Some(stores::claude_mem_new(now));
+                a.new = Some(cm_new.clone());
             }
             Op::OpenclawRow { db, key, sid } => {
                 if let Some(p) =
@@ -704,10 +708,10 @@ pub fn execute(
             _ => None,
         },
         |db, acts| {
-            let rows: Vec<i64> = acts
+            let rows: Vec<(i64, Option<&Value>)> = acts
                 .iter()
                 .filter_map(|a| match a.op {
-                    Op::ClaudeMem { row, .. } => Some(row),
+                    Op::ClaudeMem { row, .. } => Some((row, a.prior.as_ref())),
                     _ => None,
                 })
                 .collect();

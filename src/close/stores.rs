@@ -34,8 +34,15 @@ fn open_rw(path: &Path) -> Result<Connection, String> {
     .map_err(|e| write_msg(&e))?;
     c.busy_timeout(WRITE_BUSY_TIMEOUT)
         .map_err(|e| write_msg(&e))?;
+    // Room for a large batch's dirty pages: with SQLite's default 2 MB cache, ending 10k
+    // rows spills dirty pages to the WAL mid-transaction and writes many of them twice.
+    c.pragma_update(None, "cache_size", -WRITE_CACHE_KIB)
+        .map_err(|e| write_msg(&e))?;
     Ok(c)
 }
+
+/// The page cache of a writing connection, in KiB (SQLite allocates it as pages are used).
+const WRITE_CACHE_KIB: i64 = 64 << 10;
 
 pub fn write_msg(e: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode::*;
@@ -129,36 +136,68 @@ pub fn recover_hot_journal(db: &Path) -> Result<bool, String> {
 
 /// End claude-mem rows as the worker's `markSessionCompleted` does
 /// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
-/// with `AND status = 'active'`, all in one transaction.
-pub fn claude_mem_end(db: &Path, rows: &[i64], now: i64) -> Result<Vec<Change>, String> {
+/// with `AND status = 'active'`, all in one transaction. Each row comes with the prior
+/// values read for its intent line, when there are any: the UPDATE then also requires
+/// them, so a row it changes held exactly those values and needs no read of its own.
+pub fn claude_mem_end(
+    db: &Path,
+    rows: &[(i64, Option<&Value>)],
+    now: i64,
+) -> Result<Vec<Change>, String> {
+    let new = claude_mem_new(now);
+    let now_iso = iso_ms(now);
     in_tx(db, |tx| {
         let mut out = Vec::with_capacity(rows.len());
-        {
-            let mut upd = tx.prepare(
-                "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
-                 WHERE id = ?3 AND status = 'active'",
-            )?;
-            for &id in rows {
-                let Some(prior) = claude_mem_prior(tx, id)? else {
-                    out.push(Change::Skipped("row no longer exists".into()));
-                    continue;
-                };
-                if prior["status"] != "active" {
-                    out.push(Change::Skipped(format!(
-                        "row is now {}",
-                        prior["status"].as_str().unwrap_or("?")
-                    )));
-                    continue;
-                }
-                let n = upd.execute(params![iso_ms(now), now, id])?;
+        let mut upd = tx.prepare(
+            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
+             WHERE id = ?3 AND status = 'active'",
+        )?;
+        let mut upd_seen = tx.prepare(
+            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
+             WHERE id = ?3 AND status = 'active' AND completed_at IS ?4 AND completed_at_epoch IS ?5",
+        )?;
+        for &(id, seen) in rows {
+            let complete = |p: &&Value| {
+                p["status"] == "active"
+                    && p.get("completed_at").is_some()
+                    && p.get("completed_at_epoch").is_some()
+            };
+            if let Some(p) = seen.filter(complete) {
+                let n = upd_seen.execute(params![
+                    now_iso,
+                    now,
+                    id,
+                    p["completed_at"].as_str(),
+                    p["completed_at_epoch"].as_i64()
+                ])?;
                 if n == 1 {
                     out.push(Change::Done {
-                        prior,
-                        new: claude_mem_new(now),
+                        prior: p.clone(),
+                        new: new.clone(),
                     });
-                } else {
-                    out.push(Change::Skipped("row changed meanwhile".into()));
+                    continue;
                 }
+            }
+            // No prior seen, or the row changed since: read what it holds now.
+            let Some(prior) = claude_mem_prior(tx, id)? else {
+                out.push(Change::Skipped("row no longer exists".into()));
+                continue;
+            };
+            if prior["status"] != "active" {
+                out.push(Change::Skipped(format!(
+                    "row is now {}",
+                    prior["status"].as_str().unwrap_or("?")
+                )));
+                continue;
+            }
+            let n = upd.execute(params![now_iso, now, id])?;
+            if n == 1 {
+                out.push(Change::Done {
+                    prior,
+                    new: new.clone(),
+                });
+            } else {
+                out.push(Change::Skipped("row changed meanwhile".into()));
             }
         }
         Ok(out)
@@ -615,6 +654,81 @@ pub fn restore_lock(path: &Path, content: &str) -> Result<Change, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows whose prior was seen for the intent are ended by a guarded UPDATE; a row that
+    /// changed since, or whose prior was not seen, is read in the transaction, and the
+    /// outcome's prior is always what the row held when it was written.
+    #[test]
+    fn claude_mem_end_records_the_real_prior() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("claude-mem.db");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sdk_sessions (id INTEGER PRIMARY KEY, status TEXT, completed_at TEXT, completed_at_epoch INTEGER);
+             INSERT INTO sdk_sessions VALUES (1, 'active', NULL, NULL), (2, 'active', 'x', 7),
+               (3, 'completed', 'y', 8), (4, 'active', NULL, NULL);",
+        )
+        .unwrap();
+        drop(conn);
+        let seen_active =
+            json!({"status": "active", "completed_at": null, "completed_at_epoch": null});
+        let now = 1_795_650_000_123;
+        let out = claude_mem_end(
+            &db,
+            &[
+                (1, Some(&seen_active)), // unchanged since the intent
+                (2, Some(&seen_active)), // completed_at changed since
+                (3, Some(&seen_active)), // completed meanwhile
+                (4, None),               // prior never read
+                (5, Some(&seen_active)), // gone
+            ],
+            now,
+        )
+        .unwrap();
+        let prior = |c: &Change| match c {
+            Change::Done { prior, new } => {
+                assert_eq!(new, &claude_mem_new(now));
+                Some(prior.clone())
+            }
+            Change::Skipped(_) => None,
+        };
+        assert_eq!(prior(&out[0]), Some(seen_active.clone()));
+        assert_eq!(
+            prior(&out[1]),
+            Some(json!({"status": "active", "completed_at": "x", "completed_at_epoch": 7}))
+        );
+        assert!(
+            matches!(&out[2], Change::Skipped(w) if w == "row is now completed"),
+            "{:?}",
+            out[2]
+        );
+        assert_eq!(prior(&out[3]), Some(seen_active));
+        assert!(
+            matches!(&out[4], Change::Skipped(w) if w == "row no longer exists"),
+            "{:?}",
+            out[4]
+        );
+        let conn = Connection::open(&db).unwrap();
+        let rows: Vec<(i64, String, Option<String>, Option<i64>)> = conn
+            .prepare(
+                "SELECT id, status, completed_at, completed_at_epoch FROM sdk_sessions ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let done = |id| (id, "completed".to_string(), Some(iso_ms(now)), Some(now));
+        assert_eq!(
+            rows,
+            vec![
+                done(1),
+                done(2),
+                (3, "completed".into(), Some("y".into()), Some(8)),
+                done(4)
+            ]
+        );
+    }
 
     #[test]
     fn render_matches_json_stringify_layout() {

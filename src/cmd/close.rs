@@ -62,10 +62,37 @@ struct Doc<'a> {
     run: Option<&'a str>,
     dry_run: bool,
     resumed: &'a [ActionResult],
-    items: Vec<Value>,
+    items: &'a [ItemResult],
     refused: Vec<Value>,
     skipped: Vec<Value>,
     summary: Value,
+}
+
+/// One item of a dry run's JSON, borrowed from the plan.
+#[derive(Serialize)]
+struct DryItem<'a> {
+    group: &'a str,
+    sessions: Vec<DrySession<'a>>,
+    payload: &'a Option<Value>,
+    actions: Vec<DryAction<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct DrySession<'a> {
+    backend: crate::model::Backend,
+    id: &'a str,
+    session_key: &'a Option<String>,
+    verdict: crate::model::VerdictKind,
+    reason: crate::model::Reason,
+    summary: &'a str,
+}
+
+#[derive(Serialize)]
+struct DryAction<'a> {
+    action: &'a str,
+    kind: &'static str,
+    describe: &'a str,
 }
 
 pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
@@ -146,7 +173,9 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     plan.refused = refused;
 
     if args.dry_run {
-        return print_dry_run(cfg, &plan, &tcfg.targets);
+        let code = print_dry_run(cfg, &plan, &tcfg.targets);
+        std::mem::forget((report, plan)); // as at the end of a real run
+        return code;
     }
     if tty && !args.yes && !plan.items.is_empty() {
         match pick(&mut plan, report.now_ms) {
@@ -211,10 +240,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
                 run: run_id.as_deref(),
                 dry_run: false,
                 resumed: &resumed,
-                items: results
-                    .iter()
-                    .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-                    .collect(),
+                items: &results,
                 refused: plan
                     .refused
                     .iter()
@@ -263,14 +289,17 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         }
     }
     out.flush()?;
-    // A backend that could not be read may hide orphans: never report success then.
-    Ok(if !fresh.problems.is_empty() {
+    let code = if !fresh.problems.is_empty() {
         EXIT_ERROR
     } else if failed == 0 && plan.refused.is_empty() && dropped.is_empty() && resumed_bad == 0 {
         EXIT_OK
     } else {
         EXIT_FINDINGS
-    })
+    };
+    // The process exits next: freeing tens of thousands of sessions, actions and JSON
+    // values one by one would take longer than closing them did.
+    std::mem::forget((report, fresh, plan, results));
+    Ok(code)
 }
 
 /// A writer that died mid-transaction (a crashed `close`, in rollback-journal mode) left a
@@ -349,20 +378,34 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
 
 fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::Result<u8> {
     let mut out = stdout();
-    let items: Vec<Value> = plan
+    let items: Vec<DryItem> = plan
         .items
         .iter()
-        .map(|i| {
-            json!({
-                "group": i.group,
-                "sessions": i.sessions.iter().map(|s| json!({
-                    "backend": s.backend, "id": s.id, "session_key": s.session_key,
-                    "verdict": s.verdict, "reason": s.reason, "summary": s.summary,
-                })).collect::<Vec<_>>(),
-                "payload": i.payload,
-                "actions": i.actions.iter().map(|a| json!({"action": a.id, "kind": a.kind.name(), "describe": a.describe})).collect::<Vec<_>>(),
-                "notes": i.notes,
-            })
+        .map(|i| DryItem {
+            group: &i.group,
+            sessions: i
+                .sessions
+                .iter()
+                .map(|s| DrySession {
+                    backend: s.backend,
+                    id: &s.id,
+                    session_key: &s.session_key,
+                    verdict: s.verdict,
+                    reason: s.reason,
+                    summary: &s.summary,
+                })
+                .collect(),
+            payload: &i.payload,
+            actions: i
+                .actions
+                .iter()
+                .map(|a| DryAction {
+                    action: &a.id,
+                    kind: a.kind.name(),
+                    describe: &a.describe,
+                })
+                .collect(),
+            notes: &i.notes,
         })
         .collect();
     match cfg.format {
