@@ -146,8 +146,12 @@ pub fn claude_mem_end(
 ) -> Result<Vec<Change>, String> {
     let new = claude_mem_new(now);
     let now_iso = iso_ms(now);
+    // Rows in id order: neighbouring rows share table and index pages, so the transaction
+    // dirties far fewer pages than in the plan's (session-key) order.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| rows[i].0);
     in_tx(db, |tx| {
-        let mut out = Vec::with_capacity(rows.len());
+        let mut out = vec![Change::Skipped(String::new()); rows.len()];
         let mut upd = tx.prepare(
             "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
              WHERE id = ?3 AND status = 'active'",
@@ -156,7 +160,9 @@ pub fn claude_mem_end(
             "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
              WHERE id = ?3 AND status = 'active' AND completed_at IS ?4 AND completed_at_epoch IS ?5",
         )?;
-        for &(id, seen) in rows {
+        for i in order {
+            let (id, seen) = rows[i];
+            let slot = &mut out[i];
             let complete = |p: &&Value| {
                 p["status"] == "active"
                     && p.get("completed_at").is_some()
@@ -171,33 +177,33 @@ pub fn claude_mem_end(
                     p["completed_at_epoch"].as_i64()
                 ])?;
                 if n == 1 {
-                    out.push(Change::Done {
+                    *slot = Change::Done {
                         prior: p.clone(),
                         new: new.clone(),
-                    });
+                    };
                     continue;
                 }
             }
             // No prior seen, or the row changed since: read what it holds now.
             let Some(prior) = claude_mem_prior(tx, id)? else {
-                out.push(Change::Skipped("row no longer exists".into()));
+                *slot = Change::Skipped("row no longer exists".into());
                 continue;
             };
             if prior["status"] != "active" {
-                out.push(Change::Skipped(format!(
+                *slot = Change::Skipped(format!(
                     "row is now {}",
                     prior["status"].as_str().unwrap_or("?")
-                )));
+                ));
                 continue;
             }
             let n = upd.execute(params![now_iso, now, id])?;
             if n == 1 {
-                out.push(Change::Done {
+                *slot = Change::Done {
                     prior,
                     new: new.clone(),
-                });
+                };
             } else {
-                out.push(Change::Skipped("row changed meanwhile".into()));
+                *slot = Change::Skipped("row changed meanwhile".into());
             }
         }
         Ok(out)
@@ -675,16 +681,18 @@ mod tests {
         let now = 1_795_650_000_123;
         let out = claude_mem_end(
             &db,
+            // Not in id order: the changes come back in the order asked.
             &[
-                (1, Some(&seen_active)), // unchanged since the intent
-                (2, Some(&seen_active)), // completed_at changed since
                 (3, Some(&seen_active)), // completed meanwhile
-                (4, None),               // prior never read
+                (1, Some(&seen_active)), // unchanged since the intent
                 (5, Some(&seen_active)), // gone
+                (2, Some(&seen_active)), // completed_at changed since
+                (4, None),               // prior never read
             ],
             now,
         )
         .unwrap();
+        let out = [&out[1], &out[3], &out[0], &out[4], &out[2]]; // ids 1..=5
         let prior = |c: &Change| match c {
             Change::Done { prior, new } => {
                 assert_eq!(new, &claude_mem_new(now));
@@ -692,9 +700,9 @@ mod tests {
             }
             Change::Skipped(_) => None,
         };
-        assert_eq!(prior(&out[0]), Some(seen_active.clone()));
+        assert_eq!(prior(out[0]), Some(seen_active.clone()));
         assert_eq!(
-            prior(&out[1]),
+            prior(out[1]),
             Some(json!({"status": "active", "completed_at": "x", "completed_at_epoch": 7}))
         );
         assert!(
@@ -702,7 +710,7 @@ mod tests {
             "{:?}",
             out[2]
         );
-        assert_eq!(prior(&out[3]), Some(seen_active));
+        assert_eq!(prior(out[3]), Some(seen_active));
         assert!(
             matches!(&out[4], Change::Skipped(w) if w == "row no longer exists"),
             "{:?}",
