@@ -1,6 +1,6 @@
 //! One pass over the host: probe, read every backend, classify every session.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::backend::{claude_mem, openclaw};
 use crate::classify::{self, HostFacts, Options, Upstream};
@@ -45,10 +45,30 @@ pub fn run(cfg: &Config) -> Report {
     // session key -> (running session verdict, started) or ended status, across state dirs
     let mut upstream: HashMap<String, (Upstream, Option<i64>)> = HashMap::new();
 
+    // claude-mem rows are read first: the OpenClaw stores then keep links only for the
+    // session keys those rows name (classified below, once the stores are read).
+    let mut cm_scan = None;
+    if cfg.wants(Backend::ClaudeMem) {
+        if let Some((dir, explicit)) = claude_mem::discover(cfg) {
+            note(cfg, &format!("claude-mem: data dir {}", dir.display()));
+            if let Some(mut scan) = claude_mem::scan_data_dir(&dir, explicit, cfg, &host) {
+                problems.append(&mut scan.problems);
+                cm_scan = Some(scan);
+            }
+        }
+    }
+    let link_keys: HashSet<String> = cm_scan
+        .iter()
+        .flat_map(|c| c.rows.iter())
+        .filter_map(|(_, _, k)| k.clone())
+        .filter(|k| k != "default")
+        .collect();
+
     if cfg.wants(Backend::Openclaw) {
         for (dir, explicit) in openclaw::discover(cfg) {
             note(cfg, &format!("openclaw: state dir {}", dir.display()));
-            let Some(mut scan) = openclaw::scan_state_dir(&dir, explicit, cfg, &host) else {
+            let Some(mut scan) = openclaw::scan_state_dir(&dir, explicit, cfg, &host, &link_keys)
+            else {
                 continue;
             };
             problems.append(&mut scan.problems);
@@ -78,62 +98,53 @@ pub fn run(cfg: &Config) -> Report {
     }
 
     let mut cm_scans = Vec::new();
-    if cfg.wants(Backend::ClaudeMem) {
-        if let Some((dir, explicit)) = claude_mem::discover(cfg) {
-            note(cfg, &format!("claude-mem: data dir {}", dir.display()));
-            if let Some(mut scan) = claude_mem::scan_data_dir(&dir, explicit, cfg, &host) {
-                problems.append(&mut scan.problems);
-                // The keys the rows name that no running OpenClaw session answers for: look
-                // up their (ended) sessions in the SQLite stores, then let every store's
-                // links speak for the keys still open (a running session anywhere wins,
-                // then the first state dir's link).
-                let mut keys: Vec<&str> = scan
-                    .rows
-                    .iter()
-                    .filter_map(|(_, _, k)| k.as_deref())
-                    .filter(|k| *k != "default" && !upstream.contains_key(*k))
-                    .collect();
-                keys.sort_unstable();
-                keys.dedup();
-                for oc in &mut oc_scans {
-                    openclaw::load_links(oc, &keys);
-                    problems.append(&mut oc.problems);
-                }
-                for oc in &oc_scans {
-                    for l in oc.links.iter().filter(|l| l.status != "running") {
-                        upstream
-                            .entry(l.session_key.clone())
-                            .or_insert((Upstream::Ended(l.status.clone()), None));
-                    }
-                }
-                for (mut s, row, key) in std::mem::take(&mut scan.rows) {
-                    let linked_at = match &s.detail {
-                        Detail::ClaudeMem(d) => d.linked_at,
-                        _ => None,
-                    };
-                    let up = match key.as_deref() {
-                        None | Some("default") => Upstream::NotLinked,
-                        Some(k) => match upstream.get(k) {
-                            None => Upstream::NotFound,
-                            // The key's current session began well after this row was
-                            // created: the row belongs to an earlier, ended session.
-                            Some((Upstream::Running(_), Some(st)))
-                                if linked_at.is_some_and(|l| *st > l + 60_000) =>
-                            {
-                                Upstream::Ended("replaced by a newer session".into())
-                            }
-                            Some((u, _)) => u.clone(),
-                        },
-                    };
-                    let (v, ev) =
-                        classify::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
-                    s.set_verdict(v);
-                    s.evidence = ev;
-                    sessions.push(s);
-                }
-                cm_scans.push(scan);
+    if let Some(mut scan) = cm_scan {
+        // The keys the rows name that no running OpenClaw session answers for: look up
+        // their (ended) sessions in the SQLite stores, then let every store's links speak
+        // for the keys still open (a running session anywhere wins, then the first state
+        // dir's link).
+        let mut keys: Vec<&str> = link_keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !upstream.contains_key(*k))
+            .collect();
+        keys.sort_unstable();
+        for oc in &mut oc_scans {
+            openclaw::load_links(oc, &keys);
+            problems.append(&mut oc.problems);
+        }
+        for oc in &oc_scans {
+            for l in oc.links.iter().filter(|l| l.status != "running") {
+                upstream
+                    .entry(l.session_key.clone())
+                    .or_insert((Upstream::Ended(l.status.clone()), None));
             }
         }
+        for (mut s, row, key) in std::mem::take(&mut scan.rows) {
+            let linked_at = match &s.detail {
+                Detail::ClaudeMem(d) => d.linked_at,
+                _ => None,
+            };
+            let up = match key.as_deref() {
+                None | Some("default") => Upstream::NotLinked,
+                Some(k) => match upstream.get(k) {
+                    None => Upstream::NotFound,
+                    // The key's current session began well after this row was created:
+                    // the row belongs to an earlier, ended session.
+                    Some((Upstream::Running(_), Some(st)))
+                        if linked_at.is_some_and(|l| *st > l + 60_000) =>
+                    {
+                        Upstream::Ended("replaced by a newer session".into())
+                    }
+                    Some((u, _)) => u.clone(),
+                },
+            };
+            let (v, ev) = classify::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
+            s.set_verdict(v);
+            s.evidence = ev;
+            sessions.push(s);
+        }
+        cm_scans.push(scan);
     }
 
     Report {

@@ -1,6 +1,7 @@
 //! OpenClaw: state dir discovery, both session stores (the file store of 2026.7 and the
 //! per-agent SQLite store of 2026.8+), gateway lock files and the gateway-owner lease.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -101,12 +102,10 @@ pub struct LinkEntry {
 
 #[derive(Debug, Default)]
 pub struct StateDirScan {
-    /// Build `links`, which only claude-mem rows need.
-    pub want_links: bool,
     pub state_dir: PathBuf,
     pub sessions: Vec<(Session, OpenclawSession)>,
-    /// Every session of the file stores, and the sessions of the SQLite stores that
-    /// [`load_links`] was asked for.
+    /// The sessions of the keys claude-mem rows name (any status): read with the file
+    /// stores, looked up in the SQLite stores by [`load_links`].
     pub links: Vec<LinkEntry>,
     /// SQLite stores whose links are looked up per key by [`load_links`]: (agent id, DB).
     pub link_dbs: Vec<(String, PathBuf)>,
@@ -125,15 +124,18 @@ fn problem(path: &Path, message: impl Into<String>) -> Problem {
 }
 
 /// Read one state dir: every agent's store plus the gateway evidence.
+///
+/// `link_keys` are the session keys claude-mem rows name: only their sessions go into
+/// `links` (the file stores' at once, the SQLite stores' by [`load_links`]).
 pub fn scan_state_dir(
     dir: &Path,
     explicit: bool,
     cfg: &Config,
     host: &Host,
+    link_keys: &HashSet<String>,
 ) -> Option<StateDirScan> {
     let mut scan = StateDirScan {
         state_dir: dir.to_path_buf(),
-        want_links: cfg.wants(Backend::ClaudeMem),
         ..StateDirScan::default()
     };
     match super::check_dir(dir, explicit, "state dir") {
@@ -154,7 +156,7 @@ pub fn scan_state_dir(
                 .collect();
             agents.sort();
             for agent in agents {
-                read_agent(&mut scan, &agent, host);
+                read_agent(&mut scan, &agent, host, link_keys);
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -175,7 +177,7 @@ pub fn io_msg(e: &std::io::Error) -> String {
     }
 }
 
-fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host) {
+fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host, link_keys: &HashSet<String>) {
     let agent_id = agent
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -187,7 +189,7 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host) {
     // reader say what is wrong, rather than skip it in silence.
     let present = |p: &Path| fs::symlink_metadata(p).is_ok();
     if present(&db) {
-        sqlite_ok = read_sqlite_store(scan, &agent_id, &db, scan.want_links);
+        sqlite_ok = read_sqlite_store(scan, &agent_id, &db, !link_keys.is_empty());
     }
     if present(&json) {
         if sqlite_ok {
@@ -195,7 +197,7 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host) {
             // one the gateway uses, so the file is not read as a second truth.
             return;
         }
-        read_file_store(scan, &agent_id, &json, host);
+        read_file_store(scan, &agent_id, &json, host, link_keys);
     }
 }
 
@@ -364,7 +366,13 @@ fn safe_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-fn read_file_store(scan: &mut StateDirScan, agent_id: &str, path: &Path, host: &Host) {
+fn read_file_store(
+    scan: &mut StateDirScan,
+    agent_id: &str,
+    path: &Path,
+    host: &Host,
+    link_keys: &HashSet<String>,
+) {
     let file = match super::open_regular(path) {
         Ok(f) => f,
         Err(e) => {
@@ -397,12 +405,14 @@ fn read_file_store(scan: &mut StateDirScan, agent_id: &str, path: &Path, host: &
             continue;
         };
         let status = e.status.as_str().unwrap_or("").to_string();
-        scan.links.push(LinkEntry {
-            session_key: key.clone(),
-            session_id: sid.to_string(),
-            status: status.clone(),
-            session_file: e.session_file.as_str().map(String::from),
-        });
+        if link_keys.contains(key.as_str()) {
+            scan.links.push(LinkEntry {
+                session_key: key.clone(),
+                session_id: sid.to_string(),
+                status: status.clone(),
+                session_file: e.session_file.as_str().map(String::from),
+            });
+        }
         if status != "running" {
             continue;
         }
