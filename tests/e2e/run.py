@@ -143,7 +143,9 @@ def _marker(prefix, what):
     return os.path.join(prefix, ".sessionctl-e2e-installed-" + what)
 
 
-def _install_prefix(cache, prefix, spec, verify, what, allow_ignore_scripts, path_first=None):
+def _prepare_prefix(cache, prefix, verify, what):
+    """True when `prefix` must be (re)installed: it is then empty. False when the marker
+    is there and the quick check passes."""
     marker = _marker(prefix, what)
     if os.path.exists(marker):
         ok, detail = verify(quick=True)
@@ -156,6 +158,13 @@ def _install_prefix(cache, prefix, spec, verify, what, allow_ignore_scripts, pat
         log("removing incomplete install %s" % prefix)
         shutil.rmtree(prefix)
     os.makedirs(prefix)
+    return True
+
+
+def _install_prefix(cache, prefix, spec, verify, what, allow_ignore_scripts, path_first=None):
+    if not _prepare_prefix(cache, prefix, verify, what):
+        return False
+    marker = _marker(prefix, what)
     # A package.json of our own keeps npm from walking up into the repository.
     with open(os.path.join(prefix, "package.json"), "w") as f:
         json.dump({"name": "sessionctl-e2e-" + what.replace("@", "-"), "private": True}, f)
@@ -1766,18 +1775,9 @@ def _install_packed(cache, prefix, spec, verify, what):
     integrity hash) and no dependency resolution. claude-mem's worker is a self-contained
     bundle run by bun, and `npm install claude-mem@13` spends more than 10 minutes of CPU in
     npm's peer-dependency resolver (better-auth's optional peers) before installing anything."""
+    if not _prepare_prefix(cache, prefix, verify, what):
+        return False
     marker = _marker(prefix, what)
-    if os.path.exists(marker):
-        ok, detail = verify(quick=True)
-        if ok:
-            return False
-        log("%s: cached install is damaged (%s); reinstalling" % (what, detail))
-        os.unlink(marker)
-    _check_registry(cache)
-    if os.path.exists(prefix):
-        log("removing incomplete install %s" % prefix)
-        shutil.rmtree(prefix)
-    os.makedirs(prefix)
     t0 = time.time()
     argv = _npm_argv() + ["pack", "--json", "--pack-destination", prefix, spec]
     log("fetching %s: %s" % (spec, " ".join(argv)))

@@ -259,14 +259,20 @@ impl Host {
                 e["sessionStartedAt"].as_i64().expect("sessionStartedAt")
             }
         };
+        self.link_row(3, SLOW_KEY, started);
+    }
+
+    /// Give claude-mem row `id` the content id the plugin gives the session of `key` that
+    /// started at `started` (epoch ms).
+    pub fn link_row(&self, id: i64, key: &str, started: i64) {
         let conn = rusqlite::Connection::open(self.cm_db()).unwrap();
         let n = conn
             .execute(
-                "UPDATE sdk_sessions SET content_session_id = ?1 WHERE id = 3",
-                [format!("openclaw-{SLOW_KEY}-{started}")],
+                "UPDATE sdk_sessions SET content_session_id = ?1 WHERE id = ?2",
+                rusqlite::params![format!("openclaw-{key}-{started}"), id],
             )
             .unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(n, 1, "no claude-mem row {id}");
     }
 
     /// Payloads the `rec` command target received, one per line.
@@ -1153,15 +1159,7 @@ fn link_row4(h: &Host) -> (String, Option<String>) {
         }
     };
     assert_eq!(status, "done", "{entry}");
-    let started = entry["sessionStartedAt"].as_i64().unwrap();
-    let conn = rusqlite::Connection::open(h.cm_db()).unwrap();
-    let n = conn
-        .execute(
-            "UPDATE sdk_sessions SET content_session_id = ?1 WHERE id = 4",
-            [format!("openclaw-{E2E1_KEY}-{started}")],
-        )
-        .unwrap();
-    assert_eq!(n, 1);
+    h.link_row(4, E2E1_KEY, entry["sessionStartedAt"].as_i64().unwrap());
     let file = entry["sessionFile"].as_str().map(String::from);
     (sid, file)
 }
