@@ -999,11 +999,12 @@ def scenario_quiet(sb):
         sid = doc["result"]["meta"]["agentMeta"]["sessionId"]
         expect(store[key]["sessionId"] == sid, "store sessionId %s != the turn's %s" % (
             store[key]["sessionId"], sid))
-    _, ldoc = expect_orphans(sb, [], 0)
+    cdoc, ldoc = expect_orphans(sb, [], 0)
     listed = by_key(ldoc)
     for key in ("agent:main:e2e-1", "agent:main:e2e-2"):
         expect(key not in listed, "finished session %s is listed: %s" % (key, listed.get(key)))
-    return "listed: %s" % brief(ldoc)
+    return summary_line(sb, checked(cdoc), 0, len(orphan_keys(cdoc)),
+                        extra="listed: %s" % brief(ldoc))
 
 
 def scenario_inflight(sb):
@@ -1014,14 +1015,15 @@ def scenario_inflight(sb):
     store = sb.store()
     expect(store.get("agent:main:e2e-slow", {}).get("status") == "running",
            "store does not hold e2e-slow running: %s" % store.get("agent:main:e2e-slow"))
-    _, ldoc = expect_orphans(sb, [], 0)
+    cdoc, ldoc = expect_orphans(sb, [], 0)
     s = by_key(ldoc).get("agent:main:e2e-slow")
     expect(s is not None, "in-flight session agent:main:e2e-slow is not listed (%s)" % brief(ldoc))
     expect(s.get("verdict") == "live", "in-flight e2e-slow is %s/%s, expected live (%s)" % (
         s.get("verdict"), s.get("reason"), s.get("summary")))
     expect(s.get("id") == store["agent:main:e2e-slow"]["sessionId"],
            "listed id %s != store sessionId %s" % (s.get("id"), store["agent:main:e2e-slow"]["sessionId"]))
-    return "e2e-slow live/%s" % s.get("reason")
+    return summary_line(sb, checked(cdoc), 0, len(orphan_keys(cdoc)),
+                        extra="e2e-slow live/%s" % s.get("reason"))
 
 
 def scenario_graceful(sb):
@@ -1085,8 +1087,10 @@ def scenario_graceful(sb):
                % s.get("reason"))
         expect(s.get("id") == slow_sid, "orphan id %s != %s" % (s.get("id"), slow_sid))
         outcome = "store left e2e-graceful-slow running -> orphan/gateway-gone"
+        want = 1
     else:
-        expect_orphans(sb, [], 0)
+        cdoc, _ = expect_orphans(sb, [], 0)
+        want = 0
         outcome = "store marked e2e-graceful-slow %s -> nothing reported" % slow_after.get("status")
     # What the fixtures recorded for each version.
     if sb.version.startswith("2026.7."):
@@ -1095,7 +1099,7 @@ def scenario_graceful(sb):
     else:
         expect(slow_after.get("status") != "running",
                "2026.9 should end the in-flight entry on a drained stop, store: %s" % slow_after)
-    return outcome
+    return summary_line(sb, checked(cdoc), want, len(orphan_keys(cdoc)), extra=outcome)
 
 
 def scenario_crash(sb):
@@ -1128,6 +1132,7 @@ def scenario_crash(sb):
     log("%s: SIGKILLed client tree %s, then gateway pid %d (reaped)" % (sb.label(), tree, dead_pid))
 
     cdoc, _ = expect_orphans(sb, ["agent:main:e2e-slow"], 1)
+    after_kill = (checked(cdoc), len(orphan_keys(cdoc)))
     s = by_key(cdoc)["agent:main:e2e-slow"]
     expect(s.get("id") == slow_sid, "orphan id %s != store sessionId %s" % (s.get("id"), slow_sid))
     expect(s.get("reason") in ("owner-dead", "gateway-gone"),
@@ -1280,7 +1285,9 @@ def scenario_crash(sb):
     expect(y is not None and y.get("verdict") == "live",
            "new in-flight turn e2e-after is %s (%s)" % (y and (y.get("verdict"), y.get("reason")), brief(ldoc)))
     expect(orphan_keys(cdoc) == [] and code == 0, "check after the new turn: exit %d, %s" % (code, brief(cdoc)))
-    return "after kill: e2e-slow orphan/%s; %s; new turn live/%s" % (killed_reason, outcome, y.get("reason"))
+    return summary_line(sb, after_kill[0], 1, after_kill[1],
+                        extra="after kill: e2e-slow orphan/%s; %s; new turn live/%s" % (
+                            killed_reason, outcome, y.get("reason")))
 
 
 def expect_rule(x, gw_start, when):
@@ -1564,6 +1571,11 @@ def find_session_rows(doc, key):
                 walk(v)
     walk(doc)
     return found
+
+
+def checked(doc):
+    """How many sessions a `check`/`list` JSON document covers."""
+    return doc.get("summary", {}).get("total", len(doc.get("sessions", [])))
 
 
 def summary_line(sb, checked, orphans_expected, orphans_found, delivered=None, expected=None,
