@@ -194,9 +194,8 @@ pub fn group_key(s: &Session) -> String {
 /// Sessions ordered for display: linked records together, OpenClaw first in each group.
 pub fn grouped(sessions: &[Session]) -> Vec<&Session> {
     let mut v: Vec<&Session> = sessions.iter().collect();
-    v.sort_by(|a, b| {
-        (group_key(a), a.backend, a.id.as_str()).cmp(&(group_key(b), b.backend, b.id.as_str()))
-    });
+    // Each group key is built once, not once per comparison.
+    v.sort_by_cached_key(|&s| (group_key(s), s.backend, s.id.as_str()));
     v
 }
 
