@@ -2034,13 +2034,29 @@ def scenario_claude_mem(sb):
     want_orphans = sorted(cm_id(r) for r in linked)
     expect(got_orphans == want_orphans, "claude-mem orphans %s, expected exactly %s" % (
         got_orphans, want_orphans))
+    # The SIGKILLed worker left its pid file (data dir from 12.6, ~/.claude-mem before).
+    pid_files = [p for p in (os.path.join(worker.data, "worker.pid"),
+                             os.path.join(sb.env["HOME"], ".claude-mem", "worker.pid"))
+                 if os.path.exists(p)]
+    expect(pid_files, "no worker.pid left behind by the SIGKILLed worker")
+    named = [json.load(open(p)).get("pid") for p in pid_files]
+    expect(any(p in killed for p in named), "worker.pid names %s, not the killed worker %s" % (
+        named, killed))
+    log("%s: left behind: %s naming pid %s" % (
+        sb.label(), ", ".join(p.replace(sb.root, "$RUN_DIR") for p in pid_files), named))
     for rid in linked:
         r = rows[cm_id(rid)]
         expect(r.get("reason") in ok_reasons, "row %d orphan reason %s, expected one of %s" % (
             rid, r.get("reason"), ok_reasons))
+        dead = [e for e in r.get("evidence", []) if e.get("pid") in killed]
+        expect(dead and not [e for e in dead if e.get("state") == "alive"],
+               "row %d: no evidence names the killed worker %s as dead: %s" % (
+                   rid, killed, json.dumps(r.get("evidence"))))
     for rid, want in ((observer, "observer-session"), (other, "not-openclaw")):
         r = rows.get(cm_id(rid))
-        expect(r is None or r.get("verdict") != "orphan", "row %d is an orphan: %s" % (rid, r))
+        expect(r is not None and r.get("verdict") == "unknown" and r.get("reason") == want,
+               "row %d is %s, expected unknown/%s" % (rid, r and "%s/%s" % (
+                   r.get("verdict"), r.get("reason")), want))
     expect(code == 1, "check exited %d after the kills, expected 1" % code)
     checked_dead = cdoc.get("summary", {}).get("total", 0)
     oc_orphans = orphan_keys(cdoc)
