@@ -1258,6 +1258,59 @@ fn row_of_a_finished_session_store_without_status_index() {
     row_of_a_finished_session_on(h);
 }
 
+/// A gateway runs on the state dir again (restarted moments ago): the OpenClaw store is
+/// its, e2e-slow waits for its recovery (not closed), and the row of the finished e2e-1 is
+/// closed with `reason: "restart"`, as the drain of a restart would have sent it.
+#[test]
+fn payload_reason_is_restart_while_a_gateway_runs() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let (sid, _) = link_row4(&h);
+    let sessions = fs::read(h.sessions_json()).unwrap();
+    let _gw = spawn_retitled(GATEWAY_TITLE, &[("OPENCLAW_STATE_DIR", &h.state())]);
+
+    let (out, doc) = h.close_json(&["--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let openclaw_closed: Vec<&Value> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["sessions"].as_array().unwrap())
+        .filter(|s| s["backend"] == "openclaw")
+        .collect();
+    assert!(
+        openclaw_closed.is_empty(),
+        "OpenClaw sessions closed under a running gateway: {openclaw_closed:?}"
+    );
+    assert_eq!(
+        fs::read(h.sessions_json()).unwrap(),
+        sessions,
+        "the running gateway's store was written"
+    );
+    let sent: Vec<Value> = h
+        .cmd_lines()
+        .into_iter()
+        .filter(|p| p["event"]["sessionKey"] == E2E1_KEY)
+        .collect();
+    assert_eq!(sent.len(), 1, "{out:?}");
+    assert_eq!(sent[0]["event"]["reason"], "restart", "{}", sent[0]);
+    assert_eq!(sent[0]["event"]["sessionId"], sid.as_str(), "{}", sent[0]);
+    assert_eq!(status(&h.cm_rows(), 4), "completed");
+
+    // With --reason the operator's word wins.
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    link_row4(&h);
+    let _gw = spawn_retitled(GATEWAY_TITLE, &[("OPENCLAW_STATE_DIR", &h.state())]);
+    let (out, _) = h.close_json(&["--yes", "--reason", "shutdown"]);
+    let p = h
+        .cmd_lines()
+        .into_iter()
+        .find(|p| p["event"]["sessionKey"] == E2E1_KEY)
+        .unwrap_or_else(|| panic!("no payload for e2e-1: {out:?}"));
+    assert_eq!(p["event"]["reason"], "shutdown", "{p}");
+}
+
 #[test]
 fn row_of_a_finished_session_735() {
     row_of_a_finished_session(Base::File735);

@@ -1219,3 +1219,31 @@ impl Drop for Pty {
         }
     }
 }
+
+/// The title a real OpenClaw gateway gives its process.
+pub const GATEWAY_TITLE: &str = "openclaw-gateway";
+
+/// `sleep 600` whose argv[0] is `title` (`exec -a`), with only PATH and `env` in its
+/// environment; returns once /proc shows the new title (i.e. after the exec).
+pub fn spawn_retitled(title: &str, env: &[(&str, &Path)]) -> ChildGuard {
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg("exec -a \"$0\" sleep 600")
+        .arg(title)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = ChildGuard::spawn(&mut cmd);
+    let want = format!("{title}\0");
+    wait_until(
+        &format!("pid {} to show argv[0] {title}", child.pid),
+        Duration::from_secs(10),
+        || {
+            fs::read(format!("/proc/{}/cmdline", child.pid))
+                .is_ok_and(|c| c.starts_with(want.as_bytes()))
+        },
+    );
+    child
+}

@@ -8,7 +8,6 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -18,7 +17,6 @@ const SLOW_KEY: &str = "agent:main:e2e-slow";
 const SLOW_ID_735: &str = "ae3ade86-9fb7-4837-a009-6fcc1c41c22b";
 const SLOW_ID_96: &str = "b56abc17-9f9c-4e50-ab34-f5a9769de19c";
 const SLOW_CONTENT_ID: &str = "openclaw-agent:main:e2e-slow-1764100000000";
-const GATEWAY_TITLE: &str = "openclaw-gateway";
 const WORKER_TITLE: &str = "/opt/claude-mem/plugin/scripts/worker-service.cjs";
 const CM_VERSION: &str = "13.25.3";
 /// The 2026.9.6 capture was taken 20:57–21:04 UTC (fixture README): every activity in it
@@ -27,31 +25,6 @@ const CAPTURE_96_END: &str = "2026-11-25T21:05:00Z";
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/// `sleep 600` whose argv[0] is `title` (`exec -a`), with only PATH and `env` in its
-/// environment; returns once /proc shows the new title (i.e. after the exec).
-fn spawn_retitled(title: &str, env: &[(&str, &Path)]) -> ChildGuard {
-    let mut cmd = std::process::Command::new("bash");
-    cmd.arg("-c")
-        .arg("exec -a \"$0\" sleep 600")
-        .arg(title)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = ChildGuard::spawn(&mut cmd);
-    let want = format!("{title}\0");
-    wait_until(
-        &format!("pid {} to show argv[0] {title}", child.pid),
-        Duration::from_secs(10),
-        || {
-            fs::read(format!("/proc/{}/cmdline", child.pid))
-                .is_ok_and(|c| c.starts_with(want.as_bytes()))
-        },
-    );
-    child
-}
 
 /// Wall-clock start (epoch ms) of a process, computed as sessionctl does: btime + ticks.
 fn started_ms(child: &ChildGuard) -> i64 {
