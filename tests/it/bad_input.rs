@@ -18,14 +18,7 @@ struct Host {
 impl Host {
     fn new() -> Host {
         let fx = Fixture::openclaw("2026.7.35", "after-kill");
-        let cm = fx.root().join("cm");
-        fs::create_dir_all(&cm).unwrap();
-        let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
-        conn.execute_batch(&fs::read_to_string(claude_mem_file("schema-13.25.3.sql")).unwrap())
-            .unwrap();
-        conn.execute_batch(&fs::read_to_string(claude_mem_file("orphans-13.25.3.sql")).unwrap())
-            .unwrap();
-        drop(conn);
+        drop(build_claude_mem_db(&fx.root().join("cm"), "13.25.3", None));
         Host { fx }
     }
 

@@ -338,16 +338,7 @@ impl Host {
 
 /// `<cm>/claude-mem.db` from the real 13.25.3 schema and the shared orphan rows.
 fn build_claude_mem(cm: &Path, mode: &str) {
-    fs::create_dir_all(cm).unwrap();
-    let schema = fs::read_to_string(claude_mem_file(&format!("schema-{CM_VERSION}.sql"))).unwrap();
-    let rows = fs::read_to_string(claude_mem_file(&format!("orphans-{CM_VERSION}.sql"))).unwrap();
-    let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
-    conn.execute_batch(&schema).unwrap();
-    let got: String = conn
-        .query_row(&format!("PRAGMA journal_mode={mode}"), [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(got, mode);
-    conn.execute_batch(&rows).unwrap();
+    drop(build_claude_mem_db(cm, CM_VERSION, Some(mode)));
 }
 
 pub fn open_ro(db: &Path) -> rusqlite::Connection {

@@ -1247,3 +1247,28 @@ pub fn spawn_retitled(title: &str, env: &[(&str, &Path)]) -> ChildGuard {
     );
     child
 }
+
+/// `<cm>/claude-mem.db` (creating `cm`) from the shared fixture's `schema-<version>.sql` and
+/// then `orphans-<version>.sql`, switched to `journal_mode` in between when one is given
+/// (the worker keeps WAL); the connection stays open for what a test adds.
+pub fn build_claude_mem_db(
+    cm: &Path,
+    version: &str,
+    journal_mode: Option<&str>,
+) -> rusqlite::Connection {
+    fs::create_dir_all(cm).unwrap();
+    let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
+    let schema = format!("schema-{version}.sql");
+    conn.execute_batch(&fs::read_to_string(claude_mem_file(&schema)).unwrap())
+        .unwrap_or_else(|e| panic!("{schema}: {e}"));
+    if let Some(mode) = journal_mode {
+        let got: String = conn
+            .query_row(&format!("PRAGMA journal_mode={mode}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(got, mode);
+    }
+    let rows = format!("orphans-{version}.sql");
+    conn.execute_batch(&fs::read_to_string(claude_mem_file(&rows)).unwrap())
+        .unwrap_or_else(|e| panic!("{rows}: {e}"));
+    conn
+}

@@ -100,14 +100,8 @@ fn healthy_claude_mem_db() -> &'static [u8] {
     static DB: OnceLock<Vec<u8>> = OnceLock::new();
     DB.get_or_init(|| {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("claude-mem.db");
-        let conn = rusqlite::Connection::open(&p).unwrap();
-        for f in ["schema-13.25.3.sql", "orphans-13.25.3.sql"] {
-            conn.execute_batch(&fs::read_to_string(claude_mem_file(f)).unwrap())
-                .unwrap();
-        }
-        drop(conn);
-        fs::read(&p).unwrap()
+        drop(build_claude_mem_db(d.path(), "13.25.3", None));
+        fs::read(d.path().join("claude-mem.db")).unwrap()
     })
 }
 

@@ -21,13 +21,7 @@ struct Host {
 fn host(cmd_delay: &str) -> Host {
     let fx = Fixture::openclaw("2026.7.35", "after-kill");
     let cm = fx.root().join("cm");
-    fs::create_dir_all(&cm).unwrap();
-    let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
-    conn.execute_batch(&fs::read_to_string(claude_mem_file("schema-13.25.3.sql")).unwrap())
-        .unwrap();
-    conn.execute_batch(&fs::read_to_string(claude_mem_file("orphans-13.25.3.sql")).unwrap())
-        .unwrap();
-    drop(conn);
+    drop(build_claude_mem_db(&cm, "13.25.3", None));
     let http = HttpStub::ok_receiver();
     let log = fx.root().join("cmd.log");
     let config = format!(

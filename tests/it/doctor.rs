@@ -54,11 +54,7 @@ fn host() -> Host {
     fs::write(&sj, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     let cm = fx.root().join("cm");
     fs::create_dir_all(cm.join("logs")).unwrap();
-    let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
-    conn.execute_batch(&fs::read_to_string(claude_mem_file("schema-13.25.3.sql")).unwrap())
-        .unwrap();
-    conn.execute_batch(&fs::read_to_string(claude_mem_file("orphans-13.25.3.sql")).unwrap())
-        .unwrap();
+    let conn = build_claude_mem_db(&cm, "13.25.3", None);
     // Row 3's content id names the key's current session (created with it), so it follows it.
     let started = doc["agent:main:e2e-slow"]["sessionStartedAt"]
         .as_i64()

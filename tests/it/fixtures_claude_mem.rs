@@ -21,20 +21,8 @@ const VERSIONS: [&str; 3] = ["10.6.3", "12.5.0", "13.25.3"];
 /// mode like the worker's. Returns the data dir.
 fn build_db(sb: &Sandbox, version: &str) -> PathBuf {
     let cm = sb.root().join("cm");
-    fs::create_dir_all(&cm).unwrap();
-    let db = cm.join("claude-mem.db");
-    let schema = fs::read_to_string(claude_mem_file(&format!("schema-{version}.sql"))).unwrap();
-    let rows = fs::read_to_string(claude_mem_file(&format!("orphans-{version}.sql"))).unwrap();
     {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(&schema)
-            .unwrap_or_else(|e| panic!("schema-{version}.sql: {e}"));
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-        conn.execute_batch(&rows)
-            .unwrap_or_else(|e| panic!("orphans-{version}.sql: {e}"));
+        let conn = build_claude_mem_db(&cm, version, Some("wal"));
         // The fixture is what its header says: active rows 3..=7.
         let mut st = conn
             .prepare("SELECT id FROM sdk_sessions WHERE status = 'active' ORDER BY id")

@@ -26,12 +26,7 @@ fn root_keeps_the_owner_and_mode_of_another_users_files() {
     }
     let fx = Fixture::openclaw("2026.7.35", "after-kill");
     let cm = fx.root().join("cm");
-    fs::create_dir_all(&cm).unwrap();
-    let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
-    conn.execute_batch(&fs::read_to_string(claude_mem_file("schema-13.25.3.sql")).unwrap())
-        .unwrap();
-    conn.execute_batch(&fs::read_to_string(claude_mem_file("orphans-13.25.3.sql")).unwrap())
-        .unwrap();
+    let conn = build_claude_mem_db(&cm, "13.25.3", None);
     conn.execute_batch("PRAGMA journal_mode=WAL;").unwrap();
     drop(conn);
     let sessions = fx.state().join("agents/main/sessions/sessions.json");

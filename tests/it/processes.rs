@@ -80,17 +80,9 @@ fn set_sqlite_activity(fx: &Fixture, key: &str, ms: i64) {
 /// like the worker's); returns the data dir.
 fn build_claude_mem(root: &Path) -> PathBuf {
     let cm = root.join("cm");
-    fs::create_dir_all(&cm).unwrap();
-    let schema = fs::read_to_string(claude_mem_file(&format!("schema-{CM_VERSION}.sql"))).unwrap();
-    let rows = fs::read_to_string(claude_mem_file(&format!("orphans-{CM_VERSION}.sql"))).unwrap();
-    let conn = rusqlite::Connection::open(cm.join("claude-mem.db")).unwrap();
-    conn.execute_batch(&schema).unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+    build_claude_mem_db(&cm, CM_VERSION, Some("wal"))
+        .close()
         .unwrap();
-    assert_eq!(mode, "wal");
-    conn.execute_batch(&rows).unwrap();
-    conn.close().unwrap();
     cm
 }
 
