@@ -234,21 +234,36 @@ fn lookup_links(scan: &mut StateDirScan, db: &Path, keys: &[&str]) -> Result<(),
         .prepare("SELECT current_session_id FROM session_nodes WHERE session_key = ?1")
         .map_err(msg)?;
     // The status index holds (status, session_key): with the few distinct statuses known
-    // (one index seek each), each key's status is a handful of seeks in that index.
-    let statuses = distinct_statuses(&tx).map_err(msg)?;
-    let marks: Vec<String> = (2..statuses.len() + 2).map(|i| format!("?{i}")).collect();
-    let mut status = tx
-        .prepare(&format!(
+    // (one index seek each), each key's status is a handful of seeks in that index. A store
+    // without that index (or with too many statuses) has the column itself read, through
+    // the overflow pages.
+    let has_index = tx
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'idx_agent_session_nodes_status'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(msg)?
+        .is_some();
+    let statuses = if has_index {
+        distinct_statuses(&tx).map_err(msg)?
+    } else {
+        None
+    };
+    let status_sql = match &statuses {
+        Some(v) => format!(
             "SELECT status FROM session_nodes INDEXED BY idx_agent_session_nodes_status \
              WHERE status IN ({}) AND session_key = ?1",
-            marks.join(", ")
-        ))
-        .or_else(|_| {
-            // A store without that index: the column itself (through the overflow pages).
-            tx.prepare("SELECT status FROM session_nodes WHERE session_key = ?1")
-        })
-        .map_err(msg)?;
-    let fallback = status.parameter_count() == 1;
+            (2..v.len() + 2)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => "SELECT status FROM session_nodes WHERE session_key = ?1".into(),
+    };
+    let mut status = tx.prepare(&status_sql).map_err(msg)?;
+    let fixed = statuses.unwrap_or_default();
     for &key in keys {
         let found = node
             .query_row([key], |r| {
@@ -259,22 +274,16 @@ fn lookup_links(scan: &mut StateDirScan, db: &Path, keys: &[&str]) -> Result<(),
         let Some(session_id) = found else {
             continue;
         };
-        let st = if statuses.is_empty() && !fallback {
-            None
-        } else {
-            let mut args = vec![rusqlite::types::Value::Text(key.to_string())];
-            if !fallback {
-                args.extend(statuses.iter().cloned());
-            }
-            status
-                .query_row(rusqlite::params_from_iter(args), |r| {
-                    Ok(lenient_string(r.get_ref(0)?))
-                })
-                .optional()
-                .map_err(msg)?
-                .flatten()
-        }
-        .unwrap_or_default();
+        let args = std::iter::once(rusqlite::types::Value::Text(key.to_string()))
+            .chain(fixed.iter().cloned());
+        let st = status
+            .query_row(rusqlite::params_from_iter(args), |r| {
+                Ok(lenient_string(r.get_ref(0)?))
+            })
+            .optional()
+            .map_err(msg)?
+            .flatten()
+            .unwrap_or_default();
         scan.links.push(LinkEntry {
             session_key: key.to_string(),
             session_id,
@@ -285,21 +294,26 @@ fn lookup_links(scan: &mut StateDirScan, db: &Path, keys: &[&str]) -> Result<(),
     Ok(())
 }
 
-/// The distinct non-NULL values of `session_nodes.status`, one index seek each (at most 64),
-/// as stored (bound back as they are, whatever their type).
-fn distinct_statuses(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<rusqlite::types::Value>> {
+/// The distinct non-NULL values of `session_nodes.status`, one index seek each, as stored
+/// (bound back as they are, whatever their type); None when there are more than 64.
+fn distinct_statuses(
+    conn: &rusqlite::Connection,
+) -> rusqlite::Result<Option<Vec<rusqlite::types::Value>>> {
     use rusqlite::types::Value;
     let mut first =
         conn.prepare("SELECT MIN(status) FROM session_nodes WHERE status IS NOT NULL")?;
     let mut next = conn.prepare("SELECT MIN(status) FROM session_nodes WHERE status > ?1")?;
     let mut out = Vec::new();
     let mut cur: Value = first.query_row([], |r| r.get(0))?;
-    while cur != Value::Null && out.len() < 64 {
+    while cur != Value::Null {
+        if out.len() == 64 {
+            return Ok(None);
+        }
         let v = cur;
         cur = next.query_row([&v], |r| r.get(0))?;
         out.push(v);
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// A stored `sessionFile` as sessionctl sees it: followed only inside the state dir.
