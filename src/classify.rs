@@ -93,15 +93,24 @@ impl OwnerFacts {
     fn unverified_notes(&self) -> Vec<String> {
         let mut notes = self.unverified.clone();
         for c in &self.claims {
-            if c.state == PidState::AliveUnverified {
-                notes.push(format!(
+            let by = || {
+                c.path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| c.kind.to_string())
+            };
+            match c.state {
+                PidState::AliveUnverified => notes.push(format!(
                     "pid {} named by {} runs, but its start time cannot be checked",
                     c.pid,
-                    c.path
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| c.kind.to_string())
-                ));
+                    by()
+                )),
+                PidState::Unseen => notes.push(format!(
+                    "pid {} named by {} may run in a pid namespace sessionctl cannot see",
+                    c.pid,
+                    by()
+                )),
+                _ => {}
             }
         }
         notes
@@ -112,6 +121,10 @@ pub fn claim_evidence(c: &Claim) -> Evidence {
     let note = match c.state {
         PidState::Alive => format!("pid {} runs with the recorded start time", c.pid),
         PidState::AliveUnverified => format!("pid {} runs; start time not verifiable", c.pid),
+        PidState::Unseen => format!(
+            "pid {} is not running in sessionctl's pid namespace, which is not the host's: it may run in another",
+            c.pid
+        ),
         PidState::Reused => format!(
             "pid {} runs, but with another start time than the recorded {}: a different process",
             c.pid,
@@ -278,6 +291,15 @@ fn classify_openclaw_inner(
                         "its lock names pid {}, which runs, but its start time cannot be checked",
                         l.pid
                     ),
+                )
+            }
+            PidState::Unseen => {
+                return unknown(
+                    Reason::Unverifiable,
+                    format!(
+                    "its lock names pid {}, which may run in a pid namespace sessionctl cannot see",
+                    l.pid
+                ),
                 )
             }
             _ => {}

@@ -4,7 +4,7 @@
 //! reads it to restore what a run changed.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -139,7 +139,13 @@ pub struct History {
 
 impl History {
     pub fn read(path: &Path) -> io::Result<History> {
-        let f = match File::open(path) {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Never through a link another user planted where the journal should be.
+        let f = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(History::default()),
             Err(e) => return Err(e),
@@ -223,21 +229,18 @@ pub struct Journal {
 impl Journal {
     /// Open (creating directories and the file) for appending, and write the run header.
     pub fn start(path: &Path, header: RunHeader) -> io::Result<Journal> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+        // Only in a directory no other user controls, never through a link, 0600.
+        let dir = crate::fsx::Dir::trusted(path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| io::Error::other(format!("refusing the journal directory: {e}")))?;
+        let mut file = dir.open_append_private(path.file_name().unwrap_or_default())?;
         // A crash may have left a line without its newline: start on a fresh line.
-        if let Ok(m) = file.metadata() {
-            if m.len() > 0 {
-                let mut last = [0u8; 1];
-                use std::io::{Read, Seek, SeekFrom};
-                let mut r = File::open(path)?;
-                r.seek(SeekFrom::End(-1))?;
-                r.read_exact(&mut last)?;
-                if last[0] != b'\n' {
-                    file.write_all(b"\n")?;
-                }
+        let len = file.metadata()?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            use std::os::unix::fs::FileExt;
+            file.read_exact_at(&mut last, len - 1)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
             }
         }
         let mut j = Journal {

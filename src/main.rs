@@ -7,6 +7,7 @@ mod close;
 mod cmd;
 mod config;
 mod doctor;
+mod fsx;
 mod journal;
 mod json5;
 mod metrics;

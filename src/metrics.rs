@@ -135,17 +135,22 @@ pub fn write(path: &Path, text: &str) -> Result<(), String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // node_exporter ignores files not ending in .prom, so the temp file is never collected.
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let res = (|| -> std::io::Result<()> {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    res.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("{}: cannot write metrics: {e}", path.display())
+    // An unpredictable temp name created O_EXCL|O_NOFOLLOW in the directory fd (node_exporter
+    // ignores files not ending in .prom, so it is never collected), renamed over the file;
+    // as the directory's owner when root writes into another user's directory. 0644: the
+    // exporter, another user, must read it.
+    let owner =
+        crate::fsx::write_identity(dir).map_err(|e| format!("cannot write metrics: {e}"))?;
+    crate::fsx::as_owner(owner, || {
+        let d = crate::fsx::Dir::open(dir)?;
+        d.replace(
+            std::ffi::OsStr::new(&name),
+            text.as_bytes(),
+            0o644,
+            None,
+            || Ok(()),
+        )
     })
+    .and_then(|r| r.map_err(|e| e.to_string()))
+    .map_err(|e| format!("{}: cannot write metrics: {e}", path.display()))
 }

@@ -153,6 +153,10 @@ pub enum PidState {
     Dead,
     /// Not a usable pid (0, 1, negative or huge).
     Invalid,
+    /// Not running as far as sessionctl can see, but sessionctl cannot see every process:
+    /// it runs in a pid namespace of its own (a container), and the pid may belong to a
+    /// process of another namespace. Never evidence of death.
+    Unseen,
 }
 
 /// One piece of host or store evidence behind a verdict.

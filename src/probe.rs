@@ -33,7 +33,24 @@ pub struct Host {
     pub hostname: Option<String>,
     /// Gateway and worker processes found in /proc.
     pub processes: Vec<ProcInfo>,
+    /// sessionctl runs in the host's pid namespace, and so sees every process.
+    pub pidns_init: bool,
+    /// Processes of other pid namespaces (containers): a lock they wrote names their
+    /// pid as their namespace numbers it.
+    #[serde(skip)]
+    pub foreign: Vec<ForeignProc>,
 }
+
+/// A process of another pid namespace: its pid in its own namespace, and its
+/// start time (ticks since boot, the same in every pid namespace).
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignProc {
+    pub ns_pid: i64,
+    pub starttime: u64,
+}
+
+/// The inode of the initial pid namespace (`PROC_PID_INIT_INO`), fixed by the kernel.
+const INIT_PIDNS: &str = "pid:[4026531836]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -60,6 +77,31 @@ pub struct ProcInfo {
     pub dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// Its pid in its own pid namespace, when that is another one (a container).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ns_pid: Option<i64>,
+    /// Device and inode of `dir` as the process sees it (through `/proc/<pid>/root`): the
+    /// same directory can have another path in another mount namespace.
+    #[serde(skip)]
+    pub dir_id: Option<(u64, u64)>,
+    /// It lives in another mount namespace: its paths are not ours.
+    #[serde(skip)]
+    pub foreign_mnt: bool,
+}
+
+impl ProcInfo {
+    /// Does this process work on `dir`? By device and inode where its view of its dir can
+    /// be read, by path in our own mount namespace otherwise; None when it cannot be told.
+    pub fn serves(&self, dir: &Path) -> Option<bool> {
+        use std::os::unix::fs::MetadataExt;
+        if let Some(id) = self.dir_id {
+            return Some(fs::metadata(dir).is_ok_and(|m| (m.dev(), m.ino()) == id));
+        }
+        match &self.dir {
+            Some(d) if !self.foreign_mnt => Some(crate::backend::same_dir(d, dir)),
+            _ => None,
+        }
+    }
 }
 
 impl Host {
@@ -80,9 +122,14 @@ impl Host {
                 .ok()
                 .map(|s| s.trim().to_string()),
             processes: Vec::new(),
+            pidns_init: fs::read_link("/proc/self/ns/pid")
+                .is_ok_and(|l| l.as_os_str() == INIT_PIDNS),
+            foreign: Vec::new(),
         };
         if scan && proc_available {
-            host.processes = scan_processes(&host);
+            let (processes, foreign) = scan_processes(&host);
+            host.processes = processes;
+            host.foreign = foreign;
         }
         host
     }
@@ -99,14 +146,31 @@ impl Host {
             return PidState::Invalid;
         }
         if self.proc_available {
-            match proc_starttime(pid) {
+            let here = match proc_starttime(pid) {
                 Some(actual) => match starttime {
                     Some(expected) if expected == actual => PidState::Alive,
                     Some(_) => PidState::Reused,
                     None => PidState::AliveUnverified,
                 },
                 None => PidState::Dead,
+            };
+            if matches!(here, PidState::Reused | PidState::Dead) {
+                // A container's process writes its own namespace's pid: the process with
+                // that pid there and the recorded start time is the owner.
+                if let Some(st) = starttime {
+                    if self
+                        .foreign
+                        .iter()
+                        .any(|f| f.ns_pid == pid && f.starttime == st)
+                    {
+                        return PidState::Alive;
+                    }
+                }
+                if !self.pidns_init {
+                    return PidState::Unseen;
+                }
             }
+            here
         } else {
             // SAFETY: kill with signal 0 only checks for existence and permission.
             let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
@@ -211,11 +275,34 @@ pub fn classify_argv(argv: &[String]) -> Option<ProcKind> {
     None
 }
 
-fn scan_processes(host: &Host) -> Vec<ProcInfo> {
+/// The innermost pid of `/proc/<pid>/status`'s `NSpid` line (the pid in its own namespace).
+fn ns_pid(pid: &str) -> Option<i64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
+/// Device and inode of `dir` as process `pid` sees it.
+fn dir_id_of(pid: &str, dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let rel = dir.strip_prefix("/").ok()?;
+    let m = fs::metadata(Path::new("/proc").join(pid).join("root").join(rel)).ok()?;
+    m.is_dir().then(|| (m.dev(), m.ino()))
+}
+
+fn scan_processes(host: &Host) -> (Vec<ProcInfo>, Vec<ForeignProc>) {
     let Ok(dir) = fs::read_dir("/proc") else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
+    let my_pidns = fs::read_link("/proc/self/ns/pid").ok();
+    let my_mntns = fs::read_link("/proc/self/ns/mnt").ok();
     let mut out = Vec::new();
+    let mut foreign = Vec::new();
     for ent in dir.flatten() {
         let name = ent.file_name();
         let Some(pid) = name
@@ -224,13 +311,25 @@ fn scan_processes(host: &Host) -> Vec<ProcInfo> {
         else {
             continue;
         };
+        let pid_n: i64 = pid.parse().unwrap_or(0);
+        let pidns = fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+        let in_other_pidns = my_pidns.is_some() && pidns.is_some() && pidns != my_pidns;
+        let mut nsp = None;
+        if in_other_pidns {
+            if let (Some(n), Some(st)) = (ns_pid(pid), proc_starttime(pid_n)) {
+                nsp = Some(n);
+                foreign.push(ForeignProc {
+                    ns_pid: n,
+                    starttime: st,
+                });
+            }
+        }
         let Some(argv) = read_cmdline(pid) else {
             continue;
         };
         let Some(kind) = classify_argv(&argv) else {
             continue;
         };
-        let pid_n: i64 = pid.parse().unwrap_or(0);
         let Some(starttime) = proc_starttime(pid_n) else {
             continue;
         };
@@ -251,18 +350,22 @@ fn scan_processes(host: &Host) -> Vec<ProcInfo> {
                 get("CLAUDE_MEM_WORKER_PORT").and_then(|p| p.parse().ok()),
             ),
         };
+        let mntns = fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
         out.push(ProcInfo {
             kind,
             pid: pid_n,
             starttime,
             started_at: host.ticks_to_ms(starttime),
             argv: argv.join(" "),
+            dir_id: dir.as_deref().and_then(|d| dir_id_of(pid, d)),
+            foreign_mnt: my_mntns.is_none() || mntns.is_none() || mntns != my_mntns,
             dir,
             port,
+            ns_pid: nsp,
         });
     }
     out.sort_by_key(|p| p.pid);
-    out
+    (out, foreign)
 }
 
 /// Result of a loopback health probe.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::openclaw::{io_msg, parse_content_id};
-use super::{columns, expand_home, lenient_i64, lenient_string, open_read_only, same_dir, tables};
+use super::{columns, expand_home, lenient_i64, lenient_string, open_read_only, tables};
 use crate::classify::{Claim, ClaudeMemRow, OwnerFacts, RunningOwner};
 use crate::config::Config;
 use crate::model::{
@@ -115,7 +115,10 @@ pub fn scan_data_dir(dir: &Path, explicit: bool, cfg: &Config, host: &Host) -> O
     }
     let db = scan.db.clone();
     match fs::metadata(&db) {
-        Ok(_) => read_db(&mut scan, &db),
+        Ok(_) => match super::contained(dir, &db) {
+            Ok(()) => read_db(&mut scan, &db),
+            Err(m) => scan.problems.push(problem(&db, m)),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if explicit {
                 scan.problems
@@ -331,14 +334,14 @@ fn gather_workers(scan: &mut DataDirScan, cfg: &Config, host: &Host) {
         scan.pid_files.push(pf);
     }
     for p in host.processes.iter().filter(|p| p.kind == ProcKind::Worker) {
-        match &p.dir {
-            Some(d) if same_dir(d, &scan.data_dir) => scan.owners.running.push(RunningOwner {
+        match p.serves(&scan.data_dir) {
+            Some(true) => scan.owners.running.push(RunningOwner {
                 kind: "worker-process",
                 pid: p.pid,
                 start_ms: p.started_at,
                 path: None,
             }),
-            Some(_) => {}
+            Some(false) => {}
             None => scan.owners.unverified.push(format!(
                 "claude-mem worker pid {} runs, but its data dir cannot be read",
                 p.pid
@@ -388,9 +391,10 @@ fn gather_workers(scan: &mut DataDirScan, cfg: &Config, host: &Host) {
                         .claims
                         .iter()
                         .any(|c| c.pid == pid && c.state == PidState::Alive)
-                    || host.processes.iter().any(|x| {
-                        x.pid == pid && x.dir.as_ref().is_some_and(|d| !same_dir(d, &scan.data_dir))
-                    })
+                    || host
+                        .processes
+                        .iter()
+                        .any(|x| x.pid == pid && x.serves(&scan.data_dir) == Some(false))
             });
             if !known {
                 match (own, pid.and_then(|p| crate::probe::proc_starttime(p).map(|st| (p, st)))) {

@@ -339,6 +339,34 @@ pub fn inside(root: &Path, p: &Path) -> bool {
     }
 }
 
+/// A store file and the sidecars SQLite keeps beside it must stay inside their state or
+/// data dir once every link is followed: a store linked out of its dir belongs to another
+/// dir, whose owners this scan does not see, so it is never read as this dir's (and so
+/// never written). The error names the link and where it leads.
+pub fn contained(root: &Path, store: &Path) -> Result<(), String> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = store.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        if std::fs::symlink_metadata(&p).is_err() || inside(root, &p) {
+            continue;
+        }
+        let to = std::fs::canonicalize(&p)
+            .map(|c| c.display().to_string())
+            .unwrap_or_else(|_| "a path that does not resolve".into());
+        let what = if suffix.is_empty() {
+            "it".to_string()
+        } else {
+            format!("its sidecar {}", p.display())
+        };
+        return Err(format!(
+            "{what} leads out of {} (to {to}); refused: not read, never written",
+            root.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Two paths name the same directory (canonically when both exist, lexically otherwise).
 pub fn same_dir(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {

@@ -188,10 +188,23 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host, link_keys: &Ha
     // Present at all (even as a dangling link, a loop or a FIFO): read it, and let the
     // reader say what is wrong, rather than skip it in silence.
     let present = |p: &Path| fs::symlink_metadata(p).is_ok();
+    let contained = |scan: &mut StateDirScan, p: &Path| match super::contained(&scan.state_dir, p) {
+        Ok(()) => true,
+        Err(m) => {
+            scan.problems.push(problem(p, m));
+            false
+        }
+    };
     if present(&db) {
+        if !contained(scan, &db) {
+            return;
+        }
         sqlite_ok = read_sqlite_store(scan, &agent_id, &db, !link_keys.is_empty());
     }
     if present(&json) {
+        if !contained(scan, &json) {
+            return;
+        }
         if sqlite_ok {
             // 2026.9 refuses to start beside a legacy sessions.json; the SQLite store is the
             // one the gateway uses, so the file is not read as a second truth.
@@ -704,16 +717,29 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path, links: 
 
 /// Directories where gateway locks live: `<state>/tmp/openclaw-<uid>/` (2026.9) and
 /// `$TMPDIR/openclaw-<uid>/` (2026.7), plus `/tmp/openclaw-<uid>/` when TMPDIR is elsewhere.
+///
+/// The gateway names the dir after its own uid: root checking another user's state dir
+/// looks under that user's uid (the state dir's owner) as well as its own.
 fn lock_dirs(state: &Path, cfg: &Config, uid: u32) -> Vec<PathBuf> {
-    let leaf = format!("openclaw-{uid}");
-    let mut dirs = vec![state.join("tmp").join(&leaf)];
+    use std::os::unix::fs::MetadataExt;
+    let mut uids = vec![uid];
+    if let Ok(m) = fs::metadata(state) {
+        if m.uid() != uid {
+            uids.push(m.uid());
+        }
+    }
     let tmp = cfg
         .env
         .get("TMPDIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/tmp"));
-    dirs.push(tmp.join(&leaf));
-    dirs.push(PathBuf::from("/tmp").join(&leaf));
+    let mut dirs = Vec::new();
+    for u in uids {
+        let leaf = format!("openclaw-{u}");
+        dirs.push(state.join("tmp").join(&leaf));
+        dirs.push(tmp.join(&leaf));
+        dirs.push(PathBuf::from("/tmp").join(&leaf));
+    }
     let mut out: Vec<PathBuf> = Vec::new();
     for d in dirs {
         if d.is_dir() && !out.iter().any(|o| same_dir(o, &d)) {
@@ -771,18 +797,25 @@ fn gather_gateways(scan: &mut StateDirScan, cfg: &Config, host: &Host) {
         .iter()
         .filter(|p| p.kind == ProcKind::Gateway)
     {
-        match &p.dir {
-            Some(d) if same_dir(d, &state) => scan.owners.running.push(RunningOwner {
+        match p.serves(&state) {
+            Some(true) => scan.owners.running.push(RunningOwner {
                 kind: "gateway-process",
                 pid: p.pid,
                 start_ms: p.started_at,
                 path: None,
             }),
-            Some(_) => {}
-            None => scan.owners.unverified.push(format!(
-                "gateway pid {} runs, but its state dir cannot be read",
-                p.pid
-            )),
+            Some(false) => {}
+            None => scan.owners.unverified.push(match (&p.dir, p.ns_pid) {
+                (Some(d), _) => format!(
+                    "gateway pid {} runs in another mount namespace (a container?) for {}, which cannot be matched to this state dir",
+                    p.pid,
+                    d.display()
+                ),
+                _ => format!(
+                    "gateway pid {} runs, but its state dir cannot be read",
+                    p.pid
+                ),
+            }),
         }
     }
     // A gateway that has not set its title yet (its first seconds) or a client that may run
@@ -792,7 +825,7 @@ fn gather_gateways(scan: &mut StateDirScan, cfg: &Config, host: &Host) {
         .iter()
         .filter(|p| p.kind == ProcKind::Openclaw)
     {
-        if p.dir.as_ref().is_some_and(|d| same_dir(d, &state)) {
+        if p.serves(&state) == Some(true) {
             scan.owners.unverified.push(format!(
                 "OpenClaw process pid {} (`{}`) runs for this state dir: a starting gateway, or a client that may run an agent itself",
                 p.pid,
@@ -927,7 +960,21 @@ fn read_lease(scan: &mut StateDirScan, host: &Host) {
         let lease_host = owner.get("host").and_then(|h| h.as_str()).map(String::from);
         if let (Some(lh), Some(me)) = (&lease_host, &host.hostname) {
             if lh != me {
-                continue; // another host's lease says nothing about our processes
+                // Another host's gateway (a state dir on a shared home over NFS): its pid
+                // means nothing here. While its lease is current it may own this state
+                // dir, and nothing sessionctl can check says otherwise.
+                let expires = r.get_ref(1).ok().and_then(lenient_i64);
+                if expires.is_none_or(|e| e > crate::timefmt::now_ms()) {
+                    scan.owners.unverified.push(format!(
+                        "a gateway on host {} (pid {pid} there) holds the gateway-owner lease in {}{}",
+                        crate::report::escape_control(lh),
+                        db.display(),
+                        expires
+                            .map(|e| format!(" until {}", crate::timefmt::iso_ms(e)))
+                            .unwrap_or_default()
+                    ));
+                }
+                continue;
             }
         }
         let state = host.check_pid(pid, starttime);

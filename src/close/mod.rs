@@ -912,10 +912,17 @@ fn target_name(a: &Action, targets: &[Target]) -> Option<String> {
 }
 
 fn save_backups(dir: &Path, n: usize, before: &[u8], after: &[u8]) -> std::io::Result<Value> {
-    std::fs::create_dir_all(dir)?;
+    // Private (0700 dirs, 0600 files) in a directory no other user controls: a copy of a
+    // 0600 store is never readable by more users than the store.
+    let d = crate::fsx::Dir::trusted(dir).map_err(std::io::Error::other)?;
+    for (name, bytes) in [
+        (format!("{n}.before"), before),
+        (format!("{n}.after"), after),
+    ] {
+        let mut f = d.create_new(std::ffi::OsStr::new(&name), crate::fsx::PRIVATE_FILE)?;
+        std::io::Write::write_all(&mut f, bytes)?;
+    }
     let b = dir.join(format!("{n}.before"));
     let a = dir.join(format!("{n}.after"));
-    std::fs::write(&b, before)?;
-    std::fs::write(&a, after)?;
     Ok(json!({"backup_before": b, "backup_after": a}))
 }

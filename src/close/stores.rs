@@ -2,15 +2,15 @@
 //! made, and their exact reversal for `journal undo`. Every write is guarded so that a
 //! record that changed since it was read is left alone and reported.
 
-use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::{json, Map, Value};
 
+use crate::fsx;
 use crate::timefmt::iso_ms;
 
 /// How long a write waits for another writer before giving up (the whole batch then fails,
@@ -60,40 +60,29 @@ pub fn write_msg(e: &rusqlite::Error) -> String {
     e.to_string()
 }
 
-/// Run `f` in one IMMEDIATE transaction on `db` (busy timeout [`WRITE_BUSY_TIMEOUT`]),
-/// commit, and keep the database's owner on any file SQLite created beside it.
-fn in_tx<T>(
+/// Run `f` in one IMMEDIATE transaction on `db` (busy timeout [`WRITE_BUSY_TIMEOUT`]) and
+/// commit — as the owner of the database's directory when root writes another user's
+/// store, so every file SQLite creates beside it is that user's and nothing is done that
+/// the owner could not do ([`fsx::as_owner`]). SQLite opens its sidecars `O_NOFOLLOW`.
+fn in_tx<T: Send>(
     db: &Path,
-    f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T> + Send,
 ) -> Result<T, String> {
-    let mut conn = open_rw(db)?;
-    let out = (|| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let v = f(&tx)?;
+    fsx::as_owner(owner_of(db)?, || {
+        let mut conn = open_rw(db)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| write_msg(&e))?;
+        let v = f(&tx).map_err(|e| write_msg(&e))?;
         super::failpoint("mid-transaction");
-        tx.commit()?;
+        tx.commit().map_err(|e| write_msg(&e))?;
         Ok(v)
-    })()
-    .map_err(|e: rusqlite::Error| write_msg(&e));
-    drop(conn);
-    keep_sidecar_owner(db);
-    out
+    })?
 }
 
-/// Files SQLite may create beside a database we wrote (-wal, -shm, -journal) get the
-/// database's owner, so running as root never leaves the owner's program locked out.
-fn keep_sidecar_owner(db: &Path) {
-    let Ok(meta) = fs::metadata(db) else { return };
-    for suffix in ["-wal", "-shm", "-journal"] {
-        let mut p = db.as_os_str().to_owned();
-        p.push(suffix);
-        let p = PathBuf::from(p);
-        if let Ok(m) = fs::metadata(&p) {
-            if m.uid() != meta.uid() || m.gid() != meta.gid() {
-                let _ = std::os::unix::fs::chown(&p, Some(meta.uid()), Some(meta.gid()));
-            }
-        }
-    }
+/// Who writes into the directory that holds `path` (see [`fsx::write_identity`]).
+fn owner_of(path: &Path) -> Result<Option<fsx::Owner>, String> {
+    fsx::write_identity(path.parent().unwrap_or(Path::new(".")))
 }
 
 /// An entry as the gateway's own recovery leaves an interrupted session it cannot resume:
@@ -124,13 +113,11 @@ pub fn recover_hot_journal(db: &Path) -> Result<bool, String> {
     if crate::backend::hot_journal(db).is_none() {
         return Ok(false);
     }
-    let conn = open_rw(db)?;
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(|e| write_msg(&e))?;
-    drop(conn);
-    keep_sidecar_owner(db);
+    in_tx(db, |tx| {
+        tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+    })?;
     Ok(true)
 }
 
@@ -217,9 +204,8 @@ pub fn claude_mem_restore(
     prior: &Value,
     new: &Value,
 ) -> Result<Change, String> {
-    let conn = open_rw(db)?;
-    let n = conn
-        .execute(
+    let n = in_tx(db, |tx| {
+        tx.execute(
             "UPDATE sdk_sessions SET status = ?1, completed_at = ?2, completed_at_epoch = ?3 \
              WHERE id = ?4 AND status = 'completed' AND completed_at_epoch IS ?5",
             params![
@@ -230,9 +216,7 @@ pub fn claude_mem_restore(
                 new["completed_at_epoch"].as_i64()
             ],
         )
-        .map_err(|e| write_msg(&e))?;
-    drop(conn);
-    keep_sidecar_owner(db);
+    })?;
     Ok(if n == 1 {
         Change::Done {
             prior: new.clone(),
@@ -460,72 +444,58 @@ pub struct EntryTarget<'a> {
 
 /// What a file-store write did: per-entry changes plus the bytes before and after, so
 /// undo can restore the file byte for byte.
-pub struct FileWrite {
-    pub changes: Vec<Change>,
-    pub before: Vec<u8>,
-    pub after: Option<Vec<u8>>,
-}
+pub type FileWrite = FileWriteOf<Change>;
 
 /// Mark sessions.json entries ended as 2026.7's restart recovery does (`status: failed`,
 /// `abortedLastRun: true`, `endedAt` = `updatedAt` = now) and write the file atomically,
 /// keeping its owner and mode and OpenClaw's own layout (2-space JSON, no final newline).
+/// Other writers win: see [`rewrite_store`].
 pub fn openclaw_entries_end(
     path: &Path,
     targets: &[EntryTarget],
     now: i64,
 ) -> Result<FileWrite, String> {
-    let before = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut doc: Value =
-        serde_json::from_slice(&before).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
-    let Value::Object(map) = &mut doc else {
-        return Err("not a JSON object".into());
-    };
-    let mut changes = Vec::new();
-    let mut any = false;
-    for t in targets {
-        let Some(Value::Object(entry)) = map.get_mut(t.session_key) else {
-            changes.push(Change::Skipped("entry no longer in sessions.json".into()));
-            continue;
+    rewrite_store(path, |before| {
+        let mut doc: Value =
+            serde_json::from_slice(before).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
+        let Value::Object(map) = &mut doc else {
+            return Err("not a JSON object".into());
         };
-        let prior = Value::Object(entry.clone());
-        if entry.get("sessionId").and_then(Value::as_str) != Some(t.session_id) {
-            changes.push(Change::Skipped("entry now holds another session".into()));
-            continue;
+        let mut changes = Vec::new();
+        let mut any = false;
+        for t in targets {
+            let Some(Value::Object(entry)) = map.get_mut(t.session_key) else {
+                changes.push(Change::Skipped("entry no longer in sessions.json".into()));
+                continue;
+            };
+            let prior = Value::Object(entry.clone());
+            if entry.get("sessionId").and_then(Value::as_str) != Some(t.session_id) {
+                changes.push(Change::Skipped("entry now holds another session".into()));
+                continue;
+            }
+            if entry.get("status").and_then(Value::as_str) != Some("running") {
+                changes.push(Change::Skipped(format!(
+                    "entry is now {}",
+                    entry.get("status").and_then(Value::as_str).unwrap_or("?")
+                )));
+                continue;
+            }
+            if t.updated_at.is_some()
+                && entry.get("updatedAt").and_then(Value::as_i64) != t.updated_at
+            {
+                changes.push(Change::Skipped(
+                    "entry was updated since it was read".into(),
+                ));
+                continue;
+            }
+            end_entry(entry, now);
+            changes.push(Change::Done {
+                prior,
+                new: Value::Object(entry.clone()),
+            });
+            any = true;
         }
-        if entry.get("status").and_then(Value::as_str) != Some("running") {
-            changes.push(Change::Skipped(format!(
-                "entry is now {}",
-                entry.get("status").and_then(Value::as_str).unwrap_or("?")
-            )));
-            continue;
-        }
-        if t.updated_at.is_some() && entry.get("updatedAt").and_then(Value::as_i64) != t.updated_at
-        {
-            changes.push(Change::Skipped(
-                "entry was updated since it was read".into(),
-            ));
-            continue;
-        }
-        end_entry(entry, now);
-        changes.push(Change::Done {
-            prior,
-            new: Value::Object(entry.clone()),
-        });
-        any = true;
-    }
-    if !any {
-        return Ok(FileWrite {
-            changes,
-            before,
-            after: None,
-        });
-    }
-    let after = render_like(&doc, &before);
-    atomic_replace(path, &after)?;
-    Ok(FileWrite {
-        changes,
-        before,
-        after: Some(after),
+        Ok((any.then(|| render_like(&doc, before)), changes))
     })
 }
 
@@ -539,40 +509,229 @@ pub fn render_like(doc: &Value, original: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Replace `path` with `bytes`: temp file in the same directory, same owner and mode,
-/// fsync, rename, fsync the directory.
-pub fn atomic_replace(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let meta = fs::metadata(path).map_err(|e| format!("cannot stat: {e}"))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
+/// How often a rewrite is redone on fresh content when another writer changed the file
+/// between our read and our rename.
+const REWRITE_ATTEMPTS: usize = 5;
+
+/// Rewrite a JSON store file that other processes write too (the gateway, `openclaw
+/// agent`'s embedded run): as the directory's owner when root works on another user's
+/// state ([`fsx::as_owner`]); under OpenClaw's own store lock (`<file>.lock`, taken as
+/// the gateway takes it); and as a compare-and-swap of the whole file — `edit` sees the
+/// current bytes, and when the file changed between that read and the rename (another
+/// writer that does not take the lock), the edit is redone on the fresh content. The temp
+/// file has an unpredictable name and is created `O_EXCL|O_NOFOLLOW` in the directory fd.
+/// `edit` returns the new bytes (None: nothing to write) and what it did.
+fn rewrite_store<R: Send>(
+    path: &Path,
+    edit: impl Fn(&[u8]) -> Result<(Option<Vec<u8>>, Vec<R>), String> + Sync,
+) -> Result<FileWriteOf<R>, String> {
+    let (dir_path, name) = split(path)?;
+    fsx::as_owner(owner_of(path)?, || {
+        let dir =
+            fsx::Dir::open(dir_path).map_err(|e| io_write_msg(&e, "cannot open its directory"))?;
+        let _lock = StoreLock::acquire(&dir, &name)?;
+        for _ in 0..REWRITE_ATTEMPTS {
+            let (before, seen) = read_regular(&dir, &name)?;
+            let (after, changes) = edit(&before)?;
+            let Some(after) = after else {
+                return Ok(FileWriteOf {
+                    changes,
+                    before,
+                    after: None,
+                });
+            };
+            let keep_owner =
+                (seen.uid() != euid() || seen.gid() != egid()).then_some((seen.uid(), seen.gid()));
+            let res = dir.replace(&name, &after, seen.mode() & 0o7777, keep_owner, || {
+                fsx::test_pause("before-rename");
+                match dir.lstat(&name) {
+                    Ok(now) if same_version(&now, &seen) => Ok(()),
+                    _ => Err(std::io::Error::other(CHANGED)),
+                }
+            });
+            match res {
+                Ok(()) => {
+                    return Ok(FileWriteOf {
+                        changes,
+                        before,
+                        after: Some(after),
+                    })
+                }
+                Err(e) if e.to_string() == CHANGED => continue,
+                Err(e) => return Err(io_write_msg(&e, "cannot write")),
+            }
+        }
+        Err(format!(
+            "the file kept changing while it was rewritten ({REWRITE_ATTEMPTS} attempts); nothing was written"
+        ))
+    })?
+}
+
+const CHANGED: &str = "changed by another writer";
+
+/// What a file-store write did: per-entry changes plus the bytes before and after.
+pub struct FileWriteOf<R> {
+    pub changes: Vec<R>,
+    pub before: Vec<u8>,
+    pub after: Option<Vec<u8>>,
+}
+
+fn euid() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+fn egid() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::getegid() }
+}
+
+/// Same file, same size, same modification: nobody wrote it since `seen`.
+fn same_version(now: &libc::stat, seen: &std::fs::Metadata) -> bool {
+    now.st_ino == seen.ino()
+        && now.st_dev == seen.dev()
+        && now.st_size as u64 == seen.size()
+        && now.st_mtime == seen.mtime()
+        && now.st_mtime_nsec == seen.mtime_nsec()
+        && now.st_ctime == seen.ctime()
+        && now.st_ctime_nsec == seen.ctime_nsec()
+}
+
+fn split(path: &Path) -> Result<(&Path, std::ffi::OsString), String> {
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.sessionctl-{}.tmp", std::process::id()));
-    let res = (|| -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-        if meta.uid() != unsafe { libc::geteuid() } || meta.gid() != unsafe { libc::getegid() } {
-            std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))?;
-        }
-        // Errors of the last write() may only surface at close; sync_all reports them.
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if let Err(e) = res {
-        let _ = fs::remove_file(&tmp);
-        return Err(match e.kind() {
-            std::io::ErrorKind::PermissionDenied => "permission denied; nothing was written".into(),
-            std::io::ErrorKind::ReadOnlyFilesystem => {
-                "read-only file system; nothing was written".into()
-            }
-            _ => format!("cannot write: {e}; nothing was written"),
-        });
+        .ok_or_else(|| "not a file path".to_string())?
+        .to_os_string();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Ok((dir, name))
+}
+
+/// Read a store file through the directory fd: never through a link, only a regular file.
+fn read_regular(
+    dir: &fsx::Dir,
+    name: &std::ffi::OsStr,
+) -> Result<(Vec<u8>, std::fs::Metadata), String> {
+    let mut f = dir
+        .open_read(name)
+        .map_err(|e| io_write_msg(&e, "cannot read"))?;
+    let m = f.metadata().map_err(|e| io_write_msg(&e, "cannot stat"))?;
+    if !m.file_type().is_file() {
+        return Err("not a regular file; nothing was written".into());
     }
-    Ok(())
+    let mut buf = Vec::with_capacity(m.len() as usize);
+    use std::io::Read;
+    f.read_to_end(&mut buf)
+        .map_err(|e| io_write_msg(&e, "cannot read"))?;
+    Ok((buf, m))
+}
+
+fn io_write_msg(e: &std::io::Error, what: &str) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied; nothing was written".into(),
+        std::io::ErrorKind::ReadOnlyFilesystem => {
+            "read-only file system; nothing was written".into()
+        }
+        _ if e.raw_os_error() == Some(libc::ELOOP) => {
+            "is a symlink; sessionctl does not write through links; nothing was written".into()
+        }
+        _ => format!("{what}: {e}; nothing was written"),
+    }
+}
+
+/// OpenClaw's own lock on a session store (`sessions.json.lock`, created exclusively with
+/// `{pid, startedAt}`, polled every 25 ms for up to 10 s, taken over when older than 30 s
+/// — what the gateway's `withSessionStoreLock` does), so the gateway and its clients wait
+/// for our write as they wait for each other's.
+struct StoreLock<'d> {
+    dir: &'d fsx::Dir,
+    name: std::ffi::OsString,
+}
+
+const STORE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+const STORE_LOCK_STALE: Duration = Duration::from_secs(30);
+
+impl<'d> StoreLock<'d> {
+    fn acquire(dir: &'d fsx::Dir, store: &std::ffi::OsStr) -> Result<StoreLock<'d>, String> {
+        let mut name = store.to_os_string();
+        name.push(".lock");
+        let start = std::time::Instant::now();
+        loop {
+            match dir.create_new(&name, 0o600) {
+                Ok(mut f) => {
+                    // The gateway's own fields, plus what lets the next sessionctl tell that
+                    // a lock of a killed sessionctl is dead.
+                    let me = std::process::id();
+                    let body = json!({
+                        "pid": me,
+                        "startedAt": crate::timefmt::now_ms(),
+                        "writer": "sessionctl",
+                        "starttime": crate::probe::proc_starttime(i64::from(me)),
+                        "bootId": boot_id(),
+                    });
+                    let _ = f.write_all(body.to_string().as_bytes());
+                    return Ok(StoreLock { dir, name });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = dir.lstat(&name).ok().is_some_and(|st| {
+                        let age_s = crate::timefmt::now_ms() / 1000 - st.st_mtime;
+                        st.st_mode & libc::S_IFMT == libc::S_IFREG
+                            && age_s > STORE_LOCK_STALE.as_secs() as i64
+                    }) || left_by_dead_sessionctl(dir, &name);
+                    if stale {
+                        let _ = dir.unlink(&name);
+                        continue;
+                    }
+                    if start.elapsed() > STORE_LOCK_TIMEOUT {
+                        return Err(format!(
+                            "{} is held by another writer (waited {} s); nothing was written",
+                            name.to_string_lossy(),
+                            STORE_LOCK_TIMEOUT.as_secs()
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(e) => return Err(io_write_msg(&e, "cannot take the store lock")),
+            }
+        }
+    }
+}
+
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// A store lock a sessionctl wrote in this boot whose process is gone (killed mid-write):
+/// nobody holds it. Locks of other writers are left to OpenClaw's own rule (30 s old).
+fn left_by_dead_sessionctl(dir: &fsx::Dir, name: &std::ffi::OsStr) -> bool {
+    let Ok(f) = dir.open_read(name) else {
+        return false;
+    };
+    let mut text = String::new();
+    use std::io::Read;
+    if f.take(4096).read_to_string(&mut text).is_err() {
+        return false;
+    }
+    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+        return false;
+    };
+    let (Some(pid), Some(st)) = (v["pid"].as_i64(), v["starttime"].as_u64()) else {
+        return false;
+    };
+    v["writer"] == "sessionctl"
+        && v["bootId"].as_str().is_some()
+        && v["bootId"].as_str().map(String::from) == boot_id()
+        && crate::probe::proc_starttime(pid) != Some(st)
+}
+
+impl Drop for StoreLock<'_> {
+    fn drop(&mut self) {
+        let _ = self.dir.unlink(&self.name);
+    }
 }
 
 /// Undo of [`openclaw_entries_end`] for a whole file: when the file still holds exactly
@@ -584,77 +743,123 @@ pub fn openclaw_entries_restore(
     after: &[u8],
     entries: &[(String, Value, Value)],
 ) -> Result<Vec<Change>, String> {
-    let current = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if current == after {
-        atomic_replace(path, before)?;
-        return Ok(entries
-            .iter()
-            .map(|(_, p, n)| Change::Done {
-                prior: n.clone(),
-                new: p.clone(),
-            })
-            .collect());
-    }
-    let mut doc: Value =
-        serde_json::from_slice(&current).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
-    let Value::Object(map) = &mut doc else {
-        return Err("not a JSON object".into());
-    };
-    let mut out = Vec::new();
-    let mut any = false;
-    for (key, prior, new) in entries {
-        match map.get_mut(key) {
-            Some(e) if e == new => {
-                *e = prior.clone();
-                any = true;
-                out.push(Change::Done {
-                    prior: new.clone(),
-                    new: prior.clone(),
-                });
+    let w = rewrite_store(path, |current| {
+        if current == after {
+            return Ok((
+                Some(before.to_vec()),
+                entries
+                    .iter()
+                    .map(|(_, p, n)| Change::Done {
+                        prior: n.clone(),
+                        new: p.clone(),
+                    })
+                    .collect(),
+            ));
+        }
+        let mut doc: Value =
+            serde_json::from_slice(current).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
+        let Value::Object(map) = &mut doc else {
+            return Err("not a JSON object".into());
+        };
+        let mut out = Vec::new();
+        let mut any = false;
+        for (key, prior, new) in entries {
+            match map.get_mut(key) {
+                Some(e) if e == new => {
+                    *e = prior.clone();
+                    any = true;
+                    out.push(Change::Done {
+                        prior: new.clone(),
+                        new: prior.clone(),
+                    });
+                }
+                _ => out.push(Change::Skipped(
+                    "entry changed since it was ended; left alone".into(),
+                )),
             }
-            _ => out.push(Change::Skipped(
-                "entry changed since it was ended; left alone".into(),
-            )),
         }
-    }
-    if any {
-        atomic_replace(path, &render_like(&doc, &current))?;
-    }
-    Ok(out)
+        Ok((any.then(|| render_like(&doc, current)), out))
+    })?;
+    Ok(w.changes)
 }
 
-/// Remove a dead owner's session lock, after re-reading it: it must still hold `expected`.
+/// Remove a dead owner's session lock, after re-reading it (never through a link, as the
+/// directory's owner): it must still hold `expected`.
 pub fn remove_lock(path: &Path, expected: &str) -> Result<Change, String> {
-    match fs::read_to_string(path) {
-        Ok(s) if s == expected => {
-            fs::remove_file(path).map_err(|e| format!("cannot remove: {e}"))?;
-            Ok(Change::Done {
-                prior: json!(s),
-                new: Value::Null,
-            })
+    let (dir_path, name) = split(path)?;
+    fsx::as_owner(owner_of(path)?, || {
+        let dir = match fsx::Dir::open(dir_path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Change::Skipped("lock file already gone".into()))
+            }
+            Err(e) => return Err(format!("cannot open its directory: {e}")),
+        };
+        let text = match dir.open_read(&name) {
+            Ok(mut f) => {
+                let regular = f
+                    .metadata()
+                    .map(|m| m.file_type().is_file())
+                    .unwrap_or(false);
+                if !regular {
+                    return Ok(Change::Skipped("not a regular file; left alone".into()));
+                }
+                let mut s = String::new();
+                use std::io::Read;
+                match f.read_to_string(&mut s) {
+                    Ok(_) => s,
+                    Err(_) => {
+                        return Ok(Change::Skipped(
+                            "lock file changed since it was read".into(),
+                        ))
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Change::Skipped("lock file already gone".into()))
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Ok(Change::Skipped("a symlink now; left alone".into()))
+            }
+            Err(e) => return Err(format!("cannot read: {e}")),
+        };
+        if text != expected {
+            return Ok(Change::Skipped(
+                "lock file changed since it was read".into(),
+            ));
         }
-        Ok(_) => Ok(Change::Skipped(
-            "lock file changed since it was read".into(),
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(Change::Skipped("lock file already gone".into()))
-        }
-        Err(e) => Err(format!("cannot read: {e}")),
-    }
+        dir.unlink(&name)
+            .map_err(|e| format!("cannot remove: {e}"))?;
+        Ok(Change::Done {
+            prior: json!(text),
+            new: Value::Null,
+        })
+    })?
 }
 
-/// Undo of [`remove_lock`]: put the lock back if nothing took its place.
+/// Undo of [`remove_lock`]: put the lock back (created exclusively, never through a link,
+/// as the directory's owner) if nothing took its place.
 pub fn restore_lock(path: &Path, content: &str) -> Result<Change, String> {
-    if path.exists() {
-        return Ok(Change::Skipped(
-            "a lock file exists again; left alone".into(),
-        ));
-    }
-    fs::write(path, content).map_err(|e| format!("cannot write: {e}"))?;
-    Ok(Change::Done {
-        prior: Value::Null,
-        new: json!(content),
-    })
+    let (dir_path, name) = split(path)?;
+    fsx::as_owner(owner_of(path)?, || {
+        let dir =
+            fsx::Dir::open(dir_path).map_err(|e| format!("cannot open its directory: {e}"))?;
+        match dir.create_new(&name, fsx::PRIVATE_FILE) {
+            Ok(mut f) => {
+                f.write_all(content.as_bytes())
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| format!("cannot write: {e}"))?;
+                Ok(Change::Done {
+                    prior: Value::Null,
+                    new: json!(content),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Change::Skipped(
+                "a lock file (or a link) exists again; left alone".into(),
+            )),
+            Err(e) => Err(format!("cannot write: {e}")),
+        }
+    })?
 }
 
 #[cfg(test)]
@@ -746,18 +951,47 @@ mod tests {
     }
 
     #[test]
-    fn atomic_replace_keeps_mode() {
+    fn rewrite_keeps_mode_and_leaves_no_temp_file() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("s.json");
-        fs::write(&p, b"{}").unwrap();
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
-        atomic_replace(&p, b"{\"a\":1}").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"{\"a\":1}");
-        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
+        std::fs::write(&p, b"{}").unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+        let w = rewrite_store(&p, |b| {
+            assert_eq!(b, b"{}");
+            Ok((Some(b"{\"a\":1}".to_vec()), vec![()]))
+        })
+        .unwrap();
+        assert_eq!(w.before, b"{}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"{\"a\":1}");
+        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
         assert_eq!(
-            fs::read_dir(d.path()).unwrap().count(),
+            std::fs::read_dir(d.path()).unwrap().count(),
             1,
-            "no temp file left"
+            "no temp file and no store lock left"
         );
+    }
+
+    /// Another writer changes the file between our read and our rename: the edit is redone
+    /// on its content, so its update survives.
+    #[test]
+    fn rewrite_redoes_the_edit_when_another_writer_got_there_first() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.json");
+        std::fs::write(&p, b"1").unwrap();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let w = rewrite_store(&p, |b| {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                // A writer that does not take the store lock replaces the file meanwhile.
+                std::fs::write(d.path().join("other"), b"2").unwrap();
+                std::fs::rename(d.path().join("other"), &p).unwrap();
+            }
+            let mut v = b.to_vec();
+            v.push(b'+');
+            Ok((Some(v), vec![()]))
+        })
+        .unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(w.before, b"2");
+        assert_eq!(std::fs::read(&p).unwrap(), b"2+");
     }
 }

@@ -1,4 +1,4 @@
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,14 +30,11 @@ pub fn lock_path(journal: &Path) -> PathBuf {
 }
 
 pub fn acquire(path: &Path) -> Result<RunLock, String> {
-    if let Some(d) = path.parent() {
-        fs::create_dir_all(d).map_err(|e| format!("{}: cannot create: {e}", d.display()))?;
-    }
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
+    let dir = crate::fsx::Dir::trusted(path.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| format!("refusing the journal directory: {e}"))?;
+    let name = path.file_name().unwrap_or_default();
+    let f = dir
+        .open_rw_private(name)
         .map_err(|e| format!("{}: cannot open lock file: {e}", path.display()))?;
     let start = Instant::now();
     loop {
@@ -116,6 +113,19 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     } else {
         match acquire(&lock_path(&cfg.journal)) {
             Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("sessionctl: {e}");
+                return Ok(EXIT_ERROR);
+            }
+        }
+    };
+    // Exclusion on the stores themselves, whatever the journal: a run with another
+    // journal (root's timer beside the user's) waits here, then finds the work done.
+    let _store_locks = if args.dry_run {
+        Vec::new()
+    } else {
+        match lock_stores(cfg) {
+            Ok(l) => l,
             Err(e) => {
                 eprintln!("sessionctl: {e}");
                 return Ok(EXIT_ERROR);
@@ -300,6 +310,32 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     // values one by one would take longer than closing them did.
     std::mem::forget((report, fresh, plan, results));
     Ok(code)
+}
+
+/// How long a run waits for another sessionctl that is changing the same stores.
+const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Lock every state dir and claude-mem data dir this run may change, in path order (two
+/// runs never wait for each other crosswise).
+pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
+    let mut dirs: Vec<PathBuf> = crate::backend::openclaw::discover(cfg)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    if let Some((d, _)) = crate::backend::claude_mem::discover(cfg) {
+        dirs.push(d);
+    }
+    let mut dirs: Vec<PathBuf> = dirs
+        .into_iter()
+        .map(|d| fs::canonicalize(&d).unwrap_or(d))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut out = Vec::new();
+    for d in dirs {
+        out.extend(crate::fsx::lock_dir(&d, STORE_LOCK_WAIT)?);
+    }
+    Ok(out)
 }
 
 /// A writer that died mid-transaction (a crashed `close`, in rollback-journal mode) left a

@@ -46,12 +46,7 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
             r.host
                 .processes
                 .iter()
-                .filter(|p| {
-                    p.kind == ProcKind::Gateway
-                        && p.dir
-                            .as_ref()
-                            .is_some_and(|d| crate::backend::same_dir(d, &s.state_dir))
-                })
+                .filter(|p| p.kind == ProcKind::Gateway && p.serves(&s.state_dir) == Some(true))
                 .filter_map(|p| p.port),
         );
         ports.sort_unstable();

@@ -523,19 +523,22 @@ fn case_expectations(name: &str, host: &Host, v: &Value) -> Vec<String> {
         }
     };
     match name {
-        // A symlinked sessions.json is followed (OpenClaw follows it too): /etc/passwd is
-        // read, is not JSON, and that is reported against sessions.json.
+        // A sessions.json symlinked out of its state dir belongs to no state dir sessionctl
+        // can judge: it is refused (never read, so never written), and reported against
+        // sessions.json with where it leads.
         "special/sessions-json-symlink-to-etc-passwd" => {
             let path = host.sessions_json().to_string_lossy().into_owned();
             let reported = v["problems"].as_array().is_some_and(|ps| {
                 ps.iter().any(|p| {
                     p["path"] == path.as_str()
-                        && p["message"].as_str().is_some_and(|m| m.contains("JSON"))
+                        && p["message"].as_str().is_some_and(|m| {
+                            m.contains("leads out of") && m.contains("/etc/passwd")
+                        })
                 })
             });
             if !reported {
                 bad.push(
-                    "a sessions.json symlinked to /etc/passwd is not reported as not JSON".into(),
+                    "a sessions.json symlinked to /etc/passwd is not refused as leading out of its state dir".into(),
                 );
             }
         }
