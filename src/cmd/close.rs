@@ -136,6 +136,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
 
     let mut journal: Option<Journal> = None;
     let mut resumed = Vec::new();
+    let budget = targets::RunBudget::default();
     let start_journal = |report_host: &crate::probe::Host| -> io::Result<Journal> {
         Journal::start(
             &cfg.journal,
@@ -159,7 +160,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     print_problems(&report.problems);
     if !args.dry_run && (!history.pending().is_empty() || history.has_failed_deliveries()) {
         let mut j = start_journal(&report.host).map_err(|e| journal_err(&cfg.journal, e))?;
-        resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency)?;
+        resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency, &budget)?;
         journal = Some(j);
     }
     // After resuming, scan again: what the resume settled is no longer active.
@@ -222,6 +223,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             concurrency: tcfg.concurrency,
             now,
             backups: &backups,
+            budget: &budget,
         };
         results = close::execute(&plan, &mut j, &history, &ctx, &tick)?;
         if let Some(b) = bar {
