@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use std::borrow::Cow;
+use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -93,6 +94,9 @@ pub enum TargetKind {
     Command {
         /// Never empty; `argv[0]` is executed directly (PATH lookup, no shell).
         argv: Vec<String>,
+        /// `env = ["NAME", …]`: variables of sessionctl's environment the command gets
+        /// besides [`COMMAND_ENV`] (when set).
+        env: Vec<String>,
     },
 }
 
@@ -164,15 +168,19 @@ impl fmt::Display for Target {
                 }
                 f.write_str(")")
             }
-            TargetKind::Command { argv } => {
+            TargetKind::Command { argv, env } => {
                 let words: Vec<Cow<str>> = argv.iter().map(|a| quote_arg(a)).collect();
                 write!(
                     f,
-                    "{}: command {} (timeout {})",
+                    "{}: command {} (timeout {}",
                     self.name,
                     words.join(" "),
                     format_duration(self.timeout)
-                )
+                )?;
+                if !env.is_empty() {
+                    write!(f, ", env {}", env.join(" "))?;
+                }
+                f.write_str(")")
             }
         }
     }
@@ -293,6 +301,7 @@ struct RawTarget {
     retries: Option<i64>,
     headers: Option<RawHeaders>,
     argv: Option<Vec<String>>,
+    env: Option<Vec<String>>,
 }
 
 /// `[targets.headers]` in file order (a map would sort them).
@@ -357,6 +366,7 @@ fn target(
     let kind = match kind.as_str() {
         "http" => {
             only("argv", raw.argv.is_some(), "command")?;
+            only("env", raw.env.is_some(), "command")?;
             let url = raw
                 .url
                 .clone()
@@ -401,7 +411,17 @@ fn target(
             if argv.iter().any(|a| a.contains('\0')) {
                 return Err(format!("{label}: argv contains a NUL character"));
             }
-            TargetKind::Command { argv }
+            let env = raw.env.clone().unwrap_or_default();
+            for name in &env {
+                if !valid_env_name(name) {
+                    return Err(format!(
+                        "{label}: env: \"{}\" is not the name of an environment variable \
+                         (letters, digits and _)",
+                        name.escape_debug()
+                    ));
+                }
+            }
+            TargetKind::Command { argv, env }
         }
         other => {
             return Err(format!(
@@ -455,9 +475,7 @@ fn header(
     }
     // The value is the NAME of a variable. Someone who wrote the secret itself there must
     // not find it echoed in an error message, so a bad name is not repeated.
-    let valid_env = env.chars().next().is_some_and(|c| !c.is_ascii_digit())
-        && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid_env {
+    if !valid_env_name(env) {
         return Err(format!(
             "header {name}: the value must be the name of an environment variable \
              (letters, digits and _) that holds the header value, not the value itself"
@@ -477,6 +495,12 @@ fn header(
         ));
     }
     Ok(Header::new(name, env, value))
+}
+
+/// Letters, digits and `_`, not starting with a digit.
+fn valid_env_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `500ms`, `5s`, `2m` (also `1h`): more than zero, at most an hour.
@@ -691,7 +715,10 @@ fn attempt<'c>(
             key,
             client(),
         ),
-        TargetKind::Command { argv } => deliver_command(argv, target.timeout, payload, key),
+        TargetKind::Command { argv, env } => {
+            let env = command_env(env, std::env::vars_os());
+            deliver_command(argv, &env, target.timeout, payload, key)
+        }
     };
     let outcome = Outcome {
         ok: tried.ok,
@@ -1139,8 +1166,37 @@ fn http_failure(e: &reqwest::Error) -> Failure {
     }
 }
 
+/// What a command target gets of sessionctl's environment, whatever else is in it (the
+/// secrets HTTP headers are read from, for one): enough to run a program and format text
+/// as the user would.
+pub const COMMAND_ENV: &[&str] = &[
+    "PATH", "HOME", "LANG", "LC_*", "TZ", "TMPDIR", "USER", "LOGNAME",
+];
+
+/// The environment of a command target: the variables of `vars` named in [`COMMAND_ENV`]
+/// (`LC_*`: every `LC_` variable, `LC_ALL` included) or in the target's own `env` list.
+fn command_env(
+    passed: &[String],
+    vars: impl Iterator<Item = (OsString, OsString)>,
+) -> Vec<(OsString, OsString)> {
+    vars.filter(|(k, _)| {
+        let Some(k) = k.to_str() else {
+            return false;
+        };
+        passed.iter().any(|p| p == k)
+            || COMMAND_ENV
+                .iter()
+                .any(|&allowed| match allowed.strip_suffix('*') {
+                    Some(prefix) => k.starts_with(prefix),
+                    None => k == allowed,
+                })
+    })
+    .collect()
+}
+
 fn deliver_command(
     argv: &[String],
+    env: &[(OsString, OsString)],
     timeout: Duration,
     payload: &serde_json::Value,
     key: Option<&str>,
@@ -1155,6 +1211,8 @@ fn deliver_command(
     input.push(b'\n');
 
     let mut cmd = Command::new(program);
+    // Only what it needs: never sessionctl's whole environment.
+    cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
     if let Some(k) = key {
         cmd.env("SESSIONCTL_DELIVERY_ID", k);
     }
@@ -1363,6 +1421,7 @@ mod tests {
             name: "cmd".into(),
             kind: TargetKind::Command {
                 argv: argv.iter().map(|s| s.to_string()).collect(),
+                env: vec![],
             },
             timeout: Duration::from_millis(timeout_ms),
         }
@@ -1610,6 +1669,7 @@ Authorization = "AUDIT_TOKEN"
 name = "notify"
 type = "command"
 argv = ["/usr/bin/logger", "-t", "session_end"]
+env = ["NOTIFY_TOKEN"]
 
 [[targets]]
 name = "plain_http-2"
@@ -1667,7 +1727,8 @@ url = "https://hooks.example.com/end"
         assert_eq!(
             notify.kind,
             TargetKind::Command {
-                argv: vec!["/usr/bin/logger".into(), "-t".into(), "session_end".into()]
+                argv: vec!["/usr/bin/logger".into(), "-t".into(), "session_end".into()],
+                env: vec!["NOTIFY_TOKEN".into()],
             }
         );
 
@@ -1886,6 +1947,17 @@ url = "https://hooks.example.com/end"
         assert_eq!(msg, "target `n`: `headers` is only for http targets");
         let msg = config_error(cmd, &no_env);
         assert_eq!(msg, "target `n`: missing `argv`");
+        let msg = config_error(&format!("{AUDIT}env = [\"X\"]\n"), &no_env);
+        assert_eq!(msg, "target `audit`: `env` is only for command targets");
+        let msg = config_error(
+            &format!("{cmd}argv = [\"/bin/true\"]\nenv = [\"OK_1\", \"s3cret value\"]\n"),
+            &no_env,
+        );
+        assert_eq!(
+            msg,
+            "target `n`: env: \"s3cret value\" is not the name of an environment variable \
+             (letters, digits and _)"
+        );
     }
 
     #[test]
@@ -2004,7 +2076,7 @@ url = "https://hooks.example.com/end"
         );
         assert_eq!(
             cfg.targets[1].to_string(),
-            "notify: command /usr/bin/logger -t session_end (timeout 10s)"
+            "notify: command /usr/bin/logger -t session_end (timeout 10s, env NOTIFY_TOKEN)"
         );
         assert_eq!(
             cfg.targets[2].to_string(),
@@ -2362,6 +2434,74 @@ url = "https://hooks.example.com/end"
         assert_eq!(
             out.detail,
             format!("cannot run {}: Permission denied", script.display())
+        );
+    }
+
+    #[test]
+    fn command_env_keeps_only_what_a_command_needs() {
+        let vars = [
+            ("PATH", "/usr/bin:/bin"),
+            ("HOME", "/home/u"),
+            ("LANG", "de_DE.UTF-8"),
+            ("LC_ALL", "C"),
+            ("LC_TIME", "C"),
+            ("TZ", "UTC"),
+            ("TMPDIR", "/tmp/u"),
+            ("USER", "u"),
+            ("LOGNAME", "u"),
+            ("AUDIT_TOKEN", SECRET),
+            ("AWS_SECRET_ACCESS_KEY", "xyz"),
+            ("NOTIFY_TOKEN", "for-the-hook"),
+            ("PATHOLOGICAL", "not PATH"),
+            ("XLC_ALL", "not LC_"),
+        ]
+        .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let got: Vec<String> = command_env(&["NOTIFY_TOKEN".into()], vars.into_iter())
+            .into_iter()
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "PATH=/usr/bin:/bin",
+                "HOME=/home/u",
+                "LANG=de_DE.UTF-8",
+                "LC_ALL=C",
+                "LC_TIME=C",
+                "TZ=UTC",
+                "TMPDIR=/tmp/u",
+                "USER=u",
+                "LOGNAME=u",
+                "NOTIFY_TOKEN=for-the-hook",
+            ]
+        );
+    }
+
+    #[test]
+    fn command_runs_with_exactly_the_environment_it_is_given() {
+        // The test process has CARGO_* and whatever else in its environment; none of it
+        // may reach the command.
+        assert!(std::env::vars_os().any(|(k, _)| k == "CARGO_PKG_NAME"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("env");
+        let env = [("PATH", "/usr/bin:/bin"), ("NOTIFY_TOKEN", "t")]
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let script = format!("env -0 > '{}'", file.display());
+        let argv = vec!["/bin/sh".to_string(), "-c".into(), script];
+        let tried = deliver_command(&argv, &env, Duration::from_secs(5), &payload(), Some("k-1"));
+        assert!(tried.ok, "{}", tried.detail);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut got: Vec<&str> = text.split('\0').filter(|l| !l.is_empty()).collect();
+        got.sort();
+        // sh adds PWD (and may add SHLVL, _) itself; nothing else is there.
+        got.retain(|l| !["PWD=", "SHLVL=", "_="].iter().any(|p| l.starts_with(p)));
+        assert_eq!(
+            got,
+            [
+                "NOTIFY_TOKEN=t",
+                "PATH=/usr/bin:/bin",
+                "SESSIONCTL_DELIVERY_ID=k-1"
+            ]
         );
     }
 
