@@ -475,6 +475,7 @@ fn plugin_worker_port(cfg: &Config, state: &Path) -> Option<(u16, String)> {
 
 fn gateways(r: &Report, oc: &StateDirScan, out: &mut Vec<Finding>) {
     let live = oc.owners.live();
+    owners(r, oc, &live, out);
     let mut pids: Vec<i64> = live.iter().map(|g| g.pid).collect();
     pids.sort_unstable();
     pids.dedup();
@@ -567,6 +568,62 @@ fn gateways(r: &Report, oc: &StateDirScan, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Who makes the state dir look owned. Anyone can start a process titled
+/// `openclaw-gateway` with `OPENCLAW_STATE_DIR` set to any dir, which keeps sessionctl from
+/// closing that dir's sessions (a denial of cleanup, never a wrong close): name the pid,
+/// its uid and its executable, so an impostor is easy to tell from the real gateway.
+fn owners(
+    r: &Report,
+    oc: &StateDirScan,
+    live: &[crate::classify::RunningOwner],
+    out: &mut Vec<Finding>,
+) {
+    for o in live {
+        let uid = proc_uid(o.pid).map_or_else(|| "?".to_string(), |u| u.to_string());
+        let exe = match fs::read_link(format!("/proc/{}/exe", o.pid)) {
+            Ok(p) => p.display().to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                "? (not readable: another user's process)".to_string()
+            }
+            Err(_) => "?".to_string(),
+        };
+        let mut evidence = vec![format!("pid {}, uid {uid}, exe {exe}", o.pid)];
+        if let Some(p) = r.host.processes.iter().find(|p| p.pid == o.pid) {
+            evidence.push(format!("argv: {}", p.argv));
+        }
+        evidence.push(match &o.path {
+            Some(p) => format!("owner evidence: {} {}", o.kind, p.display()),
+            None => format!("owner evidence: {}", o.kind),
+        });
+        out.push(finding(
+            Severity::Info,
+            "state-dir-owner",
+            format!(
+                "{} is owned by pid {} (uid {uid}, {exe}); sessionctl leaves its sessions and store to it",
+                oc.state_dir.display(),
+                o.pid
+            ),
+            evidence,
+            Some(format!(
+                "if pid {} is not your OpenClaw gateway, stop it (kill {}); its sessions can then be closed",
+                o.pid, o.pid
+            )),
+        ));
+    }
+}
+
+/// The real uid of a process, from `/proc/<pid>/status`.
+fn proc_uid(pid: i64) -> Option<u32> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn session_locks(state: &Path) -> Vec<PathBuf> {

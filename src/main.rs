@@ -58,7 +58,12 @@ fn main() -> ExitCode {
         // `sessionctl list | head -1`: the reader left; that is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "sessionctl: {e}");
+            // An error may quote a path or a value read from a store.
+            let _ = writeln!(
+                io::stderr(),
+                "sessionctl: {}",
+                report::escape_control(&e.to_string())
+            );
             ExitCode::from(cmd::EXIT_ERROR)
         }
     }

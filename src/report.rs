@@ -1,6 +1,7 @@
 //! Rendering: tables for people, JSON and NDJSON for programs. Only the requested output
 //! goes to stdout; problems go to stderr, one line each.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
@@ -153,10 +154,10 @@ pub fn write_table<W: Write>(
             verdict_cell(s.verdict, cfg.color),
             Cell::new(s.reason.name()),
             Cell::new(backend),
-            Cell::new(name),
-            Cell::new(s.short_id()),
+            Cell::new(escape_control(&name)),
+            Cell::new(escape_control(&s.short_id())),
             Cell::new(idle),
-            Cell::new(&s.summary),
+            Cell::new(escape_control(&s.summary)),
         ]);
     }
     writeln!(w, "{t}")?;
@@ -185,20 +186,47 @@ pub fn print_problems(problems: &[Problem]) {
     }
 }
 
-/// Keep hostile file names and contents from driving the terminal.
-pub fn escape_control(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            // Control characters, and the invisible ones that reorder or break a line
-            // (bidi overrides and isolates, line and paragraph separators).
-            let invisible = matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || invisible {
-                char::REPLACEMENT_CHARACTER
-            } else {
-                c
+/// Text read from stores, lock files, the journal or other processes, made safe for a
+/// terminal: control characters (C0 including tab, CR and LF, DEL, C1) and the invisible
+/// characters that reorder or break a line (the bidi marks U+200E, U+200F and U+061C, the
+/// embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069, the line and
+/// paragraph separators U+2028 and U+2029) become visible escapes: `\t`, `\n`, `\r`,
+/// `\x1b`, `\u{202e}`. Hostile text can then neither drive the terminal (retitle it,
+/// clear it, rewrite a line with CR) nor show itself in another order than it has.
+/// Everything else is shown as it is. JSON output never goes through this: serde escapes
+/// what JSON must, and a program reads the raw value.
+pub fn escape_control(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
             }
-        })
-        .collect()
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// A block describing one session in full, for `show`.
@@ -209,10 +237,11 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
         .clone()
         .or_else(|| s.content_session_id.clone())
         .unwrap_or_default();
+    // Every value may hold text from a store.
     let mut row = |k: &str, v: String| {
         t.add_row(vec![
-            Cell::new(k).add_attribute(Attribute::Bold),
-            Cell::new(v),
+            Cell::new(escape_control(k)).add_attribute(Attribute::Bold),
+            Cell::new(escape_control(&v)),
         ]);
     };
     row("backend", s.backend.name().into());
@@ -224,7 +253,12 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
     row("status", s.status.clone());
     row(
         "store",
-        format!("{} ({:?})", s.store.display(), s.store_kind).to_lowercase(),
+        // Only the kind is lower-cased: the path is shown as it is.
+        format!(
+            "{} ({})",
+            s.store.display(),
+            format!("{:?}", s.store_kind).to_lowercase()
+        ),
     );
     if let Some(st) = s.started_at {
         row(
@@ -258,6 +292,32 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_dangerous_character_becomes_a_visible_escape() {
+        use super::escape_control as e;
+        assert_eq!(e("agent:main:x"), "agent:main:x");
+        assert!(matches!(
+            e("plain ü 日本 \\ ok"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(e("\u{1b}]0;pwned\u{7}"), r"\x1b]0;pwned\x07");
+        assert_eq!(e("\u{1b}[2J"), r"\x1b[2J");
+        assert_eq!(e("a\rb\nc\td"), r"a\rb\nc\td");
+        assert_eq!(e("\u{0}\u{7f}\u{85}\u{9b}"), r"\x00\x7f\x85\x9b");
+        assert_eq!(
+            e("\u{202a}\u{202b}\u{202c}\u{202d}\u{202e}"),
+            r"\u{202a}\u{202b}\u{202c}\u{202d}\u{202e}"
+        );
+        assert_eq!(
+            e("\u{2066}\u{2067}\u{2068}\u{2069}"),
+            r"\u{2066}\u{2067}\u{2068}\u{2069}"
+        );
+        assert_eq!(
+            e("\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}"),
+            r"\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}"
+        );
+    }
+
     #[test]
     fn hostile_text_cannot_drive_the_terminal() {
         let s = super::escape_control("a\u{1b}[31mb\nc\u{202e}d\u{2028}e\u{2066}f");

@@ -21,7 +21,7 @@ pub struct Report {
 /// A `-v` line on stderr.
 fn note(cfg: &Config, msg: &str) {
     if cfg.verbose {
-        eprintln!("sessionctl: {msg}");
+        eprintln!("sessionctl: {}", crate::report::escape_control(msg));
     }
 }
 

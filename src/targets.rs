@@ -9,11 +9,11 @@
 #![allow(dead_code)]
 
 use std::borrow::Cow;
+use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -94,6 +94,9 @@ pub enum TargetKind {
     Command {
         /// Never empty; `argv[0]` is executed directly (PATH lookup, no shell).
         argv: Vec<String>,
+        /// `env = ["NAME", …]`: variables of sessionctl's environment the command gets
+        /// besides [`COMMAND_ENV`] (when set).
+        env: Vec<String>,
     },
 }
 
@@ -165,15 +168,19 @@ impl fmt::Display for Target {
                 }
                 f.write_str(")")
             }
-            TargetKind::Command { argv } => {
+            TargetKind::Command { argv, env } => {
                 let words: Vec<Cow<str>> = argv.iter().map(|a| quote_arg(a)).collect();
                 write!(
                     f,
-                    "{}: command {} (timeout {})",
+                    "{}: command {} (timeout {}",
                     self.name,
                     words.join(" "),
                     format_duration(self.timeout)
-                )
+                )?;
+                if !env.is_empty() {
+                    write!(f, ", env {}", env.join(" "))?;
+                }
+                f.write_str(")")
             }
         }
     }
@@ -294,6 +301,7 @@ struct RawTarget {
     retries: Option<i64>,
     headers: Option<RawHeaders>,
     argv: Option<Vec<String>>,
+    env: Option<Vec<String>>,
 }
 
 /// `[targets.headers]` in file order (a map would sort them).
@@ -358,6 +366,7 @@ fn target(
     let kind = match kind.as_str() {
         "http" => {
             only("argv", raw.argv.is_some(), "command")?;
+            only("env", raw.env.is_some(), "command")?;
             let url = raw
                 .url
                 .clone()
@@ -402,7 +411,17 @@ fn target(
             if argv.iter().any(|a| a.contains('\0')) {
                 return Err(format!("{label}: argv contains a NUL character"));
             }
-            TargetKind::Command { argv }
+            let env = raw.env.clone().unwrap_or_default();
+            for name in &env {
+                if !valid_env_name(name) {
+                    return Err(format!(
+                        "{label}: env: \"{}\" is not the name of an environment variable \
+                         (letters, digits and _)",
+                        name.escape_debug()
+                    ));
+                }
+            }
+            TargetKind::Command { argv, env }
         }
         other => {
             return Err(format!(
@@ -456,9 +475,7 @@ fn header(
     }
     // The value is the NAME of a variable. Someone who wrote the secret itself there must
     // not find it echoed in an error message, so a bad name is not repeated.
-    let valid_env = env.chars().next().is_some_and(|c| !c.is_ascii_digit())
-        && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid_env {
+    if !valid_env_name(env) {
         return Err(format!(
             "header {name}: the value must be the name of an environment variable \
              (letters, digits and _) that holds the header value, not the value itself"
@@ -478,6 +495,12 @@ fn header(
         ));
     }
     Ok(Header::new(name, env, value))
+}
+
+/// Letters, digits and `_`, not starting with a digit.
+fn valid_env_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `500ms`, `5s`, `2m` (also `1h`): more than zero, at most an hour.
@@ -667,8 +690,18 @@ fn deliver_with<'c>(
     key: Option<&str>,
     client: impl FnOnce() -> &'c Client,
 ) -> Outcome {
+    attempt(target, payload, key, client).0
+}
+
+/// One delivery, and whether its failure says the target is down (see [`Tried`]).
+fn attempt<'c>(
+    target: &Target,
+    payload: &serde_json::Value,
+    key: Option<&str>,
+    client: impl FnOnce() -> &'c Client,
+) -> (Outcome, bool) {
     let start = Instant::now();
-    let (ok, attempts, detail) = match &target.kind {
+    let tried = match &target.kind {
         TargetKind::Http {
             url,
             headers,
@@ -682,50 +715,256 @@ fn deliver_with<'c>(
             key,
             client(),
         ),
-        TargetKind::Command { argv } => deliver_command(argv, target.timeout, payload, key),
+        TargetKind::Command { argv, env } => {
+            let env = command_env(env, std::env::vars_os());
+            deliver_command(argv, &env, target.timeout, payload, key)
+        }
     };
-    Outcome {
-        ok,
-        attempts,
-        detail: clean_detail(&detail, target),
+    let outcome = Outcome {
+        ok: tried.ok,
+        attempts: tried.attempts,
+        detail: clean_detail(&tried.detail, target),
         elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    (outcome, tried.down)
+}
+
+/// After this many deliveries in a row to one target failed because the target is down,
+/// the rest of its deliveries in this run are not attempted (they stay failed, and the
+/// next run tries them again). Each of those deliveries has already used its retries, so
+/// three in a row is not a blip; fewer could be two payloads caught by one short restart.
+/// Until a target has delivered once in this run, at most this many of its deliveries are
+/// in flight at a time: a target that is down from the start costs three deliveries, side
+/// by side, i.e. about one timeout (× attempts) of wall time, however many orphans there
+/// are.
+pub const GIVE_UP_AFTER: u32 = 3;
+
+/// A target's standing in one [`deliver_all`].
+#[derive(Default)]
+struct TargetState {
+    /// Its jobs not yet started, in job order.
+    queue: std::collections::VecDeque<usize>,
+    in_flight: usize,
+    /// Deliveries that failed in a row because the target is down.
+    streak: u32,
+    /// It answered once in this run (delivered, or refused a payload).
+    answered: bool,
+}
+
+impl TargetState {
+    fn given_up(&self) -> bool {
+        self.streak >= GIVE_UP_AFTER
     }
 }
 
-/// Deliver each `(target, payload)` job, at most `concurrency` at a time (at least one),
-/// calling `on_done(job_index, &outcome)` from the worker thread as each one finishes.
-/// Returns the outcomes in job order.
+struct Scheduler {
+    targets: Vec<TargetState>,
+    /// Where the next search for work starts, so targets take turns.
+    turn: usize,
+    workers: usize,
+}
+
+/// What a worker is to do next.
+enum Work {
+    Deliver(usize, usize),
+    /// Record the job as not attempted: its target was given up on.
+    Skip(usize, usize),
+    Wait,
+    Done,
+}
+
+impl Scheduler {
+    fn next(&mut self) -> Work {
+        let n = self.targets.len();
+        let mut waiting = false;
+        for k in 0..n {
+            let t = (self.turn + k) % n;
+            let st = &self.targets[t];
+            let Some(&job) = st.queue.front() else {
+                continue;
+            };
+            waiting = true;
+            if st.given_up() {
+                self.targets[t].queue.pop_front();
+                return Work::Skip(job, t);
+            }
+            if st.in_flight >= self.limit(t) {
+                continue;
+            }
+            let st = &mut self.targets[t];
+            st.queue.pop_front();
+            st.in_flight += 1;
+            self.turn = (t + 1) % n;
+            return Work::Deliver(job, t);
+        }
+        if waiting {
+            Work::Wait
+        } else {
+            Work::Done
+        }
+    }
+
+    /// How many of target `t`'s deliveries may be in flight now.
+    fn limit(&self, t: usize) -> usize {
+        let st = &self.targets[t];
+        let mut limit = self.workers;
+        // One worker stays free for the other targets while they have work: a target
+        // that hangs never holds every slot.
+        let others = self
+            .targets
+            .iter()
+            .enumerate()
+            .any(|(i, o)| i != t && !o.queue.is_empty() && !o.given_up());
+        if others {
+            limit = limit.saturating_sub(1);
+        }
+        // Not yet known to be up, or failing: no more in flight than failures it may
+        // still have before it is given up on.
+        if !st.answered || st.streak > 0 {
+            limit = limit.min(GIVE_UP_AFTER.saturating_sub(st.streak) as usize);
+        }
+        limit.max(1)
+    }
+
+    fn finished(&mut self, t: usize, ok: bool, down: bool) {
+        let st = &mut self.targets[t];
+        st.in_flight -= 1;
+        if ok || !down {
+            st.answered = true;
+            st.streak = 0;
+        } else {
+            st.streak += 1;
+        }
+    }
+}
+
+/// What one run learned about its targets, carried from one [`deliver_all_within`] to the
+/// next (a `close` that first retries an earlier run's failed deliveries, then delivers
+/// its own): a target given up on stays given up on for the rest of the run.
+#[derive(Debug, Default)]
+pub struct RunBudget {
+    /// Target name → (failures in a row because it is down, it answered once).
+    seen: Mutex<std::collections::HashMap<String, (u32, bool)>>,
+}
+
+/// [`deliver_all_within`] with a budget of its own.
 pub fn deliver_all(
     jobs: &[Job],
     concurrency: usize,
     on_done: &(dyn Fn(usize, &Outcome) + Sync),
 ) -> Vec<Outcome> {
+    deliver_all_within(jobs, concurrency, &RunBudget::default(), on_done)
+}
+
+/// Deliver each `(target, payload)` job, at most `concurrency` at a time (at least one),
+/// calling `on_done(job_index, &outcome)` from the worker thread as each one finishes.
+/// Returns the outcomes in job order.
+///
+/// Each target has its own budget: after [`GIVE_UP_AFTER`] deliveries in a row failed
+/// because the target is down (timed out, unreachable, HTTP 5xx or 429 after the
+/// retries, a command that timed out or could not be started), its remaining jobs are not
+/// attempted and fail at once with a detail saying so. A target that answers "no" (HTTP
+/// 4xx, a command's non-zero exit) is up and costs no timeout, so that does not count:
+/// three payloads it always refuses must not keep it from getting the others, run after
+/// run. Targets take turns for workers, and no target holds every worker while another
+/// one has work, so a healthy target never waits behind a dead one.
+pub fn deliver_all_within(
+    jobs: &[Job],
+    concurrency: usize,
+    budget: &RunBudget,
+    on_done: &(dyn Fn(usize, &Outcome) + Sync),
+) -> Vec<Outcome> {
     let workers = concurrency.clamp(1, MAX_CONCURRENCY).min(jobs.len());
-    let next = AtomicUsize::new(0);
+    // Targets by identity (the same config entry), in order of first appearance.
+    let mut distinct: Vec<&Target> = Vec::new();
+    let mut states: Vec<TargetState> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let t = match distinct.iter().position(|d| std::ptr::eq(*d, job.target)) {
+            Some(t) => t,
+            None => {
+                distinct.push(job.target);
+                states.push(TargetState::default());
+                distinct.len() - 1
+            }
+        };
+        states[t].queue.push_back(i);
+    }
+    {
+        let seen = budget.seen.lock().unwrap_or_else(|p| p.into_inner());
+        for (st, t) in states.iter_mut().zip(&distinct) {
+            (st.streak, st.answered) = seen.get(&t.name).copied().unwrap_or_default();
+        }
+    }
+    let sched = Mutex::new(Scheduler {
+        targets: states,
+        turn: 0,
+        workers,
+    });
+    let wake = std::sync::Condvar::new();
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; jobs.len()]);
     // Built on first use: a run with command targets only needs no HTTP client.
     let client: OnceLock<Client> = OnceLock::new();
     thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(job) = jobs.get(i) else {
-                    break;
+                let work = {
+                    let mut g = lock(&sched);
+                    loop {
+                        match g.next() {
+                            Work::Wait => g = wake.wait(g).unwrap_or_else(|p| p.into_inner()),
+                            w => break w,
+                        }
+                    }
                 };
-                let outcome = deliver_with(job.target, job.payload, job.key, || {
-                    client.get_or_init(http_client)
-                });
+                let (i, outcome) = match work {
+                    Work::Done => break,
+                    Work::Wait => unreachable!("waited above"),
+                    Work::Skip(i, t) => (i, not_attempted(distinct[t])),
+                    Work::Deliver(i, t) => {
+                        let job = &jobs[i];
+                        let (outcome, down) = attempt(job.target, job.payload, job.key, || {
+                            client.get_or_init(http_client)
+                        });
+                        lock(&sched).finished(t, outcome.ok, down);
+                        wake.notify_all();
+                        (i, outcome)
+                    }
+                };
                 on_done(i, &outcome);
                 results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
             });
         }
     });
+    let sched = sched.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut seen = budget.seen.lock().unwrap_or_else(|p| p.into_inner());
+    for (st, t) in sched.targets.iter().zip(&distinct) {
+        seen.insert(t.name.clone(), (st.streak, st.answered));
+    }
+    drop(seen);
     results
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
         .into_iter()
         .map(|o| o.expect("every job was delivered"))
         .collect()
+}
+
+fn lock(m: &Mutex<Scheduler>) -> std::sync::MutexGuard<'_, Scheduler> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The outcome of a job whose target was given up on: a failure, so the next run tries it
+/// again.
+fn not_attempted(target: &Target) -> Outcome {
+    Outcome {
+        ok: false,
+        attempts: 0,
+        detail: format!(
+            "not attempted: target {} failed {GIVE_UP_AFTER} times in a row this run; left for the next run",
+            target.name
+        ),
+        elapsed_ms: 0,
+    }
 }
 
 /// One line, no control characters, and none of the target's header values even if an
@@ -750,6 +989,46 @@ fn attempts_word(n: u32) -> String {
     }
 }
 
+/// What one delivery came to, before its detail is cleaned into an [`Outcome`].
+struct Tried {
+    ok: bool,
+    attempts: u32,
+    detail: String,
+    /// It failed in a way that says the target is down (no answer in time, unreachable,
+    /// 5xx or 429, a command that could not start or timed out), rather than the target's
+    /// answer to this payload.
+    down: bool,
+}
+
+impl Tried {
+    fn delivered(attempts: u32, detail: String) -> Tried {
+        Tried {
+            ok: true,
+            attempts,
+            detail,
+            down: false,
+        }
+    }
+
+    fn refused(attempts: u32, detail: String) -> Tried {
+        Tried {
+            ok: false,
+            attempts,
+            detail,
+            down: false,
+        }
+    }
+
+    fn down(attempts: u32, detail: String) -> Tried {
+        Tried {
+            ok: false,
+            attempts,
+            detail,
+            down: true,
+        }
+    }
+}
+
 /// Why an attempt failed, and whether another one may help.
 struct Failure {
     what: String,
@@ -765,10 +1044,10 @@ fn deliver_http(
     payload: &serde_json::Value,
     key: Option<&str>,
     client: &Client,
-) -> (bool, u32, String) {
+) -> Tried {
     let body = match serde_json::to_vec(payload) {
         Ok(b) => b,
-        Err(e) => return (false, 0, format!("cannot encode the payload: {e}")),
+        Err(e) => return Tried::refused(0, format!("cannot encode the payload: {e}")),
     };
     let mut map = HeaderMap::new();
     map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -777,11 +1056,10 @@ fn deliver_http(
     }
     for h in headers {
         let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
-            return (false, 0, format!("header {} is not a valid name", h.name));
+            return Tried::refused(0, format!("header {} is not a valid name", h.name));
         };
         let Ok(mut value) = HeaderValue::from_str(&h.value) else {
-            return (
-                false,
+            return Tried::refused(
                 0,
                 format!("header {}: ${} is not a valid header value", h.name, h.env),
             );
@@ -807,7 +1085,7 @@ fn deliver_http(
                 if status.is_success() {
                     let detail =
                         format!("HTTP {} after {}", status.as_u16(), attempts_word(attempt));
-                    return (true, attempt, detail);
+                    return Tried::delivered(attempt, detail);
                 }
                 Failure {
                     what: match status.is_redirection() {
@@ -829,7 +1107,12 @@ fn deliver_http(
                 ),
                 false => format!("{} after {}", failure.what, attempts_word(attempt)),
             };
-            return (false, attempt, detail);
+            // Retryable failures (no answer, 5xx, 429) say the target is down; others are
+            // its answer to this payload.
+            return match failure.retry {
+                true => Tried::down(attempt, detail),
+                false => Tried::refused(attempt, detail),
+            };
         }
         thread::sleep(backoff(attempt, timeout));
     }
@@ -883,22 +1166,53 @@ fn http_failure(e: &reqwest::Error) -> Failure {
     }
 }
 
+/// What a command target gets of sessionctl's environment, whatever else is in it (the
+/// secrets HTTP headers are read from, for one): enough to run a program and format text
+/// as the user would.
+pub const COMMAND_ENV: &[&str] = &[
+    "PATH", "HOME", "LANG", "LC_*", "TZ", "TMPDIR", "USER", "LOGNAME",
+];
+
+/// The environment of a command target: the variables of `vars` named in [`COMMAND_ENV`]
+/// (`LC_*`: every `LC_` variable, `LC_ALL` included) or in the target's own `env` list.
+fn command_env(
+    passed: &[String],
+    vars: impl Iterator<Item = (OsString, OsString)>,
+) -> Vec<(OsString, OsString)> {
+    vars.filter(|(k, _)| {
+        let Some(k) = k.to_str() else {
+            return false;
+        };
+        passed.iter().any(|p| p == k)
+            || COMMAND_ENV
+                .iter()
+                .any(|&allowed| match allowed.strip_suffix('*') {
+                    Some(prefix) => k.starts_with(prefix),
+                    None => k == allowed,
+                })
+    })
+    .collect()
+}
+
 fn deliver_command(
     argv: &[String],
+    env: &[(OsString, OsString)],
     timeout: Duration,
     payload: &serde_json::Value,
     key: Option<&str>,
-) -> (bool, u32, String) {
+) -> Tried {
     let Some((program, args)) = argv.split_first() else {
-        return (false, 0, "argv is empty".into());
+        return Tried::down(0, "argv is empty".into());
     };
     let mut input = match serde_json::to_vec(payload) {
         Ok(b) => b,
-        Err(e) => return (false, 0, format!("cannot encode the payload: {e}")),
+        Err(e) => return Tried::refused(0, format!("cannot encode the payload: {e}")),
     };
     input.push(b'\n');
 
     let mut cmd = Command::new(program);
+    // Only what it needs: never sessionctl's whole environment.
+    cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
     if let Some(k) = key {
         cmd.env("SESSIONCTL_DELIVERY_ID", k);
     }
@@ -912,13 +1226,7 @@ fn deliver_command(
     let start = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => {
-            return (
-                false,
-                1,
-                format!("cannot run {program}: {}", io_message(&e)),
-            )
-        }
+        Err(e) => return Tried::down(1, format!("cannot run {program}: {}", io_message(&e))),
     };
 
     // Written from its own thread: a child that never reads stdin must not block us. When
@@ -948,11 +1256,7 @@ fn deliver_command(
             Ok(None) => {}
             Err(e) => {
                 kill_group(&mut child);
-                return (
-                    false,
-                    1,
-                    format!("cannot wait for {program}: {}", io_message(&e)),
-                );
+                return Tried::down(1, format!("cannot wait for {program}: {}", io_message(&e)));
             }
         }
         let elapsed = start.elapsed();
@@ -975,14 +1279,10 @@ fn deliver_command(
     }
 
     let Some(status) = status else {
-        return (
-            false,
-            1,
-            format!("timed out after {}", format_duration(timeout)),
-        );
+        return Tried::down(1, format!("timed out after {}", format_duration(timeout)));
     };
     if status.success() {
-        return (true, 1, "exited with status 0".into());
+        return Tried::delivered(1, "exited with status 0".into());
     }
     let what = match status.code() {
         Some(code) => format!("exited with status {code}"),
@@ -993,8 +1293,8 @@ fn deliver_command(
     let tail = stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
     let text = String::from_utf8_lossy(&tail);
     match text.lines().map(str::trim).rfind(|l| !l.is_empty()) {
-        Some(line) => (false, 1, format!("{what}: {line}")),
-        None => (false, 1, what),
+        Some(line) => Tried::refused(1, format!("{what}: {line}")),
+        None => Tried::refused(1, what),
     }
 }
 
@@ -1068,7 +1368,7 @@ mod tests {
     use serde_json::json;
     use std::collections::HashMap;
     use std::net::{SocketAddr, TcpListener, TcpStream};
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     // ---- helpers --------------------------------------------------------------------
 
@@ -1121,6 +1421,7 @@ mod tests {
             name: "cmd".into(),
             kind: TargetKind::Command {
                 argv: argv.iter().map(|s| s.to_string()).collect(),
+                env: vec![],
             },
             timeout: Duration::from_millis(timeout_ms),
         }
@@ -1368,6 +1669,7 @@ Authorization = "AUDIT_TOKEN"
 name = "notify"
 type = "command"
 argv = ["/usr/bin/logger", "-t", "session_end"]
+env = ["NOTIFY_TOKEN"]
 
 [[targets]]
 name = "plain_http-2"
@@ -1425,7 +1727,8 @@ url = "https://hooks.example.com/end"
         assert_eq!(
             notify.kind,
             TargetKind::Command {
-                argv: vec!["/usr/bin/logger".into(), "-t".into(), "session_end".into()]
+                argv: vec!["/usr/bin/logger".into(), "-t".into(), "session_end".into()],
+                env: vec!["NOTIFY_TOKEN".into()],
             }
         );
 
@@ -1644,6 +1947,17 @@ url = "https://hooks.example.com/end"
         assert_eq!(msg, "target `n`: `headers` is only for http targets");
         let msg = config_error(cmd, &no_env);
         assert_eq!(msg, "target `n`: missing `argv`");
+        let msg = config_error(&format!("{AUDIT}env = [\"X\"]\n"), &no_env);
+        assert_eq!(msg, "target `audit`: `env` is only for command targets");
+        let msg = config_error(
+            &format!("{cmd}argv = [\"/bin/true\"]\nenv = [\"OK_1\", \"s3cret value\"]\n"),
+            &no_env,
+        );
+        assert_eq!(
+            msg,
+            "target `n`: env: \"s3cret value\" is not the name of an environment variable \
+             (letters, digits and _)"
+        );
     }
 
     #[test]
@@ -1762,7 +2076,7 @@ url = "https://hooks.example.com/end"
         );
         assert_eq!(
             cfg.targets[1].to_string(),
-            "notify: command /usr/bin/logger -t session_end (timeout 10s)"
+            "notify: command /usr/bin/logger -t session_end (timeout 10s, env NOTIFY_TOKEN)"
         );
         assert_eq!(
             cfg.targets[2].to_string(),
@@ -2123,6 +2437,74 @@ url = "https://hooks.example.com/end"
         );
     }
 
+    #[test]
+    fn command_env_keeps_only_what_a_command_needs() {
+        let vars = [
+            ("PATH", "/usr/bin:/bin"),
+            ("HOME", "/home/u"),
+            ("LANG", "de_DE.UTF-8"),
+            ("LC_ALL", "C"),
+            ("LC_TIME", "C"),
+            ("TZ", "UTC"),
+            ("TMPDIR", "/tmp/u"),
+            ("USER", "u"),
+            ("LOGNAME", "u"),
+            ("AUDIT_TOKEN", SECRET),
+            ("AWS_SECRET_ACCESS_KEY", "xyz"),
+            ("NOTIFY_TOKEN", "for-the-hook"),
+            ("PATHOLOGICAL", "not PATH"),
+            ("XLC_ALL", "not LC_"),
+        ]
+        .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let got: Vec<String> = command_env(&["NOTIFY_TOKEN".into()], vars.into_iter())
+            .into_iter()
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "PATH=/usr/bin:/bin",
+                "HOME=/home/u",
+                "LANG=de_DE.UTF-8",
+                "LC_ALL=C",
+                "LC_TIME=C",
+                "TZ=UTC",
+                "TMPDIR=/tmp/u",
+                "USER=u",
+                "LOGNAME=u",
+                "NOTIFY_TOKEN=for-the-hook",
+            ]
+        );
+    }
+
+    #[test]
+    fn command_runs_with_exactly_the_environment_it_is_given() {
+        // The test process has CARGO_* and whatever else in its environment; none of it
+        // may reach the command.
+        assert!(std::env::vars_os().any(|(k, _)| k == "CARGO_PKG_NAME"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("env");
+        let env = [("PATH", "/usr/bin:/bin"), ("NOTIFY_TOKEN", "t")]
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let script = format!("env -0 > '{}'", file.display());
+        let argv = vec!["/bin/sh".to_string(), "-c".into(), script];
+        let tried = deliver_command(&argv, &env, Duration::from_secs(5), &payload(), Some("k-1"));
+        assert!(tried.ok, "{}", tried.detail);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut got: Vec<&str> = text.split('\0').filter(|l| !l.is_empty()).collect();
+        got.sort();
+        // sh adds PWD (and may add SHLVL, _) itself; nothing else is there.
+        got.retain(|l| !["PWD=", "SHLVL=", "_="].iter().any(|p| l.starts_with(p)));
+        assert_eq!(
+            got,
+            [
+                "NOTIFY_TOKEN=t",
+                "PATH=/usr/bin:/bin",
+                "SESSIONCTL_DELIVERY_ID=k-1"
+            ]
+        );
+    }
+
     /// Alive and not a zombie.
     fn running(pid: i32) -> bool {
         // SAFETY: signal 0 only checks that the process exists.
@@ -2317,6 +2699,137 @@ url = "https://hooks.example.com/end"
             }
         }
         assert_eq!(fast.requests().len(), 5);
+    }
+
+    /// `n` jobs for each of `targets`, interleaved as `close` plans them (per session, one
+    /// job per target).
+    fn interleaved<'a>(targets: &[&'a Target], p: &'a serde_json::Value, n: usize) -> Vec<Job<'a>> {
+        (0..n)
+            .flat_map(|_| {
+                targets.iter().map(move |&target| Job {
+                    target,
+                    payload: p,
+                    key: None,
+                })
+            })
+            .collect()
+    }
+
+    const GAVE_UP: &str =
+        "not attempted: target dead failed 3 times in a row this run; left for the next run";
+
+    #[test]
+    fn deliver_all_gives_up_on_a_dead_target_after_three_failures() {
+        let dead = Server::start(|_, _| hang());
+        let healthy = Server::script(&[204]);
+        let dead_t = http_target("dead", &dead.url("/h"), 300, 1);
+        let ok_t = http_target("ok", &healthy.url("/h"), 2000, 0);
+        let p = payload();
+        let jobs = interleaved(&[&dead_t, &ok_t], &p, 40);
+        let outs = deliver_all(&jobs, 8, &|_, _| {});
+
+        // Three deliveries of two attempts each, then nothing more.
+        assert_eq!(dead.requests().len(), 3 * 2);
+        assert_eq!(healthy.requests().len(), 40);
+        let (to_dead, to_ok): (Vec<_>, Vec<_>) =
+            outs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        assert!(to_ok.iter().all(|(_, o)| o.ok), "{to_ok:?}");
+        let timed_out: Vec<_> = to_dead
+            .iter()
+            .filter(|(_, o)| o.detail == "timed out after 300ms (2 attempts)")
+            .collect();
+        assert_eq!(timed_out.len(), 3, "{to_dead:?}");
+        let skipped: Vec<_> = to_dead
+            .iter()
+            .filter(|(_, o)| o.detail == GAVE_UP)
+            .collect();
+        assert_eq!(skipped.len(), 37, "{to_dead:?}");
+        assert!(skipped.iter().all(|(_, o)| !o.ok && o.attempts == 0));
+    }
+
+    #[test]
+    fn deliver_all_a_dead_target_never_holds_every_worker() {
+        // Two workers, the dead target's jobs first: one worker is left for the healthy
+        // target, which is done long before the dead one's first timeout.
+        let dead = Server::start(|_, _| hang());
+        let healthy = Server::script(&[204]);
+        let dead_t = http_target("dead", &dead.url("/h"), 1500, 0);
+        let ok_t = http_target("ok", &healthy.url("/h"), 2000, 0);
+        let p = payload();
+        let mut jobs = interleaved(&[&dead_t], &p, 10);
+        jobs.extend(interleaved(&[&ok_t], &p, 10));
+        let first_dead_failure: Mutex<Option<Instant>> = Mutex::new(None);
+        let ok_done: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
+        let outs = deliver_all(&jobs, 2, &|i, o| {
+            if i < 10 && o.attempts > 0 {
+                first_dead_failure
+                    .lock()
+                    .unwrap()
+                    .get_or_insert(Instant::now());
+            } else if i >= 10 {
+                ok_done.lock().unwrap().push(Instant::now());
+            }
+        });
+        assert!(outs[10..].iter().all(|o| o.ok), "{outs:?}");
+        let first = first_dead_failure.into_inner().unwrap().unwrap();
+        let ok_done = ok_done.into_inner().unwrap();
+        assert_eq!(ok_done.len(), 10);
+        assert!(
+            ok_done.iter().all(|t| *t < first),
+            "healthy deliveries waited for the dead target"
+        );
+        // With one worker for it, the dead target was tried one at a time, three times.
+        assert_eq!(dead.requests().len(), 3);
+        assert_eq!(outs[..10].iter().filter(|o| o.detail == GAVE_UP).count(), 7);
+    }
+
+    #[test]
+    fn deliver_all_a_target_that_answers_no_is_not_given_up() {
+        // 4xx and a command's non-zero exit are answers about one payload, not a dead
+        // target: every delivery is still made.
+        let server = Server::script(&[400]);
+        let http = http_target("dead", &server.url("/h"), 2000, 0);
+        let cmd = command_target(&["/bin/sh", "-c", "exit 1"], 5000);
+        let p = payload();
+        let outs = deliver_all(&interleaved(&[&http, &cmd], &p, 8), 4, &|_, _| {});
+        assert_eq!(server.requests().len(), 8);
+        assert!(outs.iter().all(|o| !o.ok && o.attempts == 1), "{outs:?}");
+    }
+
+    #[test]
+    fn deliver_all_a_success_resets_the_count() {
+        // Fails, fails, succeeds, fails, fails, succeeds…: never three in a row. One worker,
+        // so the order is the job order.
+        let server = Server::start(|n, _| status(if n % 3 == 2 { 204 } else { 503 }));
+        let t = http_target("dead", &server.url("/h"), 2000, 0);
+        let p = payload();
+        let outs = deliver_all(&interleaved(&[&t], &p, 9), 1, &|_, _| {});
+        assert_eq!(server.requests().len(), 9);
+        assert_eq!(outs.iter().filter(|o| o.ok).count(), 3, "{outs:?}");
+    }
+
+    #[test]
+    fn deliver_all_a_run_budget_carries_over() {
+        // A command that cannot start is down; given up on in the first call, it is not
+        // tried again in the second one of the same run.
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-hook");
+        let mut t = command_target(&[missing.to_str().unwrap()], 5000);
+        t.name = "dead".into();
+        let p = payload();
+        let budget = RunBudget::default();
+        let outs = deliver_all_within(&interleaved(&[&t], &p, 5), 1, &budget, &|_, _| {});
+        assert_eq!(
+            outs.iter().filter(|o| o.detail == GAVE_UP).count(),
+            2,
+            "{outs:?}"
+        );
+        let outs = deliver_all_within(&interleaved(&[&t], &p, 2), 1, &budget, &|_, _| {});
+        assert!(outs.iter().all(|o| o.detail == GAVE_UP), "{outs:?}");
+        // A fresh run tries again.
+        let outs = deliver_all(&interleaved(&[&t], &p, 1), 1, &|_, _| {});
+        assert_eq!(outs[0].attempts, 1, "{outs:?}");
+        assert!(outs[0].detail.starts_with("cannot run"), "{outs:?}");
     }
 
     #[test]

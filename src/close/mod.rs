@@ -616,6 +616,8 @@ pub struct Ctx<'a> {
     pub now: i64,
     /// Where copies of rewritten files go, for byte-exact undo.
     pub backups: &'a Path,
+    /// Targets this run has given up on (shared with the resume before it).
+    pub budget: &'a targets::RunBudget,
 }
 
 pub fn execute(
@@ -630,6 +632,7 @@ pub fn execute(
         concurrency,
         now,
         backups,
+        budget,
     } = *ctx;
     let run = journal.run.clone();
     let mut results: Vec<ItemResult> = plan
@@ -835,7 +838,7 @@ pub fn execute(
             ));
             progress(&a.id);
         };
-        targets::deliver_all(&pairs, concurrency, &on_done);
+        targets::deliver_all_within(&pairs, concurrency, budget, &on_done);
         let (_, out, err) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = err {
             return Err(e);

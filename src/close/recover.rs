@@ -84,6 +84,7 @@ pub fn resume(
     journal: &mut Journal,
     targets: &[Target],
     concurrency: usize,
+    budget: &targets::RunBudget,
 ) -> std::io::Result<Vec<ActionResult>> {
     let mut results = Vec::new();
     let mut jobs: Vec<(&Intent, usize)> = Vec::new();
@@ -207,7 +208,7 @@ pub fn resume(
                 })
             })
             .collect();
-        let outs = targets::deliver_all(&pairs, concurrency, &|_, _| {});
+        let outs = targets::deliver_all_within(&pairs, concurrency, budget, &|_, _| {});
         for ((i, _), o) in jobs.iter().zip(outs) {
             journal.outcome(&i.run, &i.action, o.ok, false, o.detail.clone())?;
             results.push(result(i, o.ok, false, format!("resumed: {}", o.detail)));

@@ -146,6 +146,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
 
     let mut journal: Option<Journal> = None;
     let mut resumed = Vec::new();
+    let budget = targets::RunBudget::default();
     let start_journal = |report_host: &crate::probe::Host| -> io::Result<Journal> {
         Journal::start(
             &cfg.journal,
@@ -169,7 +170,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     print_problems(&report.problems);
     if !args.dry_run && (!history.pending().is_empty() || history.has_failed_deliveries()) {
         let mut j = start_journal(&report.host).map_err(|e| journal_err(&cfg.journal, e))?;
-        resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency)?;
+        resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency, &budget)?;
         journal = Some(j);
     }
     // After resuming, scan again: what the resume settled is no longer active.
@@ -232,6 +233,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             concurrency: tcfg.concurrency,
             now,
             backups: &backups,
+            budget: &budget,
         };
         results = close::execute(&plan, &mut j, &history, &ctx, &tick)?;
         if let Some(b) = bar {
@@ -271,7 +273,12 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         }
         Format::Table => {
             for r in &resumed {
-                writeln!(out, "resumed {}: {}", r.action, escape_control(&r.detail))?;
+                writeln!(
+                    out,
+                    "resumed {}: {}",
+                    escape_control(&r.action),
+                    escape_control(&r.detail)
+                )?;
             }
             for r in &results {
                 write_item(&mut out, r)?;
@@ -357,9 +364,12 @@ fn recover_hot_journals(cfg: &Config) {
         match close::stores::recover_hot_journal(&db) {
             Ok(true) if !cfg.quiet => eprintln!(
                 "sessionctl: {}: rolled back an interrupted write",
-                db.display()
+                escape_control(&db.display().to_string())
             ),
-            Err(e) => eprintln!("sessionctl: {}: {e}", db.display()),
+            Err(e) => eprintln!(
+                "sessionctl: {}",
+                escape_control(&format!("{}: {e}", db.display()))
+            ),
             _ => {}
         }
     }
@@ -374,8 +384,13 @@ fn journal_err(path: &Path, e: io::Error) -> io::Error {
 
 fn describe_ref(s: &SessionRef) -> String {
     match &s.session_key {
-        Some(k) => format!("{} {} ({})", s.backend, k, s.id),
-        None => format!("{} {}", s.backend, s.id),
+        Some(k) => format!(
+            "{} {} ({})",
+            s.backend,
+            escape_control(k),
+            escape_control(&s.id)
+        ),
+        None => format!("{} {}", s.backend, escape_control(&s.id)),
     }
 }
 
@@ -383,7 +398,7 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
     let who: Vec<String> = r
         .sessions
         .iter()
-        .map(|s| format!("{} {}", s.backend, s.id))
+        .map(|s| format!("{} {}", s.backend, escape_control(&s.id)))
         .collect();
     writeln!(
         w,
@@ -401,7 +416,7 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
             "ok     "
         };
         let what = match &a.target {
-            Some(t) => format!("deliver to {t}"),
+            Some(t) => format!("deliver to {}", escape_control(t)),
             None => a.kind.to_string(),
         };
         writeln!(w, "  {mark} {what}: {}", escape_control(&a.detail))?;
@@ -466,17 +481,18 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                         out,
                         "  {} {}: {} ({}) — {}",
                         s.backend.name(),
-                        s.id,
+                        escape_control(&s.id),
                         s.verdict.name(),
                         s.reason.name(),
                         escape_control(&s.summary)
                     )?;
                 }
                 match &i.payload {
+                    // serde escapes C0 controls in JSON, but not C1 or bidi characters.
                     Some(p) => writeln!(
                         out,
                         "  payload {}",
-                        serde_json::to_string(p).unwrap_or_default()
+                        escape_control(&serde_json::to_string(p).unwrap_or_default())
                     )?,
                     None => writeln!(out, "  payload none (no OpenClaw session key is known)")?,
                 }
@@ -506,30 +522,30 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
     })
 }
 
+/// One line of the picker: the group (escaped: it is a stored session key), verdict,
+/// reason, idle time and how many records are linked.
+fn pick_label(i: &close::Item, now: i64) -> String {
+    let s = &i.sessions[0];
+    let age = s
+        .last_activity_at
+        .map(|t| human_age(now - t))
+        .unwrap_or_else(|| "?".into());
+    let also = if i.sessions.len() > 1 {
+        format!(" +{} linked", i.sessions.len() - 1)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}  {} ({}), idle {age}{also}",
+        escape_control(&i.group),
+        s.verdict.name(),
+        s.reason.name()
+    )
+}
+
 /// The interactive picker: every candidate pre-selected, with verdict, reason and age.
 fn pick(plan: &mut Plan, now: i64) -> Result<bool, String> {
-    let labels: Vec<String> = plan
-        .items
-        .iter()
-        .map(|i| {
-            let s = &i.sessions[0];
-            let age = s
-                .last_activity_at
-                .map(|t| human_age(now - t))
-                .unwrap_or_else(|| "?".into());
-            let also = if i.sessions.len() > 1 {
-                format!(" +{} linked", i.sessions.len() - 1)
-            } else {
-                String::new()
-            };
-            format!(
-                "{}  {} ({}), idle {age}{also}",
-                i.group,
-                s.verdict.name(),
-                s.reason.name()
-            )
-        })
-        .collect();
+    let labels: Vec<String> = plan.items.iter().map(|i| pick_label(i, now)).collect();
     let defaults = vec![true; labels.len()];
     let theme = dialoguer::theme::SimpleTheme;
     let chosen = dialoguer::MultiSelect::with_theme(&theme)

@@ -9,7 +9,7 @@ use crate::backend::openclaw::{GatewayLock, Lease};
 use crate::cli::Format;
 use crate::config::Config;
 use crate::probe::{http_health, Health, ProcInfo, ProcKind};
-use crate::report::{new_table, write_json};
+use crate::report::{escape_control, new_table, write_json};
 use crate::scan;
 use crate::timefmt::iso_ms;
 
@@ -84,6 +84,11 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
     finish(out, &r.problems, false)
 }
 
+/// A path as a terminal may show it.
+fn path(p: &std::path::Path) -> String {
+    escape_control(&p.display().to_string()).into_owned()
+}
+
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
 }
@@ -93,7 +98,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
     writeln!(
         w,
         "boot {} since {}{}",
-        h.boot_id.as_deref().unwrap_or("?"),
+        escape_control(h.boot_id.as_deref().unwrap_or("?")),
         opt(h.btime_ms.map(iso_ms)),
         if h.proc_available {
             ""
@@ -113,7 +118,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
         writeln!(w, "{t}")?;
     }
     for s in &d.openclaw {
-        writeln!(w, "\nOpenClaw state dir {}", s.state_dir.display())?;
+        writeln!(w, "\nOpenClaw state dir {}", path(s.state_dir))?;
         if s.locks.is_empty() && s.leases.is_empty() {
             writeln!(w, "  no gateway lock or lease")?;
         }
@@ -121,7 +126,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
         t.set_header(["FILE", "PID", "STATE", "CREATED", "PORT"]);
         for l in s.locks {
             t.add_row(vec![
-                Cell::new(l.path.display()),
+                Cell::new(path(&l.path)),
                 Cell::new(opt(l.pid)),
                 Cell::new(
                     l.state
@@ -134,7 +139,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
         }
         for l in s.leases {
             t.add_row(vec![
-                Cell::new(format!("{} (gateway-owner lease)", l.path.display())),
+                Cell::new(format!("{} (gateway-owner lease)", path(&l.path))),
                 Cell::new(l.pid),
                 Cell::new(format!("{:?}", l.state).to_lowercase()),
                 Cell::new("-"),
@@ -148,7 +153,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
             writeln!(
                 w,
                 "  {} {}",
-                hh.url,
+                escape_control(&hh.url),
                 if hh.answered {
                     "answers"
                 } else {
@@ -158,12 +163,12 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
         }
     }
     for s in &d.claude_mem {
-        writeln!(w, "\nclaude-mem data dir {}", s.data_dir.display())?;
+        writeln!(w, "\nclaude-mem data dir {}", path(s.data_dir))?;
         for p in s.pid_files {
             writeln!(
                 w,
                 "  {} pid {} ({}) port {} started {}",
-                p.path.display(),
+                path(&p.path),
                 opt(p.pid),
                 p.state
                     .map(|s| format!("{s:?}").to_lowercase())
@@ -184,11 +189,13 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
             writeln!(
                 w,
                 "  {} {}",
-                hh.url,
+                escape_control(&hh.url),
                 if hh.answered {
                     format!(
                         "answers{}",
-                        ver.map(|v| format!(" (version {v})")).unwrap_or_default()
+                        // The version is whatever the process on that port answered.
+                        ver.map(|v| format!(" (version {})", escape_control(v)))
+                            .unwrap_or_default()
                     )
                 } else {
                     "does not answer".into()
@@ -208,12 +215,8 @@ fn proc_row(p: &ProcInfo) -> Vec<Cell> {
         }),
         Cell::new(p.pid),
         Cell::new(opt(p.started_at.map(iso_ms))),
-        Cell::new(
-            p.dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| "?".into()),
-        ),
-        Cell::new(&p.argv),
+        Cell::new(p.dir.as_deref().map(path).unwrap_or_else(|| "?".into())),
+        // Any user can give a process an argv (and a dir) that holds escape sequences.
+        Cell::new(escape_control(&p.argv)),
     ]
 }

@@ -61,9 +61,10 @@ fn runs(cfg: &Config, h: &History) -> io::Result<u8> {
         for r in h.runs() {
             let (ok, failed, skipped, pending) = counts(h, &r.run);
             t.add_row(vec![
-                Cell::new(&r.run),
-                Cell::new(&r.mode),
-                Cell::new(&r.at),
+                // The journal is a file anyone with the user's rights can edit.
+                Cell::new(escape_control(&r.run)),
+                Cell::new(escape_control(&r.mode)),
+                Cell::new(escape_control(&r.at)),
                 Cell::new(ok),
                 Cell::new(failed),
                 Cell::new(skipped),
@@ -111,7 +112,7 @@ fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
                 Cell::new(escape_control(
                     i.session.session_key.as_deref().unwrap_or(&i.session.id),
                 )),
-                Cell::new(i.target.as_deref().unwrap_or("-")),
+                Cell::new(escape_control(i.target.as_deref().unwrap_or("-"))),
                 Cell::new(outcome),
                 Cell::new(escape_control(
                     &o.map(|o| o.detail.clone()).unwrap_or_default(),

@@ -1386,7 +1386,7 @@ fn stale_session_needs_include_stale() {
 // ---------------------------------------------------------------------------------------
 // 4. Undo
 
-fn run_ids(h: &Host) -> Vec<String> {
+pub fn run_ids(h: &Host) -> Vec<String> {
     let (out, doc) = h.fx.json(h.args(&["journal"]), &[]);
     assert_eq!(out.code, 0, "{out:?}");
     doc["runs"]

@@ -190,6 +190,103 @@ fn failed_deliveries_are_retried_by_a_rerun() {
     assert_eq!(per_key(&h.cmd_lines()), one_each());
 }
 
+/// Add `n` running entries without a lock (no gateway runs: orphans, gateway-gone) to the
+/// 2026.7.35 sessions.json; returns their keys.
+fn add_running_entries(h: &Host, n: usize) -> Vec<String> {
+    let mut store = read_json(&h.sessions_json());
+    let slow = store[SLOW_KEY].clone();
+    let keys: Vec<String> = (0..n).map(|i| format!("agent:main:bulk-{i}")).collect();
+    for (i, key) in keys.iter().enumerate() {
+        let mut e = slow.clone();
+        e["sessionId"] = format!("14000000-0000-4000-8000-{i:012}").into();
+        e.as_object_mut().unwrap().remove("sessionFile");
+        store[key.as_str()] = e;
+    }
+    fs::write(
+        h.sessions_json(),
+        serde_json::to_vec_pretty(&store).unwrap(),
+    )
+    .unwrap();
+    keys
+}
+
+fn http(name: &str, url: &str, timeout: &str, retries: u32) -> T {
+    T::Http {
+        name: name.into(),
+        url: url.into(),
+        timeout: timeout.into(),
+        retries,
+    }
+}
+
+/// A target that never answers costs a run three deliveries (side by side), not one per
+/// orphan: the rest of its deliveries are left failed for the next run, and the healthy
+/// target gets every payload meanwhile.
+#[test]
+fn dead_target_is_given_up_after_three_failures_in_a_row() {
+    let h = Host::new(Base::File735);
+    let bulk = add_running_entries(&h, 40);
+    let healthy = HttpStub::ok_receiver();
+    let dead = HttpStub::receiver(&[], Reply::Hang);
+    h.configure(&[
+        http("dead", &dead.url("/hook"), "500ms", 1),
+        http("ok", &healthy.url("/hook"), "5s", 0),
+    ]);
+    let (out, doc) = h.close_json(&["--yes"]);
+    assert_eq!(out.code, 1, "{out:?}");
+
+    // Every orphan with a session key: the 40 added ones, e2e-slow and telegram.
+    let mut want: BTreeMap<String, usize> = bulk.iter().map(|k| (k.clone(), 1)).collect();
+    want.extend(one_each());
+    assert_eq!(per_key(&healthy.bodies()), want, "{out:?}");
+
+    // Three deliveries of two attempts each reached the dead target, no more.
+    assert_eq!(dead.count(), 3 * 2, "{out:?}");
+    let to_dead: Vec<Value> = all_actions(&doc)
+        .into_iter()
+        .map(|(_, a)| a)
+        .filter(|a| a["target"] == "dead")
+        .collect();
+    assert_eq!(to_dead.len(), 42, "{doc:#}");
+    assert!(to_dead.iter().all(|a| a["ok"] == false), "{doc:#}");
+    let details: BTreeMap<String, usize> = to_dead.iter().fold(BTreeMap::new(), |mut m, a| {
+        *m.entry(a["detail"].as_str().unwrap().to_string())
+            .or_default() += 1;
+        m
+    });
+    assert_eq!(
+        details,
+        BTreeMap::from([
+            ("timed out after 500ms (2 attempts)".to_string(), 3),
+            (
+                "not attempted: target dead failed 3 times in a row this run; left for the next run"
+                    .to_string(),
+                39
+            ),
+        ]),
+        "{doc:#}"
+    );
+    // Journaled as failures, so that the next run tries them again.
+    let failed = h
+        .outcomes("deliver:dead:")
+        .into_iter()
+        .filter(|o| o["ok"] == false && o["skipped"] == false)
+        .count();
+    assert_eq!(failed, 42);
+
+    // The target is back: the next run delivers every payload it is missing, once, and
+    // nothing again to the healthy one.
+    let back = HttpStub::ok_receiver();
+    h.configure(&[
+        http("dead", &back.url("/hook"), "5s", 0),
+        http("ok", &healthy.url("/hook"), "5s", 0),
+    ]);
+    let out = h.run(&["close", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(per_key(&back.bodies()), want, "{out:?}");
+    assert_eq!(healthy.count(), 42, "{out:?}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Command targets that fail
 

@@ -297,3 +297,71 @@ fn prometheus_textfile_is_written_atomically_and_valid() {
         "last success carried forward:\n{text}"
     );
 }
+
+/// Anyone can make a state dir look owned (`exec -a openclaw-gateway` with
+/// `OPENCLAW_STATE_DIR` set): sessionctl then leaves its sessions alone, and doctor names
+/// the pid, its uid and its executable, so the impostor is easy to find.
+#[test]
+fn doctor_names_the_process_that_owns_a_state_dir() {
+    let fx = Fixture::openclaw("2026.7.35", "after-kill");
+    let state = fx.state();
+    let gw = spawn_retitled(GATEWAY_TITLE, &[("OPENCLAW_STATE_DIR", &state)]);
+    let exe = fs::read_link(format!("/proc/{}/exe", gw.pid)).unwrap();
+    let (out, doc) = fx.json(
+        [
+            "doctor",
+            "--openclaw-state-dir",
+            &state.to_string_lossy(),
+            "--journal",
+            &fx.root().join("journal.ndjson").to_string_lossy(),
+        ],
+        &[],
+    );
+    let owners: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{out:?}"))
+        .iter()
+        .filter(|f| f["code"] == "state-dir-owner")
+        .collect();
+    assert_eq!(owners.len(), 1, "{doc:#}");
+    let f = owners[0];
+    let want = format!(
+        "pid {}, uid {}, exe {}",
+        gw.pid,
+        current_uid(),
+        exe.display()
+    );
+    assert_eq!(f["evidence"][0], want.as_str(), "{f:#}");
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "argv: openclaw-gateway 600"),
+        "{f:#}"
+    );
+    let title = f["title"].as_str().unwrap();
+    assert!(
+        title.contains(&format!("pid {}", gw.pid)) && title.contains(&exe.display().to_string()),
+        "{title}"
+    );
+    assert_eq!(
+        f["fix"],
+        format!(
+            "if pid {p} is not your OpenClaw gateway, stop it (kill {p}); its sessions can then be closed",
+            p = gw.pid
+        )
+    );
+    // The text output says the same.
+    let text = fx.run(
+        [
+            "doctor",
+            "--openclaw-state-dir",
+            &state.to_string_lossy(),
+            "--journal",
+            &fx.root().join("journal.ndjson").to_string_lossy(),
+        ],
+        &[],
+    );
+    assert!(text.stdout.contains(&want), "{text:?}");
+}

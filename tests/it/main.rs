@@ -11,3 +11,4 @@ mod liveness;
 mod ownership;
 mod processes;
 mod secrets;
+mod terminal;

@@ -88,3 +88,65 @@ fn no_command_prints_a_secret() {
         assert!(!j.contains(secret), "{secret} in the journal");
     }
 }
+
+/// A command target gets PATH, HOME, the locale, TZ, TMPDIR, USER/LOGNAME, its delivery
+/// id and the variables its own `env` list names, never the rest of sessionctl's
+/// environment: not the variable an HTTP header's secret comes from, not anything else.
+#[test]
+fn command_targets_get_only_the_environment_they_need() {
+    use crate::close::{Base, Host, HOOK_TOKEN};
+    let h = Host::new(Base::File735);
+    let stub = HttpStub::ok_receiver();
+    // One file per delivery (they run side by side), named by its delivery id.
+    let env_out = h.root().join("env");
+    fs::create_dir(&env_out).unwrap();
+    let q = |s: &str| serde_json::to_string(s).unwrap();
+    fs::write(
+        &h.config,
+        format!(
+            "[[targets]]\nname = \"hook\"\ntype = \"http\"\nurl = {}\n[targets.headers]\nAuthorization = \"HOOK_TOKEN\"\n\n\
+             [[targets]]\nname = \"envdump\"\ntype = \"command\"\nargv = [\"/bin/sh\", \"-c\", \"env > \\\"$0/$SESSIONCTL_DELIVERY_ID\\\"\", {}]\nenv = [\"HOOK_PASSED\"]\n",
+            q(&stub.url("/hook")),
+            q(&env_out.to_string_lossy()),
+        ),
+    )
+    .unwrap();
+    let out = h.run_env(
+        &["close", "--yes"],
+        &[
+            ("SOME_RANDOM_VAR", "random-4c1d"),
+            ("HOOK_PASSED", "passed-9e2f"),
+            ("LC_TIME", "C"),
+            ("TZ", "UTC"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(stub.count(), 2, "the header secret was in use: {out:?}");
+    let runs: Vec<String> = fs::read_dir(&env_out)
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 2, "one run per payload: {runs:#?}");
+    for run in &runs {
+        let vars: Vec<&str> = run.lines().collect();
+        let has = |prefix: &str| vars.iter().any(|l| l.starts_with(prefix));
+        for leak in ["HOOK_TOKEN=", "SOME_RANDOM_VAR=", "NO_COLOR="] {
+            assert!(!has(leak), "{leak} reached the command:\n{run}");
+        }
+        assert!(
+            !run.contains(HOOK_TOKEN) && !run.contains("random-4c1d"),
+            "{run}"
+        );
+        for want in [
+            "PATH=",
+            "HOME=",
+            "TMPDIR=",
+            "LC_TIME=C",
+            "TZ=UTC",
+            "HOOK_PASSED=passed-9e2f",
+            "SESSIONCTL_DELIVERY_ID=sessionctl-",
+        ] {
+            assert!(has(want), "{want} missing:\n{run}");
+        }
+    }
+}
