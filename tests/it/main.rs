@@ -11,3 +11,5 @@ mod liveness;
 mod ownership;
 mod processes;
 mod secrets;
+mod security;
+mod security_support;
