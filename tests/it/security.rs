@@ -7,7 +7,13 @@
 //! The attacker is a throwaway user U (`useradd`, removed on drop) who owns the state dir
 //! or data dir and plants links as itself (`setpriv`). Victims are root-owned 0600 files
 //! outside anything U owns. Needs root, useradd, setpriv (or su) and unshare: without them
-//! each test prints one `SKIPPED:` line; `.ci/run` runs as root.
+//! each test prints one `SKIPPED:` line; `.ci/run` runs as root. (The umask test needs
+//! none of that and runs everywhere.)
+//!
+//! Debug-build hook used (sessionctl must honour it, ignored otherwise):
+//! `SESSIONCTL_TEST_PAUSE=before-rename:<ms>` — sleep that long right before renaming a
+//! rewritten sessions.json into place (tests 12 and 13 widen their race windows with it).
+//! `helper_store_writer_process` is not a case: it is test 12's writer, re-executed as U.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
@@ -937,10 +943,12 @@ fn undo_into_a_live_gateways_database_is_refused() {
 const WRITER_ENV: &str = "SESSIONCTL_IT_STORE_WRITER";
 /// How long the writer runs at most, from its start.
 const WRITER_MAX: Duration = Duration::from_secs(3);
-/// How long it keeps writing once it saw another writer's temp file.
-const WRITER_AFTER_SIGHTING: Duration = Duration::from_millis(600);
+/// How long it keeps writing once it saw another writer's file appear: shorter than the
+/// pause below, so a sessionctl that re-reads and retries once after losing its
+/// compare-and-swap finds the store quiet.
+const WRITER_AFTER_SIGHTING: Duration = Duration::from_millis(250);
 /// sessionctl's pause right before its rename (debug-build hook), in ms.
-const PAUSE_BEFORE_RENAME_MS: u64 = 300;
+const PAUSE_BEFORE_RENAME_MS: u64 = 400;
 
 /// Not a test of its own: the body of the concurrent writer of
 /// `concurrent_store_writer_loses_nothing`, run as U by re-executing this test binary with
@@ -960,15 +968,11 @@ fn helper_store_writer_process() {
     store_writer(store, log, stop);
 }
 
-/// A temp file of another writer in `dir` (not ours, not the store).
-fn foreign_temp(dir: &Path, ours: &OsStr) -> bool {
-    fs::read_dir(dir).is_ok_and(|rd| {
-        rd.flatten().any(|e| {
-            let n = e.file_name();
-            let name = n.to_string_lossy();
-            n != ours && (name.starts_with('.') || name.ends_with(".tmp"))
-        })
-    })
+/// Names in `dir`.
+fn dir_names(dir: &Path) -> BTreeSet<OsString> {
+    fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default()
 }
 
 /// Write like OpenClaw does — read the store, change it, write a temp file, rename it over
@@ -976,8 +980,9 @@ fn foreign_temp(dir: &Path, ours: &OsStr) -> bool {
 /// entry's `writerSeq` to `n` (a fixed-width string, edited in place: a round takes a few
 /// ms even on a large store). A round commits only when the store is still the file it
 /// read, so this writer never undoes anyone's write; each committed n goes to `log`, and
-/// `end` when it stops. While another writer's temp file is visible it writes round after
-/// round (into that writer's window), otherwise every 20 ms. It stops at the `stop` file,
+/// `end` when it stops. While a file it did not start with is in the directory (another
+/// writer's temp or lock file) it writes round after round, into that writer's window;
+/// otherwise every 20 ms. It stops at the `stop` file,
 /// [`WRITER_MAX`] after its start, or [`WRITER_AFTER_SIGHTING`] after it first saw another
 /// writer's temp file (so that a writer which retries gets a quiet store in the end).
 fn store_writer(store: &Path, log: &Path, stop: &Path) {
@@ -992,13 +997,16 @@ fn store_writer(store: &Path, log: &Path, stop: &Path) {
         .unwrap();
     let id = |m: &fs::Metadata| (m.dev(), m.ino(), m.len(), m.mtime(), m.mtime_nsec());
     let start = Instant::now();
+    let initial = dir_names(dir);
     let mut sighted: Option<Instant> = None;
     let mut n: u64 = 0;
     while !stop.exists()
         && start.elapsed() < WRITER_MAX
         && sighted.is_none_or(|t| t.elapsed() < WRITER_AFTER_SIGHTING)
     {
-        let busy = foreign_temp(dir, &tmp_name);
+        let busy = dir_names(dir)
+            .iter()
+            .any(|n| *n != tmp_name && !initial.contains(n));
         if busy && sighted.is_none() {
             sighted = Some(Instant::now());
         }
