@@ -11,4 +11,6 @@ mod liveness;
 mod ownership;
 mod processes;
 mod secrets;
+mod security;
+mod security_support;
 mod terminal;
