@@ -123,7 +123,7 @@ impl Dir {
                 Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFLNK => {
                     if st.st_uid != 0 && st.st_uid != me {
                         return Err(format!(
-                            "{}: a symlink owned by uid {}, which sessionctl does not follow",
+                            "{} is a symlink owned by uid {}, which sessionctl does not follow",
                             here.display(),
                             st.st_uid
                         ));
@@ -389,14 +389,14 @@ fn check_trusted(d: &Dir, me: u32) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", d.path.display()))?;
     if st.st_uid != 0 && st.st_uid != me {
         return Err(format!(
-            "{}: belongs to uid {}, not to this user or root; another user could replace what sessionctl writes there",
+            "{} belongs to uid {}, not to this user or root",
             d.path.display(),
             st.st_uid
         ));
     }
     if st.st_mode & 0o022 != 0 && st.st_mode & libc::S_ISVTX == 0 {
         return Err(format!(
-            "{}: writable by other users (mode {:o}); another user could replace what sessionctl writes there",
+            "{} is writable by other users (mode {:o})",
             d.path.display(),
             st.st_mode & 0o7777
         ));

@@ -230,8 +230,7 @@ impl Journal {
     /// Open (creating directories and the file) for appending, and write the run header.
     pub fn start(path: &Path, header: RunHeader) -> io::Result<Journal> {
         // Only in a directory no other user controls, never through a link, 0600.
-        let dir = crate::fsx::Dir::trusted(path.parent().unwrap_or(Path::new(".")))
-            .map_err(|e| io::Error::other(format!("refusing the journal directory: {e}")))?;
+        let dir = trusted_journal_dir(path).map_err(io::Error::other)?;
         let mut file = dir.open_append_private(path.file_name().unwrap_or_default())?;
         // A crash may have left a line without its newline: start on a fresh line.
         let len = file.metadata()?.len();
@@ -326,6 +325,18 @@ impl Journal {
             data,
         })
     }
+}
+
+/// The journal's directory, opened only when no other user controls it or any directory
+/// above it (see [`crate::fsx::Dir::trusted`]); the error says why and what to do.
+pub fn trusted_journal_dir(journal: &Path) -> Result<crate::fsx::Dir, String> {
+    let dir = journal.parent().unwrap_or(Path::new("."));
+    crate::fsx::Dir::trusted(dir).map_err(|e| {
+        format!(
+            "{}: not used as the journal directory: {e}, and could replace what sessionctl writes there; run as that user, or pass --journal in a directory of your own",
+            dir.display()
+        )
+    })
 }
 
 /// A run id that sorts by time: `20261125T212747Z-4f2a`.

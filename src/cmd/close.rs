@@ -30,8 +30,7 @@ pub fn lock_path(journal: &Path) -> PathBuf {
 }
 
 pub fn acquire(path: &Path) -> Result<RunLock, String> {
-    let dir = crate::fsx::Dir::trusted(path.parent().unwrap_or(Path::new(".")))
-        .map_err(|e| format!("refusing the journal directory: {e}"))?;
+    let dir = crate::journal::trusted_journal_dir(path)?;
     let name = path.file_name().unwrap_or_default();
     let f = dir
         .open_rw_private(name)
