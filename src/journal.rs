@@ -325,18 +325,54 @@ impl Journal {
     }
 }
 
-/// A run id that sorts by time: `20261125T212747Z-4f2a`.
+/// A run id that sorts by time and is unique: `20261125T212747.123Z-9f3a1c2b7d4e5f60`, the
+/// UTC time to the millisecond, then 64 bits from the OS's random source. Two runs in the
+/// same millisecond (cron on many hosts writing one journal, a re-run right after a
+/// crash) still get different ids.
+///
+/// Test builds only: `SESSIONCTL_RUN_ID` forces the id, to prove that a resume does not
+/// depend on a new run's id differing from a crashed run's.
 pub fn new_run_id() -> String {
+    if cfg!(debug_assertions) {
+        if let Ok(id) = std::env::var("SESSIONCTL_RUN_ID") {
+            return id;
+        }
+    }
     let ms = now_ms();
     let iso = iso_ms(ms);
-    let compact: String = iso[..19]
-        .chars()
-        .filter(|c| *c != '-' && *c != ':')
-        .collect();
-    format!(
-        "{compact}Z-{:04x}",
-        (std::process::id() as u64 ^ ms as u64) & 0xffff
-    )
+    // 2026-11-25T21:27:47.123Z -> 20261125T212747.123Z
+    let compact: String = iso.chars().filter(|c| *c != '-' && *c != ':').collect();
+    format!("{compact}-{:016x}", random_u64())
+}
+
+/// 64 random bits: getrandom(2), else /dev/urandom, else (no usable source, which Linux
+/// does not have) a mix of the time, the pid and a per-process counter.
+fn random_u64() -> u64 {
+    let mut buf = [0u8; 8];
+    // SAFETY: getrandom writes at most buf.len() bytes into buf, which we own.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n == buf.len() as isize {
+        return u64::from_ne_bytes(buf);
+    }
+    use std::io::Read;
+    if File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok()
+    {
+        return u64::from_ne_bytes(buf);
+    }
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let c = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // splitmix64 over the three, so nearby inputs give unrelated outputs.
+    let mut z =
+        nanos ^ (u64::from(std::process::id()) << 32) ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
@@ -433,7 +469,43 @@ mod tests {
     #[test]
     fn run_ids_sort_by_time() {
         let id = new_run_id();
-        assert_eq!(id.len(), "20261125T212747Z-4f2a".len(), "{id}");
+        assert_eq!(
+            id.len(),
+            "20261125T212747.123Z-9f3a1c2b7d4e5f60".len(),
+            "{id}"
+        );
         assert!(id.starts_with("20"));
+        let (time, rand) = id.split_once('-').unwrap();
+        assert!(time.ends_with('Z') && time.as_bytes()[8] == b'T', "{id}");
+        assert!(rand.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        // A later id sorts after an earlier one (the time prefix decides).
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let later = new_run_id();
+        assert!(later > id, "{later} after {id}");
+    }
+
+    /// Many ids within the same millisecond (and from several threads at once) never
+    /// collide: the old `pid ^ ms` suffix gave one id per millisecond and process.
+    #[test]
+    fn run_ids_are_unique_within_one_millisecond() {
+        let ids: Vec<String> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| (0..2500).map(|_| new_run_id()).collect::<Vec<_>>()))
+                .collect();
+            hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        let distinct: HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "duplicate run ids");
+        // Prove the calls really shared milliseconds, so the test tests something.
+        let mut per_ms: HashMap<&str, usize> = HashMap::new();
+        for id in &ids {
+            *per_ms.entry(id.split_once('-').unwrap().0).or_default() += 1;
+        }
+        assert!(
+            per_ms.values().any(|n| *n > 1),
+            "no two ids shared a millisecond: {} ids over {} ms",
+            ids.len(),
+            per_ms.len()
+        );
     }
 }

@@ -91,10 +91,9 @@ pub fn resume(
     // no plan will deliver them again; retry each once per run, with its journaled payload.
     let mut retried: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     let mut newest: BTreeMap<&str, &Intent> = BTreeMap::new();
-    for i in history
-        .intents()
-        .filter(|i| i.kind == Kind::Deliver && i.run != journal.run)
-    {
+    // `history` was read before this run wrote anything: every intent in it belongs to an
+    // earlier run, whatever its id (ids are unique, but nothing here relies on that).
+    for i in history.intents().filter(|i| i.kind == Kind::Deliver) {
         newest.insert(&i.action, i);
     }
     for (action, i) in newest {
@@ -111,9 +110,6 @@ pub fn resume(
         }
     }
     for i in history.pending() {
-        if i.run == journal.run {
-            continue;
-        }
         match i.kind {
             Kind::Deliver => {
                 if history.succeeded(&i.action) {
