@@ -187,6 +187,9 @@ pub fn resume(
             },
         }
     }
+    // Only journaled payloads can be sent again (every delivery intent carries one); keep
+    // `jobs` and the delivery list index for index.
+    jobs.retain(|(i, _)| i.payload.is_some());
     if !jobs.is_empty() {
         let keys: Vec<String> = jobs
             .iter()
@@ -203,9 +206,26 @@ pub fn resume(
                 })
             })
             .collect();
-        let outs = targets::deliver_all(&pairs, concurrency, &|_, _| {});
+        // Each outcome is journaled as it lands, as `execute` does for fresh deliveries: a
+        // resume killed again (cron under `timeout`) keeps what it delivered, and the next
+        // run sends only the rest, the ones in flight at the kill first (in journal order).
+        let shared = std::sync::Mutex::new((journal, None::<std::io::Error>));
+        let on_done = |k: usize, o: &targets::Outcome| {
+            let (i, _) = jobs[k];
+            let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
+            let (j, err) = &mut *g;
+            if err.is_none() {
+                if let Err(e) = j.outcome(&i.run, &i.action, o.ok, false, o.detail.clone()) {
+                    *err = Some(e);
+                }
+            }
+        };
+        let outs = targets::deliver_all(&pairs, concurrency, &on_done);
+        let (_, err) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = err {
+            return Err(e);
+        }
         for ((i, _), o) in jobs.iter().zip(outs) {
-            journal.outcome(&i.run, &i.action, o.ok, false, o.detail.clone())?;
             results.push(result(i, o.ok, false, format!("resumed: {}", o.detail)));
         }
     }
