@@ -152,7 +152,11 @@ pub fn resume(
                 // A dead owner's lock is finished here: once its session is ended, no new
                 // plan would remove it. Only if it still holds what was read and its owner
                 // is still gone.
-                Ok(false) if i.kind == Kind::LockRemove && lock_owner_gone(i) => {
+                Ok(false)
+                    if i.kind == Kind::LockRemove
+                        && lock_owner_gone(i)
+                        && entry_settled(history, i) =>
+                {
                     let path = i.path.clone().unwrap_or_default();
                     let prior = i.prior.as_ref().and_then(Value::as_str).unwrap_or_default();
                     let (ok, skipped, why) = match stores::remove_lock(&path, prior) {
@@ -230,6 +234,35 @@ pub fn resume(
         }
     }
     Ok(results)
+}
+
+/// All or nothing per session: a crashed run's lock removal is finished only when that
+/// run's entry write for the same session landed, or the entry no longer runs that session
+/// (ended or replaced by someone else). Otherwise the session is still an orphan with its
+/// lock, and the next plan ends the entry and removes the lock together.
+fn entry_settled(history: &History, lock: &Intent) -> bool {
+    let Some(entry) = history.intents().find(|e| {
+        e.run == lock.run && e.kind == Kind::OpenclawEntryEnd && e.session == lock.session
+    }) else {
+        return true;
+    };
+    if history
+        .outcome_of(&entry.run, &entry.action)
+        .is_some_and(|o| o.ok && !o.skipped)
+        || applied(entry) == Ok(true)
+    {
+        return true;
+    }
+    let Some(doc) = entry
+        .path
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    else {
+        return false;
+    };
+    let e = &doc[entry.session.session_key.as_deref().unwrap_or_default()];
+    !(e["sessionId"] == entry.session.id.as_str() && e["status"] == "running")
 }
 
 /// The pid a journaled lock names is not running, or runs with another start time.
