@@ -129,16 +129,37 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
         return Ok(code);
     }
     let plan = recover::undo_plan(h, run);
+    // What the undo will do, decided by the undo's own code (the live-gateway check, the
+    // same reads of what each store holds now) with nothing written: a dry run prints
+    // exactly this, and a real undo shows it before asking.
+    let preview = recover::undo(&plan, cfg, None)?;
     let mut out = stdout();
+    if dry_run && cfg.format != Format::Table {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &json!({"dry_run": true, "undoes": run, "steps": preview,
+                    "already_undone": plan.already.iter().map(|i| &i.action).collect::<Vec<_>>(),
+                    "deliveries_not_unsent": plan.deliveries}),
+        )?;
+        writeln!(out)?;
+        out.flush()?;
+        return Ok(EXIT_OK);
+    }
     if dry_run || cfg.format == Format::Table {
-        for (i, _) in &plan.steps {
-            writeln!(
-                out,
-                "{} restore {} ({})",
-                if dry_run { "would" } else { "will" },
-                i.kind.name(),
-                escape_control(i.session.session_key.as_deref().unwrap_or(&i.session.id))
-            )?;
+        let verb = if dry_run { "would" } else { "will" };
+        for r in &preview {
+            let what = format!(
+                "{} ({})",
+                r.kind,
+                escape_control(r.target.as_deref().unwrap_or_default())
+            );
+            if !r.ok {
+                writeln!(out, "{verb} fail: {what}: {}", escape_control(&r.detail))?;
+            } else if r.skipped {
+                writeln!(out, "{verb} skip: {what}: {}", escape_control(&r.detail))?;
+            } else {
+                writeln!(out, "{verb} restore {what}")?;
+            }
         }
         for i in &plan.already {
             writeln!(
@@ -205,7 +226,7 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
             dry_run: None,
         },
     )?;
-    let results = recover::undo(&plan, &mut j)?;
+    let results = recover::undo(&plan, cfg, Some(&mut j))?;
     let bad = results.iter().filter(|r| !r.ok || r.skipped).count();
     if cfg.format == Format::Table {
         for r in &results {

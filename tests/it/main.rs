@@ -12,3 +12,4 @@ mod liveness;
 mod ownership;
 mod processes;
 mod secrets;
+mod undo_guard;
