@@ -7,6 +7,7 @@ mod crash;
 mod doctor;
 mod fixtures_claude_mem;
 mod fixtures_openclaw;
+mod journal_retention;
 mod kill_loop;
 mod liveness;
 mod ownership;
