@@ -4,7 +4,7 @@
 //! reads it to restore what a run changed.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -339,18 +339,307 @@ pub fn trusted_journal_dir(journal: &Path) -> Result<crate::fsx::Dir, String> {
     })
 }
 
-/// A run id that sorts by time: `20261125T212747Z-4f2a`.
+
+/// How far the journal and the backups of rewritten files may grow: `[journal]` in the
+/// config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The journal is compacted once it is larger than this (`max_size`).
+    pub max_size: u64,
+    /// Backups of rewritten files, all runs together, besides the newest run's
+    /// (`max_backups_size`).
+    pub max_backups_size: u64,
+    /// How long a run stays undoable, and its backups kept (`keep`).
+    pub keep_ms: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            max_size: 64 << 20,
+            max_backups_size: 1 << 30,
+            keep_ms: 30 * 86_400_000,
+        }
+    }
+}
+
+/// `1048576`, `500KB`, `64MiB`, `1GiB` (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024)
+/// into bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (try 64MiB, 500MB or 1GiB)"))?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{s}` has an unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ))
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// What [`compact`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compacted {
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    pub runs_kept: usize,
+    pub runs_dropped: usize,
+    /// Where the journal as it was is kept (until the next compaction).
+    pub previous: PathBuf,
+}
+
+impl History {
+    /// The runs a compacted journal must keep: every run with an intent still pending, or
+    /// a delivery a target refused and none has made since (the next `close` owes them);
+    /// every run younger than `keep_ms` that `journal undo` could still restore something
+    /// of; and the undo runs that restored part of a kept run (so it is not restored twice).
+    pub fn runs_to_keep(&self, keep_ms: i64, now_ms: i64) -> HashSet<String> {
+        let mut keep: HashSet<String> = HashSet::new();
+        let restored: HashSet<&str> = self
+            .intents()
+            .filter(|u| u.kind == Kind::Restore)
+            .filter(|u| {
+                self.outcome_of(&u.run, &u.action)
+                    .is_some_and(|o| o.ok && !o.skipped)
+            })
+            .filter_map(|u| u.undoes.as_deref())
+            .collect();
+        let young: HashSet<&str> = self
+            .runs()
+            .filter(|r| crate::timefmt::parse_iso_ms(&r.at).is_none_or(|at| now_ms - at <= keep_ms))
+            .map(|r| r.run.as_str())
+            .collect();
+        for i in self.intents() {
+            let o = self.outcome_of(&i.run, &i.action);
+            let owed = match o {
+                None => true,
+                Some(o) => {
+                    i.kind == Kind::Deliver && !o.ok && !o.skipped && !self.succeeded(&i.action)
+                }
+            };
+            let undoable = young.contains(i.run.as_str())
+                && !matches!(i.kind, Kind::Deliver | Kind::Restore)
+                && o.is_some_and(|o| o.ok && !o.skipped)
+                && !restored.contains(format!("{}/{}", i.run, i.action).as_str());
+            if owed || undoable {
+                keep.insert(i.run.clone());
+            }
+        }
+        for u in self.intents().filter(|u| u.kind == Kind::Restore) {
+            if let Some((run, _)) = u.undoes.as_deref().and_then(|t| t.split_once('/')) {
+                if keep.contains(run) {
+                    keep.insert(u.run.clone());
+                }
+            }
+        }
+        keep
+    }
+}
+
+/// Rotate the journal once it is larger than `r.max_size`: keep the lines of the runs
+/// [`History::runs_to_keep`] names, byte for byte and in order; the journal as it was
+/// stays beside it as `<journal>.1` (replacing an older one). Only under the close lock:
+/// the new file replaces the old one with a rename, so a reader sees one or the other.
+pub fn compact(path: &Path, r: &Retention, now_ms: i64) -> io::Result<Option<Compacted>> {
+    let bytes_before = match fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if bytes_before <= r.max_size {
+        return Ok(None);
+    }
+    let history = History::read(path)?;
+    let keep = history.runs_to_keep(r.keep_ms, now_ms);
+    let runs: HashSet<&str> = history.runs().map(|h| h.run.as_str()).collect();
+    let runs_dropped = runs.iter().filter(|r| !keep.contains(**r)).count();
+    drop(runs);
+    drop(history);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "journal.ndjson".into());
+    let tmp = path.with_file_name(format!(".{name}.compact-{}.tmp", std::process::id()));
+    let previous = path.with_file_name(format!("{name}.1"));
+    let res = (|| -> io::Result<u64> {
+        use std::os::unix::fs::OpenOptionsExt;
+        // 0600 at most, whatever the umask; never through a link (create_new).
+        let mut out = io::BufWriter::new(
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(crate::fsx::PRIVATE_FILE)
+                .open(&tmp)?,
+        );
+        let mut written = 0u64;
+        for line in BufReader::new(File::open(path)?).split(b'\n') {
+            let line = line?;
+            let run = match serde_json::from_slice::<Line>(&line) {
+                Ok(Line::Run(h)) => h.run,
+                Ok(Line::Intent(i)) => i.run,
+                Ok(Line::Outcome(o)) => o.run,
+                Err(_) => continue,
+            };
+            if keep.contains(&run) {
+                out.write_all(&line)?;
+                out.write_all(b"\n")?;
+                written += line.len() as u64 + 1;
+            }
+        }
+        let f = out.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        // The old journal stays readable as `.1` (a second name, no copy); the rename
+        // below swaps the new one in atomically.
+        match fs::remove_file(&previous) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        fs::hard_link(path, &previous)?;
+        fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(written)
+    })();
+    let bytes_after = match res {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    Ok(Some(Compacted {
+        bytes_before,
+        bytes_after,
+        runs_kept: keep.len(),
+        runs_dropped,
+        previous,
+    }))
+}
+
+/// What [`prune_backups`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub runs: Vec<String>,
+    pub bytes: u64,
+}
+
+/// Remove the backups (`<backups>/<run>/`) of runs older than `r.keep_ms`, then the oldest
+/// others while all together are larger than `r.max_backups_size`; never `current`'s
+/// (the newest run's, for a byte-exact undo of it). Without its backups a run is still
+/// undone, entry by entry instead of byte for byte.
+pub fn prune_backups(
+    backups: &Path,
+    current: Option<&str>,
+    r: &Retention,
+    now_ms: i64,
+) -> io::Result<Pruned> {
+    let rd = match fs::read_dir(backups) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Pruned::default()),
+        Err(e) => return Err(e),
+    };
+    // (modified ms, run, bytes); only plain directories of plain files, never a link.
+    let mut dirs: Vec<(i64, String, u64)> = Vec::new();
+    for e in rd.flatten() {
+        let Ok(m) = fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        let run = e.file_name().to_string_lossy().into_owned();
+        if !m.is_dir() || Some(run.as_str()) == current {
+            continue;
+        }
+        // A run's age: its newest file (the dir's own time for an empty one).
+        let mut bytes = 0;
+        let mut newest = None::<i64>;
+        for f in fs::read_dir(e.path())?.flatten() {
+            if let Ok(fm) = fs::symlink_metadata(f.path()) {
+                bytes += fm.len();
+                newest = Some(newest.unwrap_or(i64::MIN).max(mtime_ms(&fm)));
+            }
+        }
+        dirs.push((newest.unwrap_or_else(|| mtime_ms(&m)), run, bytes));
+    }
+    dirs.sort();
+    let mut total: u64 = dirs.iter().map(|d| d.2).sum();
+    let mut pruned = Pruned::default();
+    for (at, run, bytes) in dirs {
+        if now_ms - at > r.keep_ms || total > r.max_backups_size {
+            fs::remove_dir_all(backups.join(&run))?;
+            total -= bytes;
+            pruned.bytes += bytes;
+            pruned.runs.push(run);
+        }
+    }
+    Ok(pruned)
+}
+
+fn mtime_ms(m: &fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    m.mtime() * 1000 + m.mtime_nsec() / 1_000_000
+}
+
+/// A run id that sorts by time and is unique: `20261125T212747.123Z-9f3a1c2b7d4e5f60`, the
+/// UTC time to the millisecond, then 64 bits from the OS's random source. Two runs in the
+/// same millisecond (cron on many hosts writing one journal, a re-run right after a
+/// crash) still get different ids.
+///
+/// Test builds only: `SESSIONCTL_RUN_ID` forces the id, to prove that a resume does not
+/// depend on a new run's id differing from a crashed run's.
 pub fn new_run_id() -> String {
+    if cfg!(debug_assertions) {
+        if let Ok(id) = std::env::var("SESSIONCTL_RUN_ID") {
+            return id;
+        }
+    }
     let ms = now_ms();
     let iso = iso_ms(ms);
-    let compact: String = iso[..19]
-        .chars()
-        .filter(|c| *c != '-' && *c != ':')
-        .collect();
-    format!(
-        "{compact}Z-{:04x}",
-        (std::process::id() as u64 ^ ms as u64) & 0xffff
-    )
+    // 2026-11-25T21:27:47.123Z -> 20261125T212747.123Z
+    let compact: String = iso.chars().filter(|c| *c != '-' && *c != ':').collect();
+    format!("{compact}-{:016x}", random_u64())
+}
+
+/// 64 random bits: getrandom(2), else /dev/urandom, else (no usable source, which Linux
+/// does not have) a mix of the time, the pid and a per-process counter.
+fn random_u64() -> u64 {
+    let mut buf = [0u8; 8];
+    // SAFETY: getrandom writes at most buf.len() bytes into buf, which we own.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n == buf.len() as isize {
+        return u64::from_ne_bytes(buf);
+    }
+    use std::io::Read;
+    if File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok()
+    {
+        return u64::from_ne_bytes(buf);
+    }
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let c = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // splitmix64 over the three, so nearby inputs give unrelated outputs.
+    let mut z =
+        nanos ^ (u64::from(std::process::id()) << 32) ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
@@ -445,9 +734,235 @@ mod tests {
     }
 
     #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("2 GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("3KiB").unwrap(), 3072);
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("99999999999999GiB").is_err());
+    }
+
+    const DAY: i64 = 86_400_000;
+
+    fn header_at(run: &str, at: i64, mode: &str) -> Line {
+        let mut h = header(run);
+        h.at = iso_ms(at);
+        h.mode = mode.into();
+        Line::Run(h)
+    }
+
+    fn store_intent(run: &str, action: &str) -> Line {
+        let mut i = intent(run, action);
+        i.kind = Kind::ClaudeMemEnd;
+        i.payload = None;
+        Line::Intent(i)
+    }
+
+    fn restore_intent(run: &str, undoes: &str) -> Line {
+        let mut i = intent(run, &format!("restore:{undoes}"));
+        i.kind = Kind::Restore;
+        i.payload = None;
+        i.undoes = Some(undoes.into());
+        Line::Intent(i)
+    }
+
+    fn outcome_line(run: &str, action: &str, ok: bool) -> Line {
+        Line::Outcome(Outcome {
+            run: run.into(),
+            action: action.into(),
+            at: "x".into(),
+            ok,
+            skipped: false,
+            detail: "d".into(),
+            by_run: None,
+            prior: None,
+            new: None,
+            data: None,
+        })
+    }
+
+    /// Compaction keeps pending work, refused deliveries never made since, runs that can
+    /// still be undone (young enough, something not restored yet) and the undo runs of
+    /// those; it drops the rest, keeps the kept lines byte for byte and in order, and the
+    /// old journal stays as `.1`.
+    #[test]
+    fn compact_keeps_what_is_still_needed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("journal.ndjson");
+        let now = 1_800_000_000_000;
+        let old = now - 40 * DAY;
+        let young = now - DAY;
+        let lines = vec![
+            // Too old to undo, nothing owed: dropped.
+            header_at("old", old, "close"),
+            store_intent("old", "cm:1"),
+            outcome_line("old", "cm:1", true),
+            // Young and undoable: kept.
+            header_at("young", young, "close"),
+            store_intent("young", "cm:2"),
+            outcome_line("young", "cm:2", true),
+            // Old, but a delivery is still pending: kept.
+            header_at("pend", old, "close"),
+            Line::Intent(intent("pend", "deliver:a")),
+            // Old, a refused delivery no run has made since: kept.
+            header_at("fail", old, "close"),
+            Line::Intent(intent("fail", "deliver:b")),
+            outcome_line("fail", "deliver:b", false),
+            // Old, refused, but delivered later by "young2": dropped with it.
+            header_at("fail2", old, "close"),
+            Line::Intent(intent("fail2", "deliver:c")),
+            outcome_line("fail2", "deliver:c", false),
+            // Young, deliveries only: nothing to undo, dropped.
+            header_at("young2", young, "close"),
+            Line::Intent(intent("young2", "deliver:c")),
+            outcome_line("young2", "deliver:c", true),
+            // Young, wholly undone: dropped, with its undo run.
+            header_at("undone", young, "close"),
+            store_intent("undone", "cm:3"),
+            outcome_line("undone", "cm:3", true),
+            header_at("u1", young, "undo"),
+            restore_intent("u1", "undone/cm:3"),
+            outcome_line("u1", "restore:undone/cm:3", true),
+            // Young, half undone: kept, with its undo run.
+            header_at("part", young, "close"),
+            store_intent("part", "cm:4"),
+            outcome_line("part", "cm:4", true),
+            store_intent("part", "cm:5"),
+            outcome_line("part", "cm:5", true),
+            header_at("u2", young, "undo"),
+            restore_intent("u2", "part/cm:4"),
+            outcome_line("u2", "restore:part/cm:4", true),
+        ];
+        let mut j = Journal::start(&p, header("first")).unwrap();
+        j.append_all(&lines).unwrap();
+        drop(j);
+        // "first" has no intents: nothing owed, nothing to undo.
+        let before = fs::read(&p).unwrap();
+        let r = Retention {
+            max_size: before.len() as u64,
+            max_backups_size: 0,
+            keep_ms: 30 * DAY,
+        };
+        assert_eq!(compact(&p, &r, now).unwrap(), None, "not over the limit");
+        assert_eq!(fs::read(&p).unwrap(), before);
+
+        let r = Retention { max_size: 100, ..r };
+        let c = compact(&p, &r, now).unwrap().expect("compacted");
+        let h = History::read(&p).unwrap();
+        let mut kept: Vec<&str> = h.runs().map(|r| r.run.as_str()).collect();
+        kept.sort();
+        assert_eq!(kept, vec!["fail", "part", "pend", "u2", "young"]);
+        assert_eq!((c.runs_kept, c.runs_dropped), (5, 6));
+        assert_eq!(c.bytes_before, before.len() as u64);
+        let after = fs::read(&p).unwrap();
+        assert_eq!(c.bytes_after, after.len() as u64);
+        assert_eq!(
+            fs::read(&c.previous).unwrap(),
+            before,
+            "old journal kept as .1"
+        );
+        // Byte for byte, in order: the kept lines are a subsequence of the old ones.
+        let old_lines: Vec<&[u8]> = before.split(|b| *b == b'\n').collect();
+        let mut it = old_lines.iter();
+        for l in after.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            assert!(it.any(|o| *o == l), "{}", String::from_utf8_lossy(l));
+        }
+        // What the journal is for still works on the compacted one.
+        assert_eq!(h.pending().len(), 1);
+        assert!(h.has_failed_deliveries());
+        assert!(h.outcome_of("u2", "restore:part/cm:4").is_some());
+        // A second compaction of a journal that holds only what is needed keeps it all.
+        let c2 = compact(&p, &r, now).unwrap().expect("still over 100 bytes");
+        assert_eq!(c2.runs_dropped, 0);
+        assert_eq!(fs::read(&p).unwrap(), after);
+    }
+
+    #[test]
+    fn prune_backups_by_age_then_size() {
+        let d = tempfile::tempdir().unwrap();
+        let b = d.path().join("backups");
+        let now = crate::timefmt::now_ms();
+        let write = |run: &str, bytes: usize, age_ms: i64| {
+            fs::create_dir_all(b.join(run)).unwrap();
+            let f = b.join(run).join("1.before");
+            fs::write(&f, vec![b'x'; bytes]).unwrap();
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis((now - age_ms) as u64);
+            File::options()
+                .write(true)
+                .open(&f)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        write("r-ancient", 10, 40 * DAY); // older than keep
+        write("r-old", 400, 3 * DAY);
+        write("r-mid", 400, 2 * DAY);
+        write("r-new", 400, DAY);
+        write("r-current", 5000, 0); // this run's: never removed
+        let r = Retention {
+            max_size: 0,
+            max_backups_size: 900,
+            keep_ms: 30 * DAY,
+        };
+        let p = prune_backups(&b, Some("r-current"), &r, now).unwrap();
+        assert_eq!(p.runs, vec!["r-ancient", "r-old"]);
+        assert_eq!(p.bytes, 410);
+        let mut left: Vec<String> = fs::read_dir(&b)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, vec!["r-current", "r-mid", "r-new"]);
+        // Nothing more to do the second time.
+        assert_eq!(
+            prune_backups(&b, Some("r-current"), &r, now).unwrap(),
+            Pruned::default()
+        );
+    }
+
+    #[test]
     fn run_ids_sort_by_time() {
         let id = new_run_id();
-        assert_eq!(id.len(), "20261125T212747Z-4f2a".len(), "{id}");
+        assert_eq!(
+            id.len(),
+            "20261125T212747.123Z-9f3a1c2b7d4e5f60".len(),
+            "{id}"
+        );
         assert!(id.starts_with("20"));
+        let (time, rand) = id.split_once('-').unwrap();
+        assert!(time.ends_with('Z') && time.as_bytes()[8] == b'T', "{id}");
+        assert!(rand.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        // A later id sorts after an earlier one (the time prefix decides).
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let later = new_run_id();
+        assert!(later > id, "{later} after {id}");
+    }
+
+    /// Many ids within the same millisecond (and from several threads at once) never
+    /// collide: the old `pid ^ ms` suffix gave one id per millisecond and process.
+    #[test]
+    fn run_ids_are_unique_within_one_millisecond() {
+        let ids: Vec<String> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| (0..2500).map(|_| new_run_id()).collect::<Vec<_>>()))
+                .collect();
+            hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        let distinct: HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "duplicate run ids");
+        // Prove the calls really shared milliseconds, so the test tests something.
+        let mut per_ms: HashMap<&str, usize> = HashMap::new();
+        for id in &ids {
+            *per_ms.entry(id.split_once('-').unwrap().0).or_default() += 1;
+        }
+        assert!(
+            per_ms.values().any(|n| *n > 1),
+            "no two ids shared a millisecond: {} ids over {} ms",
+            ids.len(),
+            per_ms.len()
+        );
     }
 }

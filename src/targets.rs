@@ -61,6 +61,8 @@ pub struct Config {
     pub openclaw_state_dirs: Vec<PathBuf>,
     /// `[claude_mem] data_dir`, as written.
     pub claude_mem_dir: Option<PathBuf>,
+    /// `[journal] max_size`, `max_backups_size`, `keep`.
+    pub journal: crate::journal::Retention,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             idle: None,
             openclaw_state_dirs: Vec::new(),
             claude_mem_dir: None,
+            journal: crate::journal::Retention::default(),
         }
     }
 }
@@ -241,6 +244,8 @@ fn parse(text: &str, getenv: &dyn Fn(&str) -> Option<String>) -> Result<Config, 
         return Err("claude_mem.data_dir is empty".into());
     }
 
+    let journal = retention(raw.journal)?;
+
     let mut targets: Vec<Target> = Vec::with_capacity(raw.targets.len());
     for (i, raw) in raw.targets.into_iter().enumerate() {
         let t = target(i, raw, getenv)?;
@@ -261,7 +266,26 @@ fn parse(text: &str, getenv: &dyn Fn(&str) -> Option<String>) -> Result<Config, 
         idle: raw.idle,
         openclaw_state_dirs,
         claude_mem_dir,
+        journal,
     })
+}
+
+/// `[journal]`: each limit checked, the defaults for those not given.
+fn retention(raw: Option<RawJournal>) -> Result<crate::journal::Retention, String> {
+    use crate::journal::{parse_size, Retention};
+    let mut r = Retention::default();
+    let Some(raw) = raw else { return Ok(r) };
+    if let Some(v) = &raw.max_size {
+        r.max_size = parse_size(v).map_err(|e| format!("journal.max_size: {e}"))?;
+    }
+    if let Some(v) = &raw.max_backups_size {
+        r.max_backups_size = parse_size(v).map_err(|e| format!("journal.max_backups_size: {e}"))?;
+    }
+    if let Some(v) = &raw.keep {
+        let secs = crate::cli::parse_duration(v).map_err(|e| format!("journal.keep: {e}"))?;
+        r.keep_ms = i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    }
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -273,6 +297,15 @@ struct RawConfig {
     targets: Vec<RawTarget>,
     openclaw: Option<RawOpenclaw>,
     claude_mem: Option<RawClaudeMem>,
+    journal: Option<RawJournal>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJournal {
+    max_size: Option<String>,
+    max_backups_size: Option<String>,
+    keep: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -682,7 +682,23 @@ pub fn execute(
     // Store outcomes are collected per batch and written with one fsync after it: a crash
     // in between is settled by the next run, which checks whether the write landed.
     let mut batch: Vec<Line> = Vec::new();
+    // What became of each session's sessions.json entry: its lock is removed only after.
+    let entry_fates: std::cell::RefCell<BTreeMap<SessionKey, EntryFate>> = Default::default();
     let mut record = |ii: usize, a: &Action, ch: Result<Change, String>, extra: Option<Value>| {
+        if let Op::OpenclawEntry { file, key, sid, .. } = &a.op {
+            let fate = match &ch {
+                Ok(Change::Done { .. }) => EntryFate::Ended,
+                Ok(Change::Skipped(_)) => EntryFate::LeftAlone {
+                    file: file.clone(),
+                    key: key.clone(),
+                    sid: sid.clone(),
+                },
+                Err(e) => EntryFate::Failed(e.clone()),
+            };
+            entry_fates
+                .borrow_mut()
+                .insert(session_key(&a.session), fate);
+        }
         let (ok, skipped, detail, prior, new) = match ch {
             Ok(Change::Done { prior, new }) => {
                 (true, false, "done".to_string(), Some(prior), Some(new))
@@ -747,6 +763,9 @@ pub fn execute(
                     _ => None,
                 })
                 .collect();
+            if let Some(e) = fault("openclaw-file-write") {
+                return Err(e);
+            }
             let w = stores::openclaw_entries_end(file, &tg, now)?;
             // Keep the file as it was and as written, so undo can restore it byte for byte.
             n += 1;
@@ -779,10 +798,18 @@ pub fn execute(
             stores::openclaw_rows_end(db, &tg, now).map(|c| (c, None))
         },
     );
-    // 4d. dead owners' lock files.
+    // 4d. dead owners' lock files: all or nothing per session. A lock goes only when its
+    // entry was ended now, or someone else ended or replaced that session meanwhile (then
+    // no one runs it, and the lock names a dead owner of nothing). When the entry's write
+    // failed, or the entry was left alone because it is still running but changed, the
+    // lock stays with it, and the next run decides both together.
     for (ii, a) in &todo {
         if let Op::LockRemove { path, content } = &a.op {
-            let ch = stores::remove_lock(path, content);
+            let fate = entry_fates.borrow().get(&session_key(&a.session)).cloned();
+            let ch = match fate.map(|f| f.lock_may_go()).unwrap_or(Ok(())) {
+                Ok(()) => stores::remove_lock(path, content),
+                Err(why) => Ok(Change::Skipped(why)),
+            };
             record(*ii, a, ch, None);
         }
     }
@@ -854,6 +881,59 @@ pub fn execute(
             .all(|a| a.ok && (!a.skipped || a.detail.starts_with("already delivered")));
     }
     Ok(results)
+}
+
+/// Which session an action belongs to (backend, id, key).
+type SessionKey = (String, String, Option<String>);
+
+fn session_key(s: &SessionRef) -> SessionKey {
+    (s.backend.clone(), s.id.clone(), s.session_key.clone())
+}
+
+/// What a run's write did to a session's sessions.json entry.
+#[derive(Debug, Clone)]
+enum EntryFate {
+    Ended,
+    /// Left as it was (changed since it was read, ended or replaced by someone else).
+    LeftAlone {
+        file: PathBuf,
+        key: String,
+        sid: String,
+    },
+    Failed(String),
+}
+
+impl EntryFate {
+    /// May the session's dead-owner lock be removed? Err says why not.
+    fn lock_may_go(&self) -> Result<(), String> {
+        match self {
+            EntryFate::Ended => Ok(()),
+            EntryFate::Failed(e) => Err(format!(
+                "kept: the session's entry could not be ended ({e}); lock and entry are retried together"
+            )),
+            EntryFate::LeftAlone { file, key, sid } => {
+                let doc: Value = std::fs::read(file)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .ok_or_else(|| {
+                        format!("kept: {} cannot be read again to check the entry", file.display())
+                    })?;
+                let e = &doc[key.as_str()];
+                if e["sessionId"] == sid.as_str() && e["status"] == "running" {
+                    Err("kept: the session's entry is still running and changed since it was read; left to its owner".into())
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// Test builds only: a store write named by `SESSIONCTL_FAILPOINT` fails as a full disk
+/// would (ENOSPC), without aborting, to prove a failed write leaves its session whole.
+fn fault(name: &str) -> Option<String> {
+    (cfg!(debug_assertions) && std::env::var("SESSIONCTL_FAILPOINT").is_ok_and(|v| v == name))
+        .then(|| "cannot write: No space left on device (os error 28) (injected by SESSIONCTL_FAILPOINT); nothing was written".to_string())
 }
 
 /// A stable key for one delivery (the same session to the same target, in any run):

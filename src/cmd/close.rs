@@ -131,6 +131,9 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             }
         }
     };
+    if !args.dry_run {
+        compact_journal(cfg, &tcfg.journal);
+    }
     let history = match super::read_history(cfg) {
         Ok(h) => h,
         Err(code) => return Ok(code),
@@ -241,6 +244,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         journal = Some(j);
     }
     let run_id = journal.as_ref().map(|j| j.run.clone());
+    prune_backups(cfg, run_id.as_deref(), &tcfg.journal);
     let closed = results.iter().filter(|r| r.closed).count();
     let failed = results.len() - closed;
     let resumed_bad = resumed.iter().filter(|r| !r.ok && !r.skipped).count();
@@ -319,7 +323,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
 }
 
 /// How long a run waits for another sessionctl that is changing the same stores.
-const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
+pub const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Lock every state dir and claude-mem data dir this run may change, in path order (two
 /// runs never wait for each other crosswise).
@@ -342,6 +346,44 @@ pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
         out.extend(crate::fsx::lock_dir(&d, STORE_LOCK_WAIT)?);
     }
     Ok(out)
+}
+
+/// `[journal] max_size`: a journal grown past it is compacted to what is still needed
+/// (pending work, runs that can be undone), so that no `close` reads hundreds of MB.
+fn compact_journal(cfg: &Config, r: &crate::journal::Retention) {
+    match crate::journal::compact(&cfg.journal, r, now_ms()) {
+        Ok(Some(c)) if !cfg.quiet => eprintln!(
+            "sessionctl: {}: compacted from {} to {} bytes ({} run(s) kept, {} dropped; the old journal is {})",
+            cfg.journal.display(),
+            c.bytes_before,
+            c.bytes_after,
+            c.runs_kept,
+            c.runs_dropped,
+            c.previous.display()
+        ),
+        Err(e) => eprintln!("sessionctl: {}: cannot compact: {e}", cfg.journal.display()),
+        _ => {}
+    }
+}
+
+/// `[journal] keep` and `max_backups_size`: backups of rewritten files older than `keep`,
+/// then the oldest while all together are too large; never this run's.
+fn prune_backups(cfg: &Config, run: Option<&str>, r: &crate::journal::Retention) {
+    let dir = cfg
+        .journal
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("backups");
+    match crate::journal::prune_backups(&dir, run, r, now_ms()) {
+        Ok(p) if !p.runs.is_empty() && cfg.verbose => eprintln!(
+            "sessionctl: {}: removed the backups of {} run(s), {} bytes",
+            dir.display(),
+            p.runs.len(),
+            p.bytes
+        ),
+        Err(e) => eprintln!("sessionctl: {}: cannot prune backups: {e}", dir.display()),
+        _ => {}
+    }
 }
 
 /// A writer that died mid-transaction (a crashed `close`, in rollback-journal mode) left a

@@ -130,16 +130,37 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
         return Ok(code);
     }
     let plan = recover::undo_plan(h, run);
+    // What the undo will do, decided by the undo's own code (the live-gateway check, the
+    // same reads of what each store holds now) with nothing written: a dry run prints
+    // exactly this, and a real undo shows it before asking.
+    let preview = recover::undo(&plan, cfg, None)?;
     let mut out = stdout();
+    if dry_run && cfg.format != Format::Table {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &json!({"dry_run": true, "undoes": run, "steps": preview,
+                    "already_undone": plan.already.iter().map(|i| &i.action).collect::<Vec<_>>(),
+                    "deliveries_not_unsent": plan.deliveries}),
+        )?;
+        writeln!(out)?;
+        out.flush()?;
+        return Ok(EXIT_OK);
+    }
     if dry_run || cfg.format == Format::Table {
-        for (i, _) in &plan.steps {
-            writeln!(
-                out,
-                "{} restore {} ({})",
-                if dry_run { "would" } else { "will" },
-                i.kind.name(),
-                escape_control(i.session.session_key.as_deref().unwrap_or(&i.session.id))
-            )?;
+        let verb = if dry_run { "would" } else { "will" };
+        for r in &preview {
+            let what = format!(
+                "{} ({})",
+                r.kind,
+                escape_control(r.target.as_deref().unwrap_or_default())
+            );
+            if !r.ok {
+                writeln!(out, "{verb} fail: {what}: {}", escape_control(&r.detail))?;
+            } else if r.skipped {
+                writeln!(out, "{verb} skip: {what}: {}", escape_control(&r.detail))?;
+            } else {
+                writeln!(out, "{verb} restore {what}")?;
+            }
         }
         for i in &plan.already {
             writeln!(
@@ -192,6 +213,14 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
             return Ok(EXIT_ERROR);
         }
     };
+    // The same exclusion on the stores as `close` takes, whatever the journal.
+    let _store_locks = match lock_undo_stores(&plan) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sessionctl: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
     let host = crate::probe::Host::probe(false);
     let mut j = Journal::start(
         &cfg.journal,
@@ -206,7 +235,7 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
             dry_run: None,
         },
     )?;
-    let results = recover::undo(&plan, &mut j)?;
+    let results = recover::undo(&plan, cfg, Some(&mut j))?;
     let bad = results.iter().filter(|r| !r.ok || r.skipped).count();
     if cfg.format == Format::Table {
         for r in &results {
@@ -252,4 +281,34 @@ fn known_run(cfg: &Config, h: &History, run: &str) -> Result<(), u8> {
         cfg.journal.display()
     );
     Err(EXIT_ERROR)
+}
+
+/// Lock the state dirs and data dirs the undo writes into, as `close` locks them: the
+/// state dir is four levels above an OpenClaw store or lock file
+/// (`<state>/agents/<id>/sessions/…`, `<state>/agents/<id>/agent/…`), the data dir holds
+/// `claude-mem.db`.
+fn lock_undo_stores(plan: &recover::UndoPlan) -> Result<Vec<crate::fsx::DirLock>, String> {
+    use crate::journal::Kind;
+    let mut dirs: Vec<std::path::PathBuf> = plan
+        .steps
+        .iter()
+        .filter_map(|(i, _)| {
+            let p = i.path.as_deref()?;
+            let up = match i.kind {
+                Kind::ClaudeMemEnd => 1,
+                Kind::OpenclawEntryEnd | Kind::OpenclawRowEnd | Kind::LockRemove => 4,
+                _ => return None,
+            };
+            p.ancestors()
+                .nth(up)
+                .map(|d| std::fs::canonicalize(d).unwrap_or(d.to_path_buf()))
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut out = Vec::new();
+    for d in dirs {
+        out.extend(crate::fsx::lock_dir(&d, super::close::STORE_LOCK_WAIT)?);
+    }
+    Ok(out)
 }

@@ -590,7 +590,13 @@ fn sessions_dir_read_only() {
             || entry["detail"].as_str().unwrap().contains("not permitted"),
         "{entry:#}"
     );
-    assert_eq!(action(it, "lock-remove", None)["ok"], false, "{it:#}");
+    // The lock was not even tried: it stays with the entry that could not be ended.
+    let lock_action = action(it, "lock-remove", None);
+    assert_eq!(lock_action["skipped"], true, "{it:#}");
+    assert!(
+        lock_action["detail"].as_str().unwrap().starts_with("kept"),
+        "{it:#}"
+    );
     assert_cm_closed(&cm_before, &h.cm_rows(), &[3, 4, 5], t0, t1);
     assert_eq!(per_key(&h.cmd_lines()), one_each());
 
@@ -607,6 +613,66 @@ fn sessions_dir_read_only() {
         one_each(),
         "nothing sent twice\n{out:?}"
     );
+}
+
+/// All or nothing per session: when the sessions.json write fails (a full disk, injected
+/// with the test-only fail point; and, where `chattr +i` is permitted, a real EPERM on the
+/// file while its directory stays writable), the dead owner's lock stays with the entry
+/// that was not ended, byte for byte, and a re-run ends and removes both.
+#[test]
+fn failed_entry_write_keeps_the_sessions_lock() {
+    for fault in ["injected ENOSPC", "immutable sessions.json"] {
+        let h = Host::new(Base::File735);
+        h.configure(&[h.rec()]);
+        let sessions = fs::read(h.sessions_json()).unwrap();
+        let lock = fs::read(h.slow_lock()).unwrap();
+        let mut env = vec![];
+        let guard = if fault == "injected ENOSPC" {
+            env.push(("SESSIONCTL_FAILPOINT", "openclaw-file-write"));
+            None
+        } else {
+            match Immutable::set(&h.sessions_json()) {
+                Some(g) => Some(g),
+                None => {
+                    eprintln!("failed_entry_write_keeps_the_sessions_lock: `chattr +i` not permitted here; only the injected fault ran");
+                    continue;
+                }
+            }
+        };
+        let out = h.run_env(&["close", "--yes", "--format", "json"], &env);
+        drop(guard);
+        let doc: Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{fault}: {e}\n{out:?}"));
+        assert_eq!(out.code, 1, "{fault}: {out:?}");
+        assert_eq!(fs::read(h.sessions_json()).unwrap(), sessions, "{fault}");
+        assert_eq!(
+            fs::read(h.slow_lock()).ok().as_deref(),
+            Some(&lock[..]),
+            "{fault}: the lock of an entry that was not ended was removed\n{out:?}"
+        );
+        let it = item(&doc, SLOW_KEY);
+        assert_eq!(it["closed"], false, "{fault}: {it:#}");
+        let entry = action(it, "openclaw-entry-end", None);
+        assert_eq!(entry["ok"], false, "{fault}: {entry:#}");
+        let l = action(it, "lock-remove", None);
+        assert_eq!(l["skipped"], true, "{fault}: {l:#}");
+        assert!(
+            l["detail"]
+                .as_str()
+                .unwrap()
+                .contains("entry could not be ended"),
+            "{fault}: {l:#}"
+        );
+
+        let out = h.run(&["close", "--yes"]);
+        assert_eq!(out.code, 0, "{fault}: {out:?}");
+        assert_eq!(
+            read_json(&h.sessions_json())[SLOW_KEY]["status"],
+            "failed",
+            "{fault}: {out:?}"
+        );
+        assert!(!h.slow_lock().exists(), "{fault}: {out:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -963,17 +1029,20 @@ fn resume_after_a_crash_before_any_write() {
     assert_eq!(per_key(&h.cmd_lines()), one_each(), "{out:?}");
     assert_eq!(groups(&doc).len(), 3, "{doc:#}");
     for r in doc["resumed"].as_array().unwrap() {
-        if r["kind"] == "lock-remove" {
-            // A dead owner's lock is finished by the resume itself: once the session is
-            // ended, no new plan would remove it.
-            assert_eq!(
-                (&r["ok"], &r["skipped"]),
-                (&Value::Bool(true), &Value::Bool(false)),
-                "finished: {r:#}"
-            );
-        } else if r["kind"] != "deliver" {
+        if r["kind"] != "deliver" {
+            // The lock too: its entry was not ended, so the lock is not finished on its own
+            // (all or nothing per session); the new plan ends the entry and removes the lock.
             assert_eq!(r["skipped"], true, "not applied: {r:#}");
         }
+    }
+    let it = item(&doc, SLOW_KEY);
+    for kind in ["openclaw-entry-end", "lock-remove"] {
+        let a = action(it, kind, None);
+        assert_eq!(
+            (&a["ok"], &a["skipped"]),
+            (&Value::Bool(true), &Value::Bool(false)),
+            "done by the new plan: {a:#}"
+        );
     }
 }
 

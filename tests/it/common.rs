@@ -555,6 +555,8 @@ pub enum Reply {
     Status(u16),
     /// Read the request, then never answer (the connection stays open until shutdown).
     Hang,
+    /// Answer with this status after this many milliseconds (a slow receiver).
+    Slow(u16, u64),
 }
 
 /// One request as the stub read it.
@@ -752,6 +754,10 @@ impl HttpStub {
         received.lock().unwrap().push(req);
         let code = match reply {
             Reply::Status(code) => code,
+            Reply::Slow(code, ms) => {
+                std::thread::sleep(Duration::from_millis(ms));
+                code
+            }
             Reply::Hang => {
                 while !stop.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(20));

@@ -283,3 +283,38 @@ fn sigkill_at_random_points_loses_nothing() {
         "too few kills landed mid-run ({kills_landed}); widen the window"
     );
 }
+
+/// A re-run whose id equals the crashed run's (forced with the test-only
+/// `SESSIONCTL_RUN_ID`; two runs in one second could once get the same id) still finishes
+/// the crashed run: the deliveries it owed are made, once each, and nothing stays pending.
+#[test]
+fn a_resume_finishes_a_crashed_run_even_with_the_same_run_id() {
+    let id = "20261125T212747.123Z-00000000000000aa";
+    for point in ["after-intent", "after-store-writes"] {
+        let h = host("0");
+        let out = h.fx.run(
+            h.args(),
+            &[("SESSIONCTL_FAILPOINT", point), ("SESSIONCTL_RUN_ID", id)],
+        );
+        assert!(
+            killed_by_signal(&out),
+            "{point}: expected an abort:\n{out:?}"
+        );
+        assert_eq!(
+            h.http.count(),
+            0,
+            "{point}: nothing delivered before the crash"
+        );
+        let out = h.fx.run(h.args(), &[("SESSIONCTL_RUN_ID", id)]);
+        assert_eq!(out.code, 0, "{point}: re-run with the same id:\n{out:?}");
+        h.assert_all_closed(&format!("{point}, same run id"));
+        assert_eq!(
+            (
+                h.http_ids().values().sum::<usize>(),
+                h.command_ids().values().sum::<usize>()
+            ),
+            (2, 2),
+            "{point}: each payload exactly once\n{out:?}"
+        );
+    }
+}
