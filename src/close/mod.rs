@@ -457,7 +457,7 @@ pub fn payload(
 /// intent lines hold what undo needs even if the run dies before its outcome lines.
 pub fn fill_priors(plan: &mut Plan, now: i64) {
     let mut conns: BTreeMap<PathBuf, Option<crate::backend::ReadConn>> = BTreeMap::new();
-    let mut files: BTreeMap<PathBuf, Option<Value>> = BTreeMap::new();
+    let mut files: BTreeMap<PathBuf, Option<stores::FileEntries>> = BTreeMap::new();
     fn conn<'a>(
         conns: &'a mut BTreeMap<PathBuf, Option<crate::backend::ReadConn>>,
         db: &Path,
@@ -487,12 +487,10 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
                 }
             }
             Op::OpenclawEntry { file, key, .. } => {
-                let doc = files.entry(file.clone()).or_insert_with(|| {
-                    std::fs::read(file)
-                        .ok()
-                        .and_then(|b| serde_json::from_slice(&b).ok())
-                });
-                if let Some(Value::Object(entry)) = doc.as_ref().and_then(|d| d.get(key.as_str())) {
+                let doc = files
+                    .entry(file.clone())
+                    .or_insert_with(|| stores::FileEntries::read(file));
+                if let Some(Value::Object(entry)) = doc.as_ref().and_then(|d| d.get(key)) {
                     let mut ended = entry.clone();
                     stores::end_entry(&mut ended, now);
                     a.prior = Some(Value::Object(entry.clone()));
@@ -767,12 +765,19 @@ pub fn execute(
                 return Err(e);
             }
             let w = stores::openclaw_entries_end(file, &tg, now)?;
-            // Keep the file as it was and as written, so undo can restore it byte for byte.
+            // Keep a small file as it was and as written, so undo can restore it byte for
+            // byte. A large one is not copied twice per run: the journal holds every
+            // changed entry before and after, and undo restores entry by entry.
             n += 1;
-            let extra = w
-                .after
-                .as_ref()
-                .and_then(|after| save_backups(backups, n, &w.before, after).ok());
+            let extra = w.after.as_ref().and_then(|after| {
+                if w.before.len() > WHOLE_FILE_BACKUP_MAX {
+                    return Some(json!({"backup": format!(
+                        "none: the file is larger than {} MiB; undo restores entry by entry",
+                        WHOLE_FILE_BACKUP_MAX >> 20
+                    )}));
+                }
+                save_backups(backups, n, &w.before, after).ok()
+            });
             Ok((w.changes, extra))
         },
     );
@@ -993,6 +998,9 @@ fn target_name(a: &Action, targets: &[Target]) -> Option<String> {
         _ => None,
     }
 }
+
+/// Files up to this size are backed up whole for a byte-exact undo.
+const WHOLE_FILE_BACKUP_MAX: usize = 8 << 20;
 
 fn save_backups(dir: &Path, n: usize, before: &[u8], after: &[u8]) -> std::io::Result<Value> {
     // Private (0700 dirs, 0600 files) in a directory no other user controls: a copy of a

@@ -448,24 +448,28 @@ pub type FileWrite = FileWriteOf<Change>;
 
 /// Mark sessions.json entries ended as 2026.7's restart recovery does (`status: failed`,
 /// `abortedLastRun: true`, `endedAt` = `updatedAt` = now) and write the file atomically,
-/// keeping its owner and mode and OpenClaw's own layout (2-space JSON, no final newline).
-/// Other writers win: see [`rewrite_store`].
+/// keeping its owner and mode. Only the ended entries are parsed and re-rendered (in
+/// OpenClaw's own layout, `JSON.stringify(store, null, 2)`); every other byte of the file
+/// is copied as it was, so memory stays near twice the file's size however large the
+/// store. Other writers win: see [`rewrite_store`].
 pub fn openclaw_entries_end(
     path: &Path,
     targets: &[EntryTarget],
     now: i64,
 ) -> Result<FileWrite, String> {
     rewrite_store(path, |before| {
-        let mut doc: Value =
-            serde_json::from_slice(before).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
-        let Value::Object(map) = &mut doc else {
-            return Err("not a JSON object".into());
-        };
+        let members = top_members(before)?;
         let mut changes = Vec::new();
-        let mut any = false;
+        let mut edits = Vec::new();
         for t in targets {
-            let Some(Value::Object(entry)) = map.get_mut(t.session_key) else {
+            let Some(range) = member(&members, t.session_key) else {
                 changes.push(Change::Skipped("entry no longer in sessions.json".into()));
+                continue;
+            };
+            let Ok(Value::Object(mut entry)) =
+                serde_json::from_slice::<Value>(&before[range.clone()])
+            else {
+                changes.push(Change::Skipped("entry is no longer an object".into()));
                 continue;
             };
             let prior = Value::Object(entry.clone());
@@ -488,24 +492,103 @@ pub fn openclaw_entries_end(
                 ));
                 continue;
             }
-            end_entry(entry, now);
-            changes.push(Change::Done {
-                prior,
-                new: Value::Object(entry.clone()),
-            });
-            any = true;
+            end_entry(&mut entry, now);
+            let new = Value::Object(entry);
+            edits.push((range, render_member(&new)));
+            changes.push(Change::Done { prior, new });
         }
-        Ok((any.then(|| render_like(&doc, before)), changes))
+        Ok(((!edits.is_empty()).then(|| splice(before, edits)), changes))
     })
 }
 
-/// Serialize as JSON.stringify(doc, null, 2) does, keeping a final newline only if the
-/// original had one.
-pub fn render_like(doc: &Value, original: &[u8]) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(doc).unwrap_or_default();
-    if original.ends_with(b"\n") {
-        out.push(b'\n');
+/// A member's value: where it is in the document.
+type Members = Vec<(String, std::ops::Range<usize>)>;
+
+/// The top-level members of a JSON object document: each key with the byte range of its
+/// value, in file order. Only keys are copied; values are borrowed as raw text.
+fn top_members(doc: &[u8]) -> Result<Members, String> {
+    use serde::de::{Deserializer as _, MapAccess, Visitor};
+    struct Collect<'a>(&'a [u8]);
+    impl<'de> Visitor<'de> for Collect<'de> {
+        type Value = Members;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Members, A::Error> {
+            let mut out = Vec::new();
+            while let Some(k) = m.next_key::<String>()? {
+                let raw: &'de serde_json::value::RawValue = m.next_value()?;
+                let start = raw.get().as_ptr() as usize - self.0.as_ptr() as usize;
+                out.push((k, start..start + raw.get().len()));
+            }
+            Ok(out)
+        }
     }
+    if doc.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("not a JSON object".into());
+    }
+    let mut de = serde_json::Deserializer::from_slice(doc);
+    de.deserialize_map(Collect(doc))
+        .and_then(|v| de.end().map(|_| v))
+        .map_err(|e| crate::backend::openclaw::json_msg(&e))
+}
+
+/// A sessions.json read once, its entries parsed one at a time as they are asked for
+/// (a large store is never held as a whole parsed document).
+pub struct FileEntries {
+    bytes: Vec<u8>,
+    members: Members,
+}
+
+impl FileEntries {
+    pub fn read(path: &Path) -> Option<FileEntries> {
+        let bytes = std::fs::read(path).ok()?;
+        let members = top_members(&bytes).ok()?;
+        Some(FileEntries { bytes, members })
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let r = member(&self.members, key)?;
+        serde_json::from_slice(&self.bytes[r]).ok()
+    }
+}
+
+/// The value range of member `key` (the last one, as `JSON.parse` keeps it).
+fn member(members: &Members, key: &str) -> Option<std::ops::Range<usize>> {
+    members
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, r)| r.clone())
+}
+
+/// A member value as `JSON.stringify(store, null, 2)` lays it out one level deep (JSON
+/// strings hold no raw newline, so every newline is layout).
+fn render_member(v: &Value) -> Vec<u8> {
+    let flat = serde_json::to_vec_pretty(v).unwrap_or_default();
+    let mut out = Vec::with_capacity(flat.len() + flat.len() / 8);
+    for b in flat {
+        out.push(b);
+        if b == b'\n' {
+            out.extend_from_slice(b"  ");
+        }
+    }
+    out
+}
+
+/// `doc` with each range replaced by its bytes (ranges in any order, not overlapping).
+fn splice(doc: &[u8], mut edits: Vec<(std::ops::Range<usize>, Vec<u8>)>) -> Vec<u8> {
+    edits.sort_by_key(|(r, _)| r.start);
+    edits.dedup_by(|a, b| a.0.start == b.0.start);
+    let grow: usize = edits.iter().map(|(_, b)| b.len()).sum();
+    let mut out = Vec::with_capacity(doc.len() + grow);
+    let mut at = 0;
+    for (r, bytes) in edits {
+        out.extend_from_slice(&doc[at..r.start]);
+        out.extend_from_slice(&bytes);
+        at = r.end;
+    }
+    out.extend_from_slice(&doc[at..]);
     out
 }
 
@@ -756,29 +839,27 @@ pub fn openclaw_entries_restore(
                     .collect(),
             ));
         }
-        let mut doc: Value =
-            serde_json::from_slice(current).map_err(|e| crate::backend::openclaw::json_msg(&e))?;
-        let Value::Object(map) = &mut doc else {
-            return Err("not a JSON object".into());
-        };
+        let members = top_members(current)?;
         let mut out = Vec::new();
-        let mut any = false;
+        let mut edits = Vec::new();
         for (key, prior, new) in entries {
-            match map.get_mut(key) {
-                Some(e) if e == new => {
-                    *e = prior.clone();
-                    any = true;
+            let holds_ours = member(&members, key).filter(|r| {
+                serde_json::from_slice::<Value>(&current[r.clone()]).is_ok_and(|v| &v == new)
+            });
+            match holds_ours {
+                Some(r) => {
+                    edits.push((r, render_member(prior)));
                     out.push(Change::Done {
                         prior: new.clone(),
                         new: prior.clone(),
                     });
                 }
-                _ => out.push(Change::Skipped(
+                None => out.push(Change::Skipped(
                     "entry changed since it was ended; left alone".into(),
                 )),
             }
         }
-        Ok((any.then(|| render_like(&doc, current)), out))
+        Ok(((!edits.is_empty()).then(|| splice(current, edits)), out))
     })?;
     Ok(w.changes)
 }
@@ -943,11 +1024,30 @@ mod tests {
         );
     }
 
+    /// Ending one entry rewrites only that entry, in the layout JSON.stringify(store,
+    /// null, 2) gives the whole store; every other byte stays, duplicate keys included.
     #[test]
-    fn render_matches_json_stringify_layout() {
-        let src = b"{\n  \"a\": {\n    \"x\": 1,\n    \"list\": [],\n    \"o\": {}\n  }\n}";
-        let v: Value = serde_json::from_slice(src).unwrap();
-        assert_eq!(render_like(&v, src), src.to_vec());
+    fn an_edited_entry_is_laid_out_as_the_gateway_lays_out_the_store() {
+        let doc = json!({
+            "agent:main:a": {"x": 1, "list": [], "o": {}, "s": "done"},
+            "agent:main:b": {"sessionId": "b1", "status": "running", "nested": {"k": [1, 2]}},
+        });
+        let src = serde_json::to_vec_pretty(&doc).unwrap();
+        let members = top_members(&src).unwrap();
+        let r = member(&members, "agent:main:b").unwrap();
+        let mut entry: Value = serde_json::from_slice(&src[r.clone()]).unwrap();
+        entry["status"] = json!("failed");
+        let out = splice(&src, vec![(r, render_member(&entry))]);
+        let mut want = doc.clone();
+        want["agent:main:b"]["status"] = json!("failed");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(serde_json::to_vec_pretty(&want).unwrap()).unwrap()
+        );
+        assert_eq!(top_members(b"[1]").unwrap_err(), "not a JSON object");
+        let dup = br#"{"k": 1, "k": {"v": 2}}"#;
+        let m = top_members(dup).unwrap();
+        assert_eq!(&dup[member(&m, "k").unwrap()], br#"{"v": 2}"#);
     }
 
     #[test]
