@@ -590,18 +590,7 @@ pub fn undo(
                 }
                 continue;
             }
-            let mut written = false;
-            let ch = match decided {
-                Ok(Some(why)) => Ok(Change::Skipped(why)),
-                Err(e) => Err(e),
-                Ok(None) if journal.is_none() => Ok(would_restore()),
-                Ok(None) => {
-                    intent(&mut journal, i, o)?;
-                    written = true;
-                    restore_one(i, o)
-                }
-            };
-            step(&mut journal, &mut results, i, o, ch, written)?;
+            decide_and_restore(&mut journal, &mut results, i, o, decided)?;
         }
         for (file, steps) in by_file {
             let changes = if journal.is_none() {
@@ -632,24 +621,36 @@ pub fn undo(
                     Ok(()) => still_ours(i, o),
                 },
             };
-            let mut written = false;
-            let ch = match decided {
-                Ok(Some(why)) => Ok(Change::Skipped(why)),
-                Err(e) => Err(e),
-                Ok(None) if journal.is_none() => Ok(would_restore()),
-                Ok(None) => {
-                    intent(&mut journal, i, o)?;
-                    written = true;
-                    restore_one(i, o)
-                }
-            };
-            step(&mut journal, &mut results, i, o, ch, written)?;
+            decide_and_restore(&mut journal, &mut results, i, o, decided)?;
         }
     }
     Ok(results)
 }
 
 /// What a dry run reports for a step the undo would restore.
+/// One row's or lock's restore, as decided: skipped with the reason, failed, only
+/// described (a dry run, no journal), or journaled and done.
+fn decide_and_restore(
+    journal: &mut Option<&mut Journal>,
+    results: &mut Vec<ActionResult>,
+    i: &Intent,
+    o: &Outcome,
+    decided: Result<Option<String>, String>,
+) -> std::io::Result<()> {
+    let mut written = false;
+    let ch = match decided {
+        Ok(Some(why)) => Ok(Change::Skipped(why)),
+        Err(e) => Err(e),
+        Ok(None) if journal.is_none() => Ok(would_restore()),
+        Ok(None) => {
+            intent(journal, i, o)?;
+            written = true;
+            restore_one(i, o)
+        }
+    };
+    step(journal, results, i, o, ch, written)
+}
+
 fn would_restore() -> Change {
     Change::Done {
         prior: Value::Null,

@@ -585,18 +585,35 @@ fn gateway_in_another_pid_namespace_keeps_its_session_live() {
         gw.ns_pid
     );
     let before = tree_snapshot(fx.root());
+    assert_owned_and_untouched(
+        &fx,
+        &state,
+        &before,
+        &format!(
+            "lock of namespace pid {} = host pid {}",
+            gw.ns_pid, gw.host_pid
+        ),
+    );
+}
 
+/// The in-flight session is `live` or `unknown`, never `orphan`, and `close --yes`
+/// changes nothing in the fixture (root's own journal aside).
+fn assert_owned_and_untouched(
+    fx: &Fixture,
+    state: &Path,
+    before: &BTreeMap<PathBuf, Entry>,
+    why: &str,
+) {
     let mut failures = Vec::new();
-    let (out, report) = fx.json(oc_args(&fx, &state, &["list"]), &[]);
+    let (out, report) = fx.json(oc_args(fx, state, &["list"]), &[]);
     match verdict_of(&report, SLOW_KEY).as_deref() {
         Some("live") | Some("unknown") => {}
         v => failures.push(format!(
-            "{SLOW_KEY} (lock of namespace pid {} = host pid {}): verdict {v:?}, want live or unknown\n{out:?}",
-            gw.ns_pid, gw.host_pid
+            "{SLOW_KEY} ({why}): verdict {v:?}, want live or unknown\n{out:?}"
         )),
     }
-    let out = fx.run(oc_args(&fx, &state, &["close", "--yes"]), &[]);
-    let diff = tree_diff(&before, &snapshot_except(fx.root(), &["root-state"]));
+    let out = fx.run(oc_args(fx, state, &["close", "--yes"]), &[]);
+    let diff = tree_diff(before, &snapshot_except(fx.root(), &["root-state"]));
     if !diff.is_empty() {
         failures.push(format!(
             "close changed the live gateway's state:\n  {}\n{out:?}",
@@ -646,26 +663,16 @@ fn gateway_seeing_the_state_dir_by_another_path_keeps_it_owned() {
     );
     set_file_activity(&sessions_json(&fx), SLOW_KEY, activity_after_start());
     let before = tree_snapshot(fx.root());
-
-    let mut failures = Vec::new();
-    let (out, report) = fx.json(oc_args(&fx, &state, &["list"]), &[]);
-    match verdict_of(&report, SLOW_KEY).as_deref() {
-        Some("live") | Some("unknown") => {}
-        v => failures.push(format!(
-            "{SLOW_KEY} (gateway host pid {} serves it as {}): verdict {v:?}, want live or unknown\n{out:?}",
+    assert_owned_and_untouched(
+        &fx,
+        &state,
+        &before,
+        &format!(
+            "gateway host pid {} serves it as {}",
             gw.host_pid,
             volume.display()
-        )),
-    }
-    let out = fx.run(oc_args(&fx, &state, &["close", "--yes"]), &[]);
-    let diff = tree_diff(&before, &snapshot_except(fx.root(), &["root-state"]));
-    if !diff.is_empty() {
-        failures.push(format!(
-            "close changed the live gateway's state:\n  {}\n{out:?}",
-            diff.join("\n  ")
-        ));
-    }
-    assert_no_failures(&failures);
+        ),
+    );
 }
 
 // ---------------------------------------------------------------------------------------
