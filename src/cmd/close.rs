@@ -584,7 +584,7 @@ fn pick(plan: &mut Plan, now: i64) -> Result<bool, String> {
     let defaults = vec![true; labels.len()];
     let theme = dialoguer::theme::SimpleTheme;
     let chosen = dialoguer::MultiSelect::with_theme(&theme)
-        .with_prompt("Orphans to close (space toggles, enter accepts)")
+        .with_prompt("Orphans to close (space toggles, enter accepts, q or Esc cancels)")
         .items(&labels)
         .defaults(&defaults)
         .interact_on_opt(&dialoguer::console::Term::stderr())
@@ -599,9 +599,11 @@ fn pick(plan: &mut Plan, now: i64) -> Result<bool, String> {
     let mut k = keep.iter();
     plan.items.retain(|_| *k.next().unwrap_or(&false));
     let n = plan.items.len();
-    dialoguer::Confirm::with_theme(&theme)
+    // `q` and Esc cancel here as they do in the list above (`interact_on` ignores them).
+    let yes = dialoguer::Confirm::with_theme(&theme)
         .with_prompt(format!("Close {n} session group(s)?"))
         .default(false)
-        .interact_on(&dialoguer::console::Term::stderr())
-        .map_err(|e| format!("prompt failed: {e}"))
+        .interact_on_opt(&dialoguer::console::Term::stderr())
+        .map_err(|e| format!("prompt failed: {e}"))?;
+    Ok(yes == Some(true))
 }

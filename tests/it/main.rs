@@ -12,6 +12,7 @@ mod json_schema;
 mod kill_loop;
 mod liveness;
 mod ownership;
+mod picker_tmux;
 mod processes;
 mod schema_check;
 mod secrets;
