@@ -12,12 +12,61 @@ use crate::model::{Problem, Session, VerdictKind};
 use crate::scan::{Report, Summary};
 use crate::timefmt::{human_age, iso_ms};
 
+/// The version of the JSON output format, in every JSON document and NDJSON line of
+/// every command (the schemas under `schema/` describe it): bumped when a field is
+/// removed or renamed, not when one is added.
+pub const JSON_VERSION: u32 = 1;
+
+/// `"version"` and `"generated_at"`, first in every JSON document and NDJSON line.
+#[derive(Serialize)]
+pub struct Header {
+    pub version: u32,
+    /// When the document was made (ISO-8601 UTC with ms).
+    pub generated_at: String,
+}
+
+pub fn header(now_ms: i64) -> Header {
+    Header {
+        version: JSON_VERSION,
+        generated_at: iso_ms(now_ms),
+    }
+}
+
+/// A document with the [`Header`] before its own fields.
+#[derive(Serialize)]
+pub struct Stamped<T: Serialize> {
+    #[serde(flatten)]
+    pub header: Header,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+pub fn stamped<T: Serialize>(now_ms: i64, body: T) -> Stamped<T> {
+    Stamped {
+        header: header(now_ms),
+        body,
+    }
+}
+
+/// One document: pretty for `--format json`, one line for `--format ndjson`.
+pub fn write_doc<W: Write, T: Serialize>(
+    w: &mut W,
+    format: crate::cli::Format,
+    v: &T,
+) -> io::Result<()> {
+    if format == crate::cli::Format::Ndjson {
+        serde_json::to_writer(&mut *w, v)?;
+        writeln!(w)
+    } else {
+        write_json(w, v)
+    }
+}
+
 /// The stable JSON document of `list`, `check` and `show`.
 #[derive(Serialize)]
 pub struct JsonReport<'a> {
-    /// Schema version of this document.
-    pub version: u32,
-    pub generated_at: String,
+    #[serde(flatten)]
+    pub header: Header,
     pub host: JsonHost<'a>,
     pub sessions: Vec<&'a Session>,
     pub problems: &'a [Problem],
@@ -33,8 +82,7 @@ pub struct JsonHost<'a> {
 
 pub fn json_report<'a>(r: &'a Report, sessions: Vec<&'a Session>) -> JsonReport<'a> {
     JsonReport {
-        version: 1,
-        generated_at: iso_ms(r.now_ms),
+        header: header(r.now_ms),
         host: JsonHost {
             boot_id: r.host.boot_id.as_deref(),
             boot_time: r.host.btime_ms.map(iso_ms),
@@ -51,19 +99,24 @@ pub fn write_json<W: Write, T: Serialize>(w: &mut W, v: &T) -> io::Result<()> {
     writeln!(w)
 }
 
-/// NDJSON: one `{"type":"session",…}` per line, then problems, then one summary line.
+/// NDJSON: one `{"type":"session",…}` per line, then problems, then one summary line;
+/// each line carries the [`Header`] too.
 pub fn write_ndjson<W: Write>(w: &mut W, r: &Report, sessions: &[&Session]) -> io::Result<()> {
     #[derive(Serialize)]
     struct Line<'a, T: Serialize> {
         r#type: &'static str,
         #[serde(flatten)]
+        header: &'a Header,
+        #[serde(flatten)]
         body: &'a T,
     }
+    let header = &header(r.now_ms);
     for s in sessions {
         serde_json::to_writer(
             &mut *w,
             &Line {
                 r#type: "session",
+                header,
                 body: *s,
             },
         )?;
@@ -74,6 +127,7 @@ pub fn write_ndjson<W: Write>(w: &mut W, r: &Report, sessions: &[&Session]) -> i
             &mut *w,
             &Line {
                 r#type: "problem",
+                header,
                 body: p,
             },
         )?;
@@ -84,6 +138,7 @@ pub fn write_ndjson<W: Write>(w: &mut W, r: &Report, sessions: &[&Session]) -> i
         &mut *w,
         &Line {
             r#type: "summary",
+            header,
             body: &sum,
         },
     )?;

@@ -11,7 +11,7 @@ use crate::cli::{CloseArgs, Format};
 use crate::close::{self, recover, ActionResult, ItemResult, Plan, Selection};
 use crate::config::Config;
 use crate::journal::{History, Journal, RunHeader, SessionRef};
-use crate::report::{escape_control, print_problems};
+use crate::report::{escape_control, print_problems, stamped, write_doc};
 use crate::scan;
 use crate::targets;
 use crate::timefmt::{human_age, iso_ms, now_ms};
@@ -267,12 +267,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
                     .collect(),
                 summary: json!({"closed": closed, "failed": failed, "refused": plan.refused.len(), "skipped": dropped.len()}),
             };
-            if cfg.format == Format::Json {
-                serde_json::to_writer_pretty(&mut out, &doc)?;
-            } else {
-                serde_json::to_writer(&mut out, &doc)?;
-            }
-            writeln!(out)?;
+            write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
         }
         Format::Table => {
             for r in &resumed {
@@ -508,8 +503,7 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                 "items": items,
                 "refused": plan.refused.iter().map(|(id, why)| json!({"id": id, "why": why})).collect::<Vec<_>>(),
             });
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
+            write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
         }
         Format::Table => {
             if plan.items.is_empty() {
@@ -590,7 +584,7 @@ fn pick(plan: &mut Plan, now: i64) -> Result<bool, String> {
     let defaults = vec![true; labels.len()];
     let theme = dialoguer::theme::SimpleTheme;
     let chosen = dialoguer::MultiSelect::with_theme(&theme)
-        .with_prompt("Orphans to close (space toggles, enter accepts)")
+        .with_prompt("Orphans to close (space toggles, enter accepts, q or Esc cancels)")
         .items(&labels)
         .defaults(&defaults)
         .interact_on_opt(&dialoguer::console::Term::stderr())
@@ -605,9 +599,11 @@ fn pick(plan: &mut Plan, now: i64) -> Result<bool, String> {
     let mut k = keep.iter();
     plan.items.retain(|_| *k.next().unwrap_or(&false));
     let n = plan.items.len();
-    dialoguer::Confirm::with_theme(&theme)
+    // `q` and Esc cancel here as they do in the list above (`interact_on` ignores them).
+    let yes = dialoguer::Confirm::with_theme(&theme)
         .with_prompt(format!("Close {n} session group(s)?"))
         .default(false)
-        .interact_on(&dialoguer::console::Term::stderr())
-        .map_err(|e| format!("prompt failed: {e}"))
+        .interact_on_opt(&dialoguer::console::Term::stderr())
+        .map_err(|e| format!("prompt failed: {e}"))?;
+    Ok(yes == Some(true))
 }

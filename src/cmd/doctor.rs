@@ -6,7 +6,7 @@ use super::{stdout, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::cli::Format;
 use crate::config::Config;
 use crate::doctor::{diagnose, Severity};
-use crate::report::escape_control;
+use crate::report::{escape_control, stamped, write_doc};
 use crate::scan;
 
 /// `sessionctl doctor`: exit 0 healthy, 1 findings, 2 when something could not be read.
@@ -17,15 +17,18 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
     let mut out = stdout();
     match cfg.format {
         Format::Json | Format::Ndjson => {
-            serde_json::to_writer_pretty(
+            write_doc(
                 &mut out,
-                &json!({
-                    "healthy": !matches!(worst, Some(Severity::Error | Severity::Warning)),
-                    "findings": findings,
-                    "host": {"boot_id": r.host.boot_id, "proc_available": r.host.proc_available},
-                }),
+                cfg.format,
+                &stamped(
+                    r.now_ms,
+                    json!({
+                        "healthy": !matches!(worst, Some(Severity::Error | Severity::Warning)),
+                        "findings": findings,
+                        "host": {"boot_id": r.host.boot_id, "proc_available": r.host.proc_available},
+                    }),
+                ),
             )?;
-            writeln!(out)?;
         }
         Format::Table => {
             for f in &findings {

@@ -9,7 +9,7 @@ use crate::backend::openclaw::{GatewayLock, Lease};
 use crate::cli::Format;
 use crate::config::Config;
 use crate::probe::{http_health, Health, ProcInfo, ProcKind};
-use crate::report::{escape_control, new_table, write_json};
+use crate::report::{escape_control, new_table, stamped, write_doc};
 use crate::scan;
 use crate::timefmt::iso_ms;
 
@@ -78,7 +78,7 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
     };
     let mut out = stdout();
     match cfg.format {
-        Format::Json | Format::Ndjson => write_json(&mut out, &doc)?,
+        Format::Json | Format::Ndjson => write_doc(&mut out, cfg.format, &stamped(r.now_ms, &doc))?,
         Format::Table => write_human(&mut out, cfg, &doc)?,
     }
     finish(out, &r.problems, false)

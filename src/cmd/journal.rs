@@ -8,7 +8,7 @@ use crate::cli::{Format, JournalAction};
 use crate::close::recover;
 use crate::config::Config;
 use crate::journal::{History, Journal, RunHeader};
-use crate::report::{escape_control, new_table};
+use crate::report::{escape_control, new_table, stamped, write_doc};
 use crate::timefmt::{iso_ms, now_ms};
 
 pub fn run(cfg: &Config, action: Option<&JournalAction>, run: Option<&str>) -> io::Result<u8> {
@@ -49,8 +49,8 @@ fn runs(cfg: &Config, h: &History) -> io::Result<u8> {
                        "actions": {"ok": ok, "failed": failed, "skipped": skipped, "pending": pending}})
             })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &json!({"journal": cfg.journal, "runs": list}))?;
-        writeln!(out)?;
+        let doc = json!({"journal": cfg.journal, "runs": list});
+        write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
     } else if h.runs().next().is_none() {
         writeln!(out, "No runs in {}.", cfg.journal.display())?;
     } else {
@@ -95,8 +95,8 @@ fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
             .iter()
             .map(|(i, o)| json!({"action": i.action, "kind": i.kind, "session": i.session, "target": i.target, "outcome": o}))
             .collect();
-        serde_json::to_writer_pretty(&mut out, &json!({"run": run, "actions": list}))?;
-        writeln!(out)?;
+        let doc = json!({"run": run, "actions": list});
+        write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
     } else {
         let mut t = new_table(cfg);
         t.set_header(["KIND", "SESSION", "TARGET", "OUTCOME", "DETAIL"]);
@@ -136,13 +136,10 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
     let preview = recover::undo(&plan, cfg, None)?;
     let mut out = stdout();
     if dry_run && cfg.format != Format::Table {
-        serde_json::to_writer_pretty(
-            &mut out,
-            &json!({"dry_run": true, "undoes": run, "steps": preview,
-                    "already_undone": plan.already.iter().map(|i| &i.action).collect::<Vec<_>>(),
-                    "deliveries_not_unsent": plan.deliveries}),
-        )?;
-        writeln!(out)?;
+        let doc = json!({"dry_run": true, "undoes": run, "steps": preview,
+                "already_undone": plan.already.iter().map(|i| &i.action).collect::<Vec<_>>(),
+                "deliveries_not_unsent": plan.deliveries});
+        write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
         out.flush()?;
         return Ok(EXIT_OK);
     }
@@ -261,11 +258,8 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
             results.len() - bad
         )?;
     } else {
-        serde_json::to_writer_pretty(
-            &mut out,
-            &json!({"run": j.run, "undoes": run, "results": results, "deliveries_not_unsent": plan.deliveries}),
-        )?;
-        writeln!(out)?;
+        let doc = json!({"run": j.run, "undoes": run, "results": results, "deliveries_not_unsent": plan.deliveries});
+        write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
     }
     out.flush()?;
     Ok(if bad == 0 { EXIT_OK } else { EXIT_FINDINGS })
