@@ -510,7 +510,7 @@ fn classify_claude_mem_inner(
                 "its OpenClaw session's owner cannot be verified",
             );
         }
-        Upstream::Running(VerdictKind::Orphan) => {
+        Upstream::Running(VerdictKind::Orphan | VerdictKind::Delivered) => {
             ev.push(upstream_note("linked OpenClaw session is an orphan".into()))
         }
         Upstream::Ended(st) => ev.push(upstream_note(format!(

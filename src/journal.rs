@@ -51,6 +51,9 @@ pub enum Kind {
     OpenclawRowEnd,
     /// A dead owner's `<sessionId>.jsonl.lock` removed.
     LockRemove,
+    /// The OpenClaw store left to the live gateway that owns it (nothing is written): the
+    /// record that lets the next scan call the session `delivered`.
+    LeftToGateway,
     /// Undo of one of the above.
     Restore,
 }
@@ -63,6 +66,7 @@ impl Kind {
             Kind::OpenclawEntryEnd => "openclaw-entry-end",
             Kind::OpenclawRowEnd => "openclaw-row-end",
             Kind::LockRemove => "lock-remove",
+            Kind::LeftToGateway => "left-to-gateway",
             Kind::Restore => "restore",
         }
     }
@@ -201,6 +205,30 @@ impl History {
     /// Has any run recorded this action as done?
     pub fn succeeded(&self, action: &str) -> bool {
         self.done.contains(action)
+    }
+
+    /// The run that handled a session whose store is left to its live gateway: it
+    /// recorded `left` (see [`crate::close::left_to_gateway_id`]) as done, and every
+    /// `session_end` delivery any run planned for (key, sessionId) has been made.
+    pub fn handled(&self, left: &str, key: &str, sid: &str) -> Option<String> {
+        if !self.succeeded(left) {
+            return None;
+        }
+        let suffix = format!(":{key}:{sid}");
+        let all_delivered = self
+            .intents()
+            .filter(|i| i.kind == Kind::Deliver && i.action.ends_with(&suffix))
+            .all(|i| self.succeeded(&i.action));
+        if !all_delivered {
+            return None;
+        }
+        self.intents()
+            .filter(|i| i.action == left)
+            .find(|i| {
+                self.outcome_of(&i.run, &i.action)
+                    .is_some_and(|o| o.ok && !o.skipped)
+            })
+            .map(|i| i.run.clone())
     }
 
     /// A delivery some run tried and a target refused, never delivered since.

@@ -43,6 +43,10 @@ pub enum VerdictKind {
     Stale,
     Unknown,
     Live,
+    /// An orphan whose `session_end` a `close` run delivered, while its store is left to
+    /// the live gateway that owns it: nothing is left to do, and it is not counted as an
+    /// orphan (so `check`, the alert and `close` go quiet after one successful run).
+    Delivered,
 }
 
 impl VerdictKind {
@@ -52,6 +56,7 @@ impl VerdictKind {
             VerdictKind::Orphan => "orphan",
             VerdictKind::Stale => "stale",
             VerdictKind::Unknown => "unknown",
+            VerdictKind::Delivered => "delivered",
         }
     }
 }

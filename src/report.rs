@@ -155,6 +155,7 @@ pub fn verdict_cell(v: VerdictKind, color: bool) -> Cell {
         VerdictKind::Stale => c.fg(Color::Yellow),
         VerdictKind::Live => c.fg(Color::Green),
         VerdictKind::Unknown => c.fg(Color::DarkGrey),
+        VerdictKind::Delivered => c.fg(Color::Cyan),
     }
 }
 
@@ -226,8 +227,13 @@ pub fn write_table<W: Write>(
 
 pub fn summary_line(s: &Summary) -> String {
     let noun = if s.total == 1 { "session" } else { "sessions" };
+    let delivered = if s.delivered > 0 {
+        format!(", {} delivered", s.delivered)
+    } else {
+        String::new()
+    };
     format!(
-        "{} active {noun}: {} orphan, {} stale, {} live, {} unknown",
+        "{} active {noun}: {} orphan, {} stale, {} live, {} unknown{delivered}",
         s.total, s.orphan, s.stale, s.live, s.unknown
     )
 }

@@ -56,6 +56,7 @@ pub fn eligible(s: &Session, sel: &Selection, named: bool) -> Result<(), String>
             "its verdict is unknown ({}); only --force with its id closes it",
             s.summary
         )),
+        VerdictKind::Delivered => Err(format!("nothing left to do: {}", s.summary)),
     }
 }
 
@@ -96,6 +97,10 @@ pub enum Op {
     },
     Deliver {
         target: usize,
+    },
+    /// Nothing written: the store belongs to the live gateway `pid` (journaled).
+    LeaveToGateway {
+        pid: i64,
     },
 }
 
@@ -235,15 +240,28 @@ pub fn plan(
                 Detail::Openclaw(d) => {
                     let scan = r.openclaw.iter().find(|x| x.state_dir == d.state_dir);
                     let live = scan.map(|x| x.owners.live()).unwrap_or_default();
+                    let key = s.session_key.clone().unwrap_or_default();
                     if let Some(g) = live.first() {
                         item.notes.push(format!(
                             "OpenClaw store left alone: gateway pid {} owns {}",
                             g.pid,
                             d.state_dir.display()
                         ));
+                        item.actions.push(Action {
+                            id: left_to_gateway_id(&s.store, &key, &s.id),
+                            kind: Kind::LeftToGateway,
+                            session: sref(s),
+                            op: Op::LeaveToGateway { pid: g.pid },
+                            describe: format!(
+                                "leave OpenClaw {} to gateway pid {}, which owns it",
+                                s.store.display(),
+                                g.pid
+                            ),
+                            prior: None,
+                            new: None,
+                        });
                         continue;
                     }
-                    let key = s.session_key.clone().unwrap_or_default();
                     match s.store_kind {
                         StoreKind::File => {
                             item.actions.push(Action {
@@ -497,7 +515,7 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
                     a.new = Some(Value::Object(ended));
                 }
             }
-            Op::LockRemove { .. } | Op::Deliver { .. } => {}
+            Op::LockRemove { .. } | Op::Deliver { .. } | Op::LeaveToGateway { .. } => {}
         }
     }
 }
@@ -586,6 +604,7 @@ fn intent_of(
         Op::OpenclawEntry { file, .. } => (Some(file.clone()), None),
         Op::OpenclawRow { db, .. } => (Some(db.clone()), None),
         Op::LockRemove { path, .. } => (Some(path.clone()), None),
+        Op::LeaveToGateway { .. } => (None, None),
         Op::Deliver { target } => (None, Some(targets[*target].name.clone())),
     };
     Intent {
@@ -809,6 +828,14 @@ pub fn execute(
     // failed, or the entry was left alone because it is still running but changed, the
     // lock stays with it, and the next run decides both together.
     for (ii, a) in &todo {
+        if let Op::LeaveToGateway { pid } = &a.op {
+            // Nothing is written; the record is what later scans read as `delivered`.
+            let ch = Ok(Change::Done {
+                prior: Value::Null,
+                new: json!({"left_to_gateway_pid": pid}),
+            });
+            record(*ii, a, ch, None);
+        }
         if let Op::LockRemove { path, content } = &a.op {
             let fate = entry_fates.borrow().get(&session_key(&a.session)).cloned();
             let ch = match fate.map(|f| f.lock_may_go()).unwrap_or(Ok(())) {
@@ -939,6 +966,12 @@ impl EntryFate {
 fn fault(name: &str) -> Option<String> {
     (cfg!(debug_assertions) && std::env::var("SESSIONCTL_FAILPOINT").is_ok_and(|v| v == name))
         .then(|| "cannot write: No space left on device (os error 28) (injected by SESSIONCTL_FAILPOINT); nothing was written".to_string())
+}
+
+/// The journal action that records an OpenClaw session's store as left to its live
+/// gateway; the scan reads it back to call the session `delivered`.
+pub fn left_to_gateway_id(store: &Path, key: &str, sid: &str) -> String {
+    format!("left-to-gateway:{}:{key}:{sid}", store.display())
 }
 
 /// A stable key for one delivery (the same session to the same target, in any run):

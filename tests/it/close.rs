@@ -1302,6 +1302,71 @@ fn payload_reason_is_restart_while_a_gateway_runs() {
     assert_eq!(p["event"]["reason"], "shutdown", "{p}");
 }
 
+/// A gateway-restarted orphan under a live gateway: `close` delivers its session_end and
+/// leaves the store to the gateway. After that one run the session is `delivered`, not
+/// an orphan: `check` exits 0, and a second `close` has nothing to do and sends nothing.
+#[test]
+fn a_delivered_orphan_under_a_live_gateway_stops_counting() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let sessions = fs::read(h.sessions_json()).unwrap();
+    let _gw = spawn_retitled(GATEWAY_TITLE, &[("OPENCLAW_STATE_DIR", &h.state())]);
+    let past_grace = [("SESSIONCTL_TEST_RECOVERY_GRACE_MS", "0")];
+    let list = |h: &Host| -> Value {
+        let out = h.run_env(
+            &["list", "--format", "json", "--backend", "openclaw"],
+            &past_grace,
+        );
+        serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"))
+    };
+    let slow = |doc: &Value| by_key(doc, SLOW_KEY).clone();
+
+    let before = slow(&list(&h));
+    assert_eq!(before["verdict"], "orphan", "{before}");
+    // The capture's lock is from an earlier boot: `rebooted`, an orphan that the live
+    // gateway's store keeps `running` all the same (as `gateway-restarted` ones).
+    assert!(
+        matches!(
+            before["reason"].as_str(),
+            Some("rebooted" | "gateway-restarted")
+        ),
+        "{before}"
+    );
+    let out = h.run_env(&["check", "--backend", "openclaw"], &past_grace);
+    assert_eq!(out.code, 1, "{out:?}");
+
+    let out = h.run_env(&["close", "--yes", "--backend", "openclaw"], &past_grace);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        fs::read(h.sessions_json()).unwrap(),
+        sessions,
+        "the live gateway's store was written"
+    );
+    let sent = |h: &Host| {
+        h.cmd_lines()
+            .into_iter()
+            .filter(|p| p["event"]["sessionKey"] == SLOW_KEY)
+            .count()
+    };
+    assert_eq!(sent(&h), 1, "{out:?}");
+
+    let after = slow(&list(&h));
+    assert_eq!(after["verdict"], "delivered", "{after}");
+    assert!(
+        after["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("left to gateway pid"),
+        "{after}"
+    );
+    let out = h.run_env(&["check", "--backend", "openclaw"], &past_grace);
+    assert_eq!(out.code, 0, "check after one close: {out:?}");
+    let out = h.run_env(&["close", "--yes", "--backend", "openclaw"], &past_grace);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("No orphans to close."), "{out:?}");
+    assert_eq!(sent(&h), 1, "a second close sent session_end again");
+}
+
 #[test]
 fn row_of_a_finished_session_735() {
     row_of_a_finished_session(Base::File735);
