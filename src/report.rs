@@ -123,7 +123,11 @@ pub fn write_table<W: Write>(
     sessions: &[&Session],
 ) -> io::Result<()> {
     if sessions.is_empty() {
-        writeln!(w, "No active sessions found.")?;
+        // With a backend that could not be read, "none found" would not be true: stderr
+        // says what failed, and stdout stays empty.
+        if r.problems.is_empty() {
+            writeln!(w, "No active sessions found.")?;
+        }
         return Ok(());
     }
     let mut t = new_table(cfg);
@@ -175,6 +179,66 @@ pub fn summary_line(s: &Summary) -> String {
         "{} active {noun}: {} orphan, {} stale, {} live, {} unknown",
         s.total, s.orphan, s.stale, s.live, s.unknown
     )
+}
+
+/// `p` as a shell word: as it is when it holds only safe characters, else single-quoted.
+pub fn shell_quote(p: &std::path::Path) -> String {
+    let s = p.display().to_string();
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@".contains(&b))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Where each backend that found nothing looked, and the dirs its running gateways or
+/// workers use instead, with the flag that reads them. Printed on stderr when the run found
+/// no session at all (or with `-v`), never with `-q`: stdout stays what scripts read.
+pub fn missing_lines(r: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in &r.missing {
+        let b = m.backend.name();
+        out.push(format!("{b}: {}", m.what));
+        let mut dirs: Vec<(&std::path::Path, Vec<String>)> = Vec::new();
+        for (pid, d) in &m.elsewhere {
+            match dirs.iter_mut().find(|(x, _)| *x == d.as_path()) {
+                Some((_, pids)) => pids.push(pid.to_string()),
+                None => dirs.push((d, vec![pid.to_string()])),
+            }
+        }
+        for (d, pids) in dirs {
+            let (who, verb) = if pids.len() == 1 {
+                (format!("a {} (pid {})", m.process(), pids[0]), "runs")
+            } else {
+                (
+                    format!("{}s (pids {})", m.process(), pids.join(", ")),
+                    "run",
+                )
+            };
+            out.push(format!(
+                "{b}: {who} {verb} for {}; read it with {} {}",
+                d.display(),
+                m.flag(),
+                shell_quote(d)
+            ));
+        }
+    }
+    out
+}
+
+pub fn print_missing(cfg: &Config, r: &Report) {
+    if cfg.quiet || !(r.sessions.is_empty() || cfg.verbose) {
+        return;
+    }
+    let stderr = io::stderr();
+    let mut e = stderr.lock();
+    for l in missing_lines(r) {
+        // Dirs come from other processes' environments.
+        let _ = writeln!(e, "sessionctl: {}", escape_control(&l));
+    }
 }
 
 /// Problems go to stderr, one line each, naming the file and what is wrong.

@@ -10,6 +10,7 @@ use crate::scan::{self, grouped, Summary};
 /// `sessionctl check`: exit 0 when no orphan is found, 1 when orphans are, 2 on error.
 pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
     let r = scan::run(cfg);
+    crate::report::print_missing(cfg, &r);
     let mut metrics_failed = false;
     if let Some(path) = textfile {
         let last = if r.problems.is_empty() {

@@ -170,6 +170,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     }
     let report = scan::run(cfg);
     print_problems(&report.problems);
+    crate::report::print_missing(cfg, &report);
     if !args.dry_run && (!history.pending().is_empty() || history.has_failed_deliveries()) {
         let mut j = start_journal(&report.host).map_err(|e| journal_err(&cfg.journal, e))?;
         resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency, &budget)?;

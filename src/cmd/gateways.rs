@@ -39,6 +39,7 @@ struct Doc<'a> {
 /// `sessionctl gateways`: processes, lock files, leases, pid files and health endpoints.
 pub fn run(cfg: &Config) -> io::Result<u8> {
     let r = scan::run(cfg);
+    crate::report::print_missing(cfg, &r);
     let mut oc = Vec::new();
     for s in &r.openclaw {
         let mut ports: Vec<u16> = s.locks.iter().filter_map(|l| l.port).collect();

@@ -10,6 +10,7 @@ mod fixtures_openclaw;
 mod journal_retention;
 mod kill_loop;
 mod liveness;
+mod newcomer;
 mod ownership;
 mod processes;
 mod secrets;
