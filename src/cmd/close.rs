@@ -187,6 +187,9 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     plan.refused = refused;
 
     if args.dry_run {
+        if tcfg.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
+            no_targets_note(cfg, "would be delivered");
+        }
         let code = print_dry_run(cfg, &plan, &tcfg.targets);
         std::mem::forget((report, plan)); // as at the end of a real run
         return code;
@@ -243,6 +246,9 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             b.finish_and_clear();
         }
         journal = Some(j);
+    }
+    if tcfg.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
+        no_targets_note(cfg, "was delivered");
     }
     let run_id = journal.as_ref().map(|j| j.run.clone());
     prune_backups(cfg, run_id.as_deref(), &tcfg.journal);
@@ -321,6 +327,24 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     // values one by one would take longer than closing them did.
     std::mem::forget((report, fresh, plan, results));
     Ok(code)
+}
+
+/// Once per run, on stderr: with no hook target in the config file, closing repairs the
+/// stores but tells no plugin; nothing else in the output would say so.
+fn no_targets_note(cfg: &Config, verb: &str) {
+    if cfg.quiet {
+        return;
+    }
+    let (path, _) = &cfg.config_file;
+    let whence = if path.exists() {
+        format!("config file {} has no [[targets]]", path.display())
+    } else {
+        format!("no config file at {}", path.display())
+    };
+    eprintln!(
+        "sessionctl: no hook targets configured ({}): no session_end {verb}; see README \"Hook targets\"",
+        escape_control(&whence)
+    );
 }
 
 /// How long a run waits for another sessionctl that is changing the same stores.

@@ -5,6 +5,7 @@
 
 use std::fs;
 
+use crate::close::{Base, Host};
 use crate::common::*;
 
 fn s(p: &std::path::Path) -> String {
@@ -137,4 +138,66 @@ fn unreadable_backend_does_not_say_no_sessions() {
         out.stderr.contains(&s(&cm.join("claude-mem.db"))),
         "the error names the database\n{out:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. No hook target, no word
+
+const NO_TARGETS: &str = "no hook targets configured";
+
+/// A config file without `[[targets]]`: the dry run and the real run each say once, on
+/// stderr, that no session_end goes anywhere, naming the config file; stdout is unchanged.
+#[test]
+fn close_without_hook_targets_says_nothing_was_delivered() {
+    let h = Host::new(Base::File735); // its config file has no targets
+    let out = h.run(&["close", "--dry-run"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr.matches(NO_TARGETS).count(), 1, "{out:?}");
+    let line = out.stderr.lines().find(|l| l.contains(NO_TARGETS)).unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "sessionctl: no hook targets configured (config file {} has no [[targets]]): no session_end would be delivered; see README \"Hook targets\"",
+            h.config.display()
+        )
+    );
+    assert!(!out.stdout.contains(NO_TARGETS), "{out:?}");
+
+    let out = h.run(&["close", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("Closed 3 of 3"), "{out:?}");
+    assert_eq!(out.stderr.matches(NO_TARGETS).count(), 1, "{out:?}");
+    assert!(
+        out.stderr.contains("no session_end was delivered"),
+        "{out:?}"
+    );
+}
+
+/// No config file at all: the note names where it was looked for. With a target, no note.
+#[test]
+fn close_without_a_config_file_names_where_it_looked() {
+    let h = Host::new(Base::Sqlite96);
+    // The default config file, $XDG_CONFIG_HOME/sessionctl/config.toml, does not exist.
+    let xdg = h.root().join("xdg-config");
+    let args: Vec<String> = h
+        .args(&["close", "--yes"])
+        .into_iter()
+        .filter(|a| a != "--config" && *a != s(&h.config))
+        .collect();
+    let out = h.fx.run(&args, &[("XDG_CONFIG_HOME", &s(&xdg))]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "sessionctl: no hook targets configured (no config file at {}): no session_end was delivered",
+            xdg.join("sessionctl/config.toml").display()
+        )),
+        "{out:?}"
+    );
+
+    let h = Host::new(Base::Sqlite96);
+    h.configure(&[h.rec()]);
+    let out = h.run(&["close", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains(NO_TARGETS), "{out:?}");
+    assert!(!h.cmd_lines().is_empty(), "delivered to rec\n{out:?}");
 }
