@@ -19,9 +19,54 @@ pub struct JsonReport<'a> {
     pub version: u32,
     pub generated_at: String,
     pub host: JsonHost<'a>,
-    pub sessions: Vec<&'a Session>,
+    pub sessions: Vec<Labeled<'a>>,
     pub problems: &'a [Problem],
     pub summary: Summary,
+}
+
+/// A session as JSON: its own fields (`id` stays the sessionId or the claude-mem row id,
+/// as scripts read it) plus `label`, the one name a person sees in every table, in the
+/// journal and in `close` output, and can pass to `show` and `close`.
+#[derive(Serialize)]
+pub struct Labeled<'a> {
+    #[serde(flatten)]
+    pub session: &'a Session,
+    pub label: String,
+}
+
+impl<'a> Labeled<'a> {
+    pub fn new(session: &'a Session) -> Labeled<'a> {
+        Labeled {
+            session,
+            label: label(session.backend, &session.id),
+        }
+    }
+}
+
+/// The name a person sees for a record: the OpenClaw sessionId, or `cm:<row id>` for a
+/// claude-mem row (a bare number would not say which backend it is).
+pub fn label(backend: crate::model::Backend, id: &str) -> String {
+    match backend {
+        crate::model::Backend::Openclaw => id.to_string(),
+        crate::model::Backend::ClaudeMem => format!("cm:{id}"),
+    }
+}
+
+/// The label of a journaled session (`backend` as written there).
+pub fn ref_label(r: &crate::journal::SessionRef) -> String {
+    if r.backend == "claude-mem" {
+        format!("cm:{}", r.id)
+    } else {
+        r.id.clone()
+    }
+}
+
+/// A store kind as the JSON spells it (`file`, `sqlite`, `claude-mem-db`).
+pub fn store_kind_name(k: crate::model::StoreKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -41,7 +86,7 @@ pub fn json_report<'a>(r: &'a Report, sessions: Vec<&'a Session>) -> JsonReport<
             proc_available: r.host.proc_available,
         },
         summary: Summary::of(sessions.iter().copied()),
-        sessions,
+        sessions: sessions.into_iter().map(Labeled::new).collect(),
         problems: &r.problems,
     }
 }
@@ -64,7 +109,7 @@ pub fn write_ndjson<W: Write>(w: &mut W, r: &Report, sessions: &[&Session]) -> i
             &mut *w,
             &Line {
                 r#type: "session",
-                body: *s,
+                body: &Labeled::new(s),
             },
         )?;
         writeln!(w)?;
@@ -113,6 +158,16 @@ pub fn new_table(cfg: &Config) -> Table {
         t.force_no_tty();
     }
     t
+}
+
+/// Print a table without the padding comfy-table leaves at the end of each line (the last
+/// column is padded to its width, and every cell by one space): a piped table is read by
+/// `diff`, `grep` and editors that flag trailing whitespace.
+pub fn write_rendered<W: Write>(w: &mut W, t: &Table) -> io::Result<()> {
+    for line in t.lines() {
+        writeln!(w, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 /// The session table of `list`.
@@ -164,7 +219,7 @@ pub fn write_table<W: Write>(
             Cell::new(escape_control(&s.summary)),
         ]);
     }
-    writeln!(w, "{t}")?;
+    write_rendered(w, &t)?;
     if !cfg.quiet {
         let sum = Summary::of(sessions.iter().copied());
         writeln!(w)?;
@@ -310,19 +365,14 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
     };
     row("backend", s.backend.name().into());
     row("session", name);
-    row("id", s.id.clone());
+    row("id", label(s.backend, &s.id));
     if let Some(c) = &s.content_session_id {
         row("content id", c.clone());
     }
     row("status", s.status.clone());
     row(
         "store",
-        // Only the kind is lower-cased: the path is shown as it is.
-        format!(
-            "{} ({})",
-            s.store.display(),
-            format!("{:?}", s.store_kind).to_lowercase()
-        ),
+        format!("{} ({})", s.store.display(), store_kind_name(s.store_kind)),
     );
     if let Some(st) = s.started_at {
         row(
@@ -351,7 +401,7 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
         }
         row(&format!("evidence ({})", e.kind), parts.join("; "));
     }
-    writeln!(w, "{t}")
+    write_rendered(w, &t)
 }
 
 #[cfg(test)]

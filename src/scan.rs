@@ -173,6 +173,8 @@ pub fn run(cfg: &Config) -> Report {
                 });
                 continue;
             };
+            // The classifier names the state dir in the evidence of an absent gateway.
+            scan.owners.dir = Some(scan.state_dir.clone());
             problems.append(&mut scan.problems);
             for (mut s, f) in std::mem::take(&mut scan.sessions) {
                 let (v, mut ev) = classify::classify_openclaw(&f, &scan.owners, &facts, &opts);

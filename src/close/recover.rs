@@ -341,10 +341,14 @@ pub fn undo_plan<'a>(history: &'a History, run: &str) -> UndoPlan<'a> {
 fn who(i: &Intent) -> String {
     match &i.session.session_key {
         Some(k) if i.session.backend == "claude-mem" => {
-            format!("{k} (claude-mem row {})", i.session.id)
+            format!("{k} ({})", crate::report::ref_label(&i.session))
         }
         Some(k) => k.clone(),
-        None => format!("{} {}", i.session.backend, i.session.id),
+        None => format!(
+            "{} {}",
+            i.session.backend,
+            crate::report::ref_label(&i.session)
+        ),
     }
 }
 

@@ -19,7 +19,13 @@ pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
             crate::metrics::previous_success(path)
         };
         if let Err(e) = crate::metrics::write(path, &crate::metrics::render(&r, last)) {
-            eprintln!("sessionctl: {e}");
+            // The writer's message may already start with the path.
+            let prefix = format!("{}: ", path.display());
+            super::error_line(
+                "prometheus textfile",
+                path,
+                e.strip_prefix(&prefix).unwrap_or(&e),
+            );
             metrics_failed = true;
         }
     }

@@ -11,7 +11,7 @@ use crate::cli::{CloseArgs, Format};
 use crate::close::{self, recover, ActionResult, ItemResult, Plan, Selection};
 use crate::config::Config;
 use crate::journal::{History, Journal, RunHeader, SessionRef};
-use crate::report::{escape_control, print_problems};
+use crate::report::{escape_control, print_problems, ref_label};
 use crate::scan;
 use crate::targets;
 use crate::timefmt::{human_age, iso_ms, now_ms};
@@ -34,7 +34,7 @@ pub fn acquire(path: &Path) -> Result<RunLock, String> {
     let name = path.file_name().unwrap_or_default();
     let f = dir
         .open_rw_private(name)
-        .map_err(|e| format!("{}: cannot open lock file: {e}", path.display()))?;
+        .map_err(|e| format!("close lock: {}: cannot open: {e}", path.display()))?;
     let start = Instant::now();
     loop {
         use std::os::fd::AsRawFd;
@@ -44,7 +44,7 @@ pub fn acquire(path: &Path) -> Result<RunLock, String> {
         }
         if start.elapsed() >= LOCK_WAIT {
             return Err(format!(
-                "another `sessionctl close` is running (lock {} held for {} s); try again when it is done",
+                "close lock: {}: another `sessionctl close` is running (waited {} s); try again when it is done",
                 path.display(),
                 LOCK_WAIT.as_secs()
             ));
@@ -78,6 +78,7 @@ struct DryItem<'a> {
 struct DrySession<'a> {
     backend: crate::model::Backend,
     id: &'a str,
+    label: String,
     session_key: &'a Option<String>,
     verdict: crate::model::VerdictKind,
     reason: crate::model::Reason,
@@ -96,7 +97,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     let tcfg = match targets::load(cfg_path, *explicit, &|k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("sessionctl: {e}");
+            super::error_line("config file", &e.path, &e.message);
             return Ok(EXIT_ERROR);
         }
     };
@@ -218,7 +219,12 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             Some(j) => j,
             None => start_journal(&fresh.host).map_err(|e| journal_err(&cfg.journal, e))?,
         };
-        let history = History::read(&cfg.journal)?;
+        let history = History::read(&cfg.journal).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("journal: {}: cannot read: {e}", cfg.journal.display()),
+            )
+        })?;
         let total: usize = plan.items.iter().map(|i| i.actions.len()).sum();
         let bar = (io::stderr().is_terminal() && plan.items.len() > 5 && !cfg.quiet).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
@@ -378,7 +384,7 @@ pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
 fn compact_journal(cfg: &Config, r: &crate::journal::Retention) {
     match crate::journal::compact(&cfg.journal, r, now_ms()) {
         Ok(Some(c)) if !cfg.quiet => eprintln!(
-            "sessionctl: {}: compacted from {} to {} bytes ({} run(s) kept, {} dropped; the old journal is {})",
+            "sessionctl: journal: {}: compacted from {} to {} bytes ({} run(s) kept, {} dropped; the old journal is {})",
             cfg.journal.display(),
             c.bytes_before,
             c.bytes_after,
@@ -386,7 +392,7 @@ fn compact_journal(cfg: &Config, r: &crate::journal::Retention) {
             c.runs_dropped,
             c.previous.display()
         ),
-        Err(e) => eprintln!("sessionctl: {}: cannot compact: {e}", cfg.journal.display()),
+        Err(e) => super::error_line("journal", &cfg.journal, format!("cannot compact: {e}")),
         _ => {}
     }
 }
@@ -401,12 +407,12 @@ fn prune_backups(cfg: &Config, run: Option<&str>, r: &crate::journal::Retention)
         .join("backups");
     match crate::journal::prune_backups(&dir, run, r, now_ms()) {
         Ok(p) if !p.runs.is_empty() && cfg.verbose => eprintln!(
-            "sessionctl: {}: removed the backups of {} run(s), {} bytes",
+            "sessionctl: journal backups: {}: removed the backups of {} run(s), {} bytes",
             dir.display(),
             p.runs.len(),
             p.bytes
         ),
-        Err(e) => eprintln!("sessionctl: {}: cannot prune backups: {e}", dir.display()),
+        Err(e) => super::error_line("journal backups", &dir, format!("cannot prune: {e}")),
         _ => {}
     }
 }
@@ -414,28 +420,26 @@ fn prune_backups(cfg: &Config, run: Option<&str>, r: &crate::journal::Retention)
 /// A writer that died mid-transaction (a crashed `close`, in rollback-journal mode) left a
 /// hot journal: roll it back before reading, as the next SQLite writer would.
 fn recover_hot_journals(cfg: &Config) {
-    let mut dbs: Vec<PathBuf> = Vec::new();
+    let mut dbs: Vec<(&str, PathBuf)> = Vec::new();
     if let Some((dir, _)) = crate::backend::claude_mem::discover(cfg) {
-        dbs.push(dir.join("claude-mem.db"));
+        dbs.push(("claude-mem", dir.join("claude-mem.db")));
     }
     for (dir, _) in crate::backend::openclaw::discover(cfg) {
         if let Ok(rd) = fs::read_dir(dir.join("agents")) {
-            dbs.extend(
-                rd.flatten()
-                    .map(|a| a.path().join("agent").join("openclaw-agent.sqlite")),
-            );
+            dbs.extend(rd.flatten().map(|a| {
+                (
+                    "openclaw",
+                    a.path().join("agent").join("openclaw-agent.sqlite"),
+                )
+            }));
         }
     }
-    for db in dbs {
+    for (what, db) in dbs {
         match close::stores::recover_hot_journal(&db) {
-            Ok(true) if !cfg.quiet => eprintln!(
-                "sessionctl: {}: rolled back an interrupted write",
-                escape_control(&db.display().to_string())
-            ),
-            Err(e) => eprintln!(
-                "sessionctl: {}",
-                escape_control(&format!("{}: {e}", db.display()))
-            ),
+            Ok(true) if !cfg.quiet => {
+                super::error_line(what, &db, "rolled back an interrupted write")
+            }
+            Err(e) => super::error_line(what, &db, e),
             _ => {}
         }
     }
@@ -444,7 +448,7 @@ fn recover_hot_journals(cfg: &Config) {
 fn journal_err(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(
         e.kind(),
-        format!("{}: cannot write journal: {e}", path.display()),
+        format!("journal: {}: cannot write: {e}", path.display()),
     )
 }
 
@@ -454,9 +458,9 @@ fn describe_ref(s: &SessionRef) -> String {
             "{} {} ({})",
             s.backend,
             escape_control(k),
-            escape_control(&s.id)
+            escape_control(&ref_label(s))
         ),
-        None => format!("{} {}", s.backend, escape_control(&s.id)),
+        None => format!("{} {}", s.backend, escape_control(&ref_label(s))),
     }
 }
 
@@ -464,7 +468,7 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
     let who: Vec<String> = r
         .sessions
         .iter()
-        .map(|s| format!("{} {}", s.backend, escape_control(&s.id)))
+        .map(|s| format!("{} {}", s.backend, escape_control(&ref_label(s))))
         .collect();
     writeln!(
         w,
@@ -506,6 +510,7 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                 .map(|s| DrySession {
                     backend: s.backend,
                     id: &s.id,
+                    label: crate::report::label(s.backend, &s.id),
                     session_key: &s.session_key,
                     verdict: s.verdict,
                     reason: s.reason,
@@ -547,7 +552,7 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                         out,
                         "  {} {}: {} ({}) — {}",
                         s.backend.name(),
-                        escape_control(&s.id),
+                        escape_control(&crate::report::label(s.backend, &s.id)),
                         s.verdict.name(),
                         s.reason.name(),
                         escape_control(&s.summary)

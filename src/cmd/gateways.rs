@@ -116,7 +116,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
     if h.processes.is_empty() {
         writeln!(w, "  no gateway or claude-mem worker process found")?;
     } else {
-        writeln!(w, "{t}")?;
+        crate::report::write_rendered(&mut *w, &t)?;
     }
     for s in &d.openclaw {
         writeln!(w, "\nOpenClaw state dir {}", path(s.state_dir))?;
@@ -148,7 +148,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
             ]);
         }
         if !s.locks.is_empty() || !s.leases.is_empty() {
-            writeln!(w, "{t}")?;
+            crate::report::write_rendered(&mut *w, &t)?;
         }
         for hh in &s.health {
             writeln!(

@@ -5,7 +5,9 @@
 
 use std::fs;
 
-use crate::close::{Base, Host};
+use serde_json::Value;
+
+use crate::close::{Base, Host, TG_KEY};
 use crate::common::*;
 
 fn s(p: &std::path::Path) -> String {
@@ -200,4 +202,227 @@ fn close_without_a_config_file_names_where_it_looked() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(!out.stderr.contains(NO_TARGETS), "{out:?}");
     assert!(!h.cmd_lines().is_empty(), "delivered to rec\n{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Output hygiene
+
+/// Every line of stdout, checked for padding at its end.
+fn assert_no_trailing_spaces(out: &Out) {
+    for (n, l) in out.stdout.lines().enumerate() {
+        assert_eq!(
+            l,
+            l.trim_end(),
+            "line {} ends in whitespace: {l:?}\n{out:?}",
+            n + 1
+        );
+    }
+}
+
+/// Piped tables (`list`, `show`, `gateways`, `journal`, `journal <run>`) and `doctor` end no
+/// line in padding.
+#[test]
+fn piped_tables_have_no_trailing_spaces() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    for args in [&["list"][..], &["show", "cm:4"], &["gateways"], &["doctor"]] {
+        let out = h.run(args);
+        assert!(out.stdout.lines().count() > 1, "{out:?}");
+        assert_no_trailing_spaces(&out);
+    }
+    let out = h.run(&["close", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = h.run(&["journal"]);
+    assert_no_trailing_spaces(&out);
+    let run = h.journal_lines()[0]["run"].as_str().unwrap().to_string();
+    let out = h.run(&["journal", &run]);
+    assert!(out.stdout.lines().count() > 3, "{out:?}");
+    assert_no_trailing_spaces(&out);
+}
+
+/// `doctor` starts with what it found, never with an empty line.
+#[test]
+fn doctor_does_not_start_with_an_empty_line() {
+    let sb = Sandbox::new();
+    let out = sb.run(["doctor"], &[]);
+    assert!(!out.stdout.is_empty(), "{out:?}");
+    assert!(!out.stdout.starts_with('\n'), "{out:?}");
+    assert_no_trailing_spaces(&out);
+}
+
+/// One error style everywhere: `sessionctl: <what>: <path>: <why>`, the config file called
+/// the config file.
+#[test]
+fn errors_name_what_then_the_path_then_why() {
+    let h = Host::new(Base::File735);
+    // A config file that cannot be used.
+    fs::write(&h.config, "concurrency = 0\n").unwrap();
+    let out = h.run(&["close", "--dry-run"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "sessionctl: config file: {}: concurrency must be between 1 and 64, not 0\n",
+            h.config.display()
+        ),
+        "{out:?}"
+    );
+    h.configure(&[]);
+
+    // A journal that cannot be read (a directory where the file should be).
+    fs::create_dir_all(&h.journal).unwrap();
+    let out = h.run(&["journal"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let prefix = format!(
+        "sessionctl: journal: {}: cannot read: ",
+        h.journal.display()
+    );
+    assert!(out.stderr.starts_with(&prefix), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    fs::remove_dir(&h.journal).unwrap();
+
+    // A run the journal does not hold.
+    let out = h.run(&["journal", "nope"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "sessionctl: journal: {}: no run `nope`\n",
+            h.journal.display()
+        ),
+        "{out:?}"
+    );
+
+    // A store that cannot be read.
+    fs::write(
+        h.cm_db(),
+        b"not a database, not at all, no header here either",
+    )
+    .unwrap();
+    let out = h.run(&["list"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let prefix = format!("sessionctl: claude-mem: {}: ", h.cm_db().display());
+    assert!(
+        out.stderr.lines().any(|l| l.starts_with(&prefix)),
+        "{out:?}"
+    );
+}
+
+/// A running session of a state dir where no gateway runs and no lock names one: the
+/// `gateway-gone` verdict names the state dir it looked at, in JSON and in `show`.
+#[test]
+fn gateway_gone_carries_its_evidence() {
+    let sb = Sandbox::new();
+    let state = sb.root().join("state");
+    let sessions_dir = state.join("agents/main/sessions");
+    fs::create_dir_all(&sessions_dir).unwrap();
+    // Active a minute ago: this boot, so not `rebooted`.
+    let t = now_ms() - 60_000;
+    fs::write(
+        sessions_dir.join("sessions.json"),
+        format!(
+            r#"{{"agent:main:gone": {{"sessionId": "0badc0de-1111-4a4a-8b8b-000000000001", "status": "running", "updatedAt": {t}, "sessionStartedAt": {t}, "lastInteractionAt": {t}}}}}"#
+        ),
+    )
+    .unwrap();
+    let (out, v) = sb.json(["list", "--openclaw-state-dir", &s(&state)], &[]);
+    let sess = by_key(&v, "agent:main:gone");
+    assert_eq!(sess["reason"], "gateway-gone", "{out:?}");
+    let ev = sess["evidence"].as_array().unwrap();
+    let e = ev
+        .iter()
+        .find(|e| e["kind"] == "gateway-process")
+        .unwrap_or_else(|| panic!("no gateway-process evidence: {sess:#}"));
+    assert_eq!(e["path"], s(&state), "{sess:#}");
+    assert!(
+        e["note"]
+            .as_str()
+            .unwrap()
+            .contains("no gateway process runs for this state dir"),
+        "{sess:#}"
+    );
+    let out = sb.run(
+        [
+            "show",
+            "agent:main:gone",
+            "--openclaw-state-dir",
+            &s(&state),
+        ],
+        &[],
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("evidence (gateway-process)") && l.contains(&s(&state))),
+        "{out:?}"
+    );
+}
+
+/// One claude-mem row, one label: `cm:4` in `list`, `show`, `close`, the journal and undo;
+/// JSON keeps `"id": "4"` and adds `"label": "cm:4"`. `show` spells store kinds as the JSON
+/// does.
+#[test]
+fn one_label_per_claude_mem_row_everywhere() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let out = h.run(&["show", "cm:4"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let field = |out: &Out, name: &str| -> Vec<String> {
+        out.stdout
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim_start();
+                l.strip_prefix(name)
+                    .filter(|r| r.starts_with(' '))
+                    .map(|r| r.trim().to_string())
+            })
+            .collect()
+    };
+    assert_eq!(field(&out, "id"), vec!["cm:4".to_string()], "{out:?}");
+    assert!(
+        field(&out, "store")[0].ends_with("(claude-mem-db)"),
+        "{out:?}"
+    );
+    let (out, v) = h.fx.json(h.args(&["list"]), &[]);
+    let row4: Vec<&Value> = sessions(&v)
+        .iter()
+        .filter(|s| s["backend"] == "claude-mem" && s["id"] == "4")
+        .collect();
+    assert_eq!(row4.len(), 1, "{out:?}");
+    assert_eq!(row4[0]["label"], "cm:4", "{out:?}");
+    assert_eq!(row4[0]["store_kind"], "claude-mem-db", "{out:?}");
+    let oc = by_id(&v, crate::close::SLOW_ID_735).expect("e2e-slow listed");
+    assert_eq!(oc["label"], crate::close::SLOW_ID_735, "{out:?}");
+
+    let out = h.run(&["close", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains(&format!("closed {TG_KEY} (claude-mem cm:4)")),
+        "{out:?}"
+    );
+    let run = h.journal_lines()[0]["run"].as_str().unwrap().to_string();
+    let out = h.run(&["journal", &run]);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("claude-mem-end") && l.contains(" cm:4 ")),
+        "{out:?}"
+    );
+    let (out, v) = h.fx.json(h.args(&["journal", &run]), &[]);
+    let ends: Vec<&Value> = v["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "claude-mem-end" && a["session"]["id"] == "4")
+        .collect();
+    assert_eq!(ends.len(), 1, "{out:?}");
+    assert_eq!(ends[0]["session"]["label"], "cm:4", "{out:?}");
+    let out = h.run(&["journal", "undo", &run, "--dry-run"]);
+    assert!(
+        out.stdout
+            .contains(&format!("would restore claude-mem-end ({TG_KEY} (cm:4))")),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("claude-mem row"), "{out:?}");
 }
