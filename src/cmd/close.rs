@@ -185,13 +185,15 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     };
     let (chosen, refused) = close::select(&report, &sel);
     let mut plan = close::plan(&report, &chosen, &sel, &tcfg.targets, now);
-    plan.refused = refused;
+    plan.refused = refused.clone();
+    let refusals = refusals(&report, &sel, &refused);
 
     if args.dry_run {
         if tcfg.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
             no_targets_note(cfg, "would be delivered");
         }
-        let code = print_dry_run(cfg, &plan, &tcfg.targets);
+        let retries = recover::planned_retries(&history, &tcfg.targets);
+        let code = print_dry_run(cfg, &plan, &refusals, &retries, &tcfg.targets);
         std::mem::forget((report, plan)); // as at the end of a real run
         return code;
     }
@@ -269,11 +271,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
                 dry_run: false,
                 resumed: &resumed,
                 items: &results,
-                refused: plan
-                    .refused
-                    .iter()
-                    .map(|(id, why)| json!({"id": id, "why": why}))
-                    .collect(),
+                refused: refusals.iter().map(Refusal::json).collect(),
                 skipped: dropped
                     .iter()
                     .map(|(s, why)| json!({"session": s, "why": why}))
@@ -299,13 +297,8 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             for r in &results {
                 write_item(&mut out, r)?;
             }
-            for (id, why) in &plan.refused {
-                writeln!(
-                    out,
-                    "not closed {}: {}",
-                    escape_control(id),
-                    escape_control(why)
-                )?;
+            for r in &refusals {
+                writeln!(out, "not closed {}", r.text())?;
             }
             for (s, why) in &dropped {
                 writeln!(out, "skipped {}: {}", describe_ref(s), escape_control(why))?;
@@ -497,7 +490,95 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
     Ok(())
 }
 
-fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::Result<u8> {
+/// A named id `close` will not close, and the record it names: a key can name sessions in
+/// several state dirs (and their claude-mem rows), one closed and another refused.
+struct Refusal<'a> {
+    query: &'a str,
+    session: Option<&'a crate::model::Session>,
+    why: &'a str,
+}
+
+impl Refusal<'_> {
+    /// `<query>: <backend> <label> in <dir>: <why>`, escaped for a terminal.
+    fn text(&self) -> String {
+        match self.session {
+            Some(s) => format!(
+                "{}: {} {} in {}: {}",
+                escape_control(self.query),
+                s.backend.name(),
+                escape_control(&crate::report::label(s.backend, &s.id)),
+                escape_control(&session_dir(s).display().to_string()),
+                escape_control(self.why)
+            ),
+            None => format!(
+                "{}: {}",
+                escape_control(self.query),
+                escape_control(self.why)
+            ),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut v = json!({"id": self.query, "why": self.why});
+        if let Some(s) = self.session {
+            v["backend"] = json!(s.backend);
+            v["session_id"] = json!(s.id);
+            v["label"] = json!(crate::report::label(s.backend, &s.id));
+            v["dir"] = json!(session_dir(s));
+        }
+        v
+    }
+}
+
+/// The OpenClaw state dir or claude-mem data dir a record belongs to.
+fn session_dir(s: &crate::model::Session) -> &Path {
+    match &s.detail {
+        crate::model::Detail::Openclaw(d) => &d.state_dir,
+        crate::model::Detail::ClaudeMem(d) => &d.data_dir,
+    }
+}
+
+/// `select`'s refusals with the record each one is about, found the way `select` finds
+/// them (each named id's matches, in order, that `eligible` turns down). Should the two
+/// ever disagree, the refusals are shown as `select` gave them.
+fn refusals<'a>(
+    r: &'a scan::Report,
+    sel: &Selection,
+    refused: &'a [(String, String)],
+) -> Vec<Refusal<'a>> {
+    let mut out: Vec<(&str, Option<&crate::model::Session>)> = Vec::new();
+    for q in &sel.ids {
+        let hits: Vec<&crate::model::Session> =
+            r.sessions.iter().filter(|s| scan::matches(s, q)).collect();
+        if hits.is_empty() {
+            out.push((q, None));
+        }
+        for h in hits {
+            if close::eligible(h, sel, true).is_err() {
+                out.push((q, Some(h)));
+            }
+        }
+    }
+    let agrees =
+        out.len() == refused.len() && out.iter().zip(refused).all(|((q, _), (id, _))| q == id);
+    refused
+        .iter()
+        .enumerate()
+        .map(|(k, (id, why))| Refusal {
+            query: id,
+            session: if agrees { out[k].1 } else { None },
+            why,
+        })
+        .collect()
+}
+
+fn print_dry_run(
+    cfg: &Config,
+    plan: &Plan,
+    refusals: &[Refusal],
+    retries: &[(&crate::journal::Intent, Result<usize, String>)],
+    targets: &[targets::Target],
+) -> io::Result<u8> {
     let mut out = stdout();
     let items: Vec<DryItem> = plan
         .items
@@ -536,12 +617,53 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                 "dry_run": true,
                 "targets": targets.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
                 "items": items,
-                "refused": plan.refused.iter().map(|(id, why)| json!({"id": id, "why": why})).collect::<Vec<_>>(),
+                "refused": refusals.iter().map(Refusal::json).collect::<Vec<_>>(),
+                "retries": retries.iter().map(|(i, r)| {
+                    let mut session = json!(i.session);
+                    session["label"] = json!(ref_label(&i.session));
+                    json!({
+                        "action": i.action,
+                        "run": i.run,
+                        "target": i.target,
+                        "session": session,
+                        "will": if r.is_ok() { "retry" } else { "fail" },
+                        "why": r.as_ref().err(),
+                    })
+                }).collect::<Vec<_>>(),
             });
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
         Format::Table => {
+            // What the real run does first: the deliveries earlier runs still owe.
+            for (i, r) in retries {
+                let who = match &i.session.session_key {
+                    Some(k) => format!(
+                        "{} ({} {})",
+                        escape_control(k),
+                        escape_control(&i.session.backend),
+                        escape_control(&ref_label(&i.session))
+                    ),
+                    None => format!(
+                        "{} {}",
+                        escape_control(&i.session.backend),
+                        escape_control(&ref_label(&i.session))
+                    ),
+                };
+                let target = escape_control(i.target.as_deref().unwrap_or("-")).into_owned();
+                match r {
+                    Ok(_) => writeln!(
+                        out,
+                        "would retry delivery to {target} for {who}, owed since run {}",
+                        escape_control(&i.run)
+                    )?,
+                    Err(why) => writeln!(
+                        out,
+                        "would fail delivery to {target} for {who}: {}",
+                        escape_control(why)
+                    )?,
+                }
+            }
             if plan.items.is_empty() {
                 writeln!(out, "No orphans to close.")?;
             }
@@ -574,13 +696,8 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                     writeln!(out, "  note    {}", escape_control(n))?;
                 }
             }
-            for (id, why) in &plan.refused {
-                writeln!(
-                    out,
-                    "would not close {}: {}",
-                    escape_control(id),
-                    escape_control(why)
-                )?;
+            for r in refusals {
+                writeln!(out, "would not close {}", r.text())?;
             }
             writeln!(out, "Dry run: nothing was changed.")?;
         }

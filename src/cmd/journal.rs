@@ -134,6 +134,15 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
     if let Err(code) = known_run(cfg, h, run) {
         return Ok(code);
     }
+    let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
+    // Without a terminal to confirm on, say so before a preview of what "will" be restored:
+    // nothing will be.
+    if !dry_run && !yes && !tty {
+        eprintln!(
+            "sessionctl: undo needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1), or --dry-run to see what it would restore"
+        );
+        return Ok(EXIT_ERROR);
+    }
     let plan = recover::undo_plan(h, run);
     // What the undo will do, decided by the undo's own code (the live-gateway check, the
     // same reads of what each store holds now) with nothing written: a dry run prints
@@ -191,14 +200,7 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
         }
         return Ok(EXIT_OK);
     }
-    let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
     if !yes {
-        if !tty {
-            eprintln!(
-                "sessionctl: undo needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1)"
-            );
-            return Ok(EXIT_ERROR);
-        }
         let ok = dialoguer::Confirm::new()
             .with_prompt(format!(
                 "Restore {} change(s) of run {run}?",

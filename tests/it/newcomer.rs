@@ -7,7 +7,7 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::close::{Base, Host, TG_KEY};
+use crate::close::{Base, Host, SLOW_ID_735, SLOW_KEY, TG_KEY};
 use crate::common::*;
 
 fn s(p: &std::path::Path) -> String {
@@ -425,4 +425,117 @@ fn one_label_per_claude_mem_row_everywhere() {
         "{out:?}"
     );
     assert!(!out.stdout.contains("claude-mem row"), "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. close details
+
+/// A delivery a target refused is retried by the next `close`: its dry run shows that
+/// retry (text and JSON), and the real run then makes it.
+#[test]
+fn dry_run_shows_the_retries_the_real_run_makes() {
+    let h = Host::new(Base::File735);
+    // A command target that refuses every payload (exit 1): the target is up, each
+    // delivery fails and stays owed.
+    h.configure(&[h.cmd_target("nope", &["/bin/sh", "-c", "cat > /dev/null; exit 1"], "5s")]);
+    let out = h.run(&["close", "--yes", TG_KEY]);
+    assert_eq!(out.code, 1, "the delivery failed\n{out:?}");
+
+    // Now the target accepts; nothing new is orphaned for this key.
+    h.configure(&[h.cmd_target("nope", &["/bin/sh", "-c", "cat >> \"$0\""], "5s")]);
+    let out = h.run(&["close", "--dry-run", TG_KEY]);
+    let want =
+        format!("would retry delivery to nope for {TG_KEY} (claude-mem cm:4), owed since run ");
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with(&want)),
+        "expected a line starting {want:?}\n{out:?}"
+    );
+    assert!(h.cmd_lines().is_empty(), "a dry run sends nothing");
+    let (out, v) = h.close_json(&["--dry-run", TG_KEY]);
+    let retries = v["retries"].as_array().unwrap_or_else(|| panic!("{out:?}"));
+    assert_eq!(retries.len(), 1, "{out:?}");
+    assert_eq!(retries[0]["target"], "nope");
+    assert_eq!(retries[0]["will"], "retry");
+    assert_eq!(retries[0]["session"]["label"], "cm:4");
+
+    let out = h.run(&["close", "--yes"]);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("resumed deliver:nope:")),
+        "{out:?}"
+    );
+    let tg: Vec<Value> = h
+        .cmd_lines()
+        .into_iter()
+        .filter(|l| l["event"]["sessionKey"] == TG_KEY)
+        .collect();
+    assert_eq!(tg.len(), 1, "the retry was made, once\n{out:?}");
+    let out = h.run(&["close", "--dry-run"]);
+    assert!(
+        !out.stdout.contains("would retry"),
+        "nothing owed now\n{out:?}"
+    );
+}
+
+/// A key that names sessions in two state dirs: one is closed, the other (its gateway just
+/// started: unknown) is refused, and the refusal names its state dir and id.
+#[test]
+fn a_refusal_names_the_state_dir_and_id() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let other = Fixture::openclaw("2026.9.6", "after-kill");
+    let _gw = spawn_retitled(GATEWAY_TITLE, &[("OPENCLAW_STATE_DIR", &other.state())]);
+    let mut args = vec!["--openclaw-state-dir".to_string(), s(&other.state())];
+    args.extend(h.args(&["close", "--yes", SLOW_KEY]));
+    let out = h.fx.run(&args, &[("HOOK_TOKEN", crate::close::HOOK_TOKEN)]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains(&format!("closed {SLOW_KEY} (openclaw {SLOW_ID_735}")),
+        "the 2026.7 session is closed\n{out:?}"
+    );
+    let want = format!(
+        "not closed {SLOW_KEY}: openclaw {} in {}: ",
+        crate::close::SLOW_ID_96,
+        other.state().display()
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with(&want)),
+        "expected a line starting {want:?}\n{out:?}"
+    );
+    // JSON: the same, as fields.
+    let mut args = vec!["--openclaw-state-dir".to_string(), s(&other.state())];
+    args.extend(h.args(&["close", "--dry-run", SLOW_KEY, "--format", "json"]));
+    let out = h.fx.run(&args, &[]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let refused = v["refused"].as_array().unwrap();
+    assert!(
+        refused
+            .iter()
+            .any(|r| r["session_id"] == crate::close::SLOW_ID_96
+                && r["dir"] == s(&other.state())
+                && r["backend"] == "openclaw"),
+        "{out:?}"
+    );
+}
+
+/// `journal undo <run>` without a terminal and without --yes refuses before it prints what
+/// it "will restore": stdout stays empty and nothing is restored.
+#[test]
+fn undo_without_a_terminal_refuses_before_its_preview() {
+    let h = Host::new(Base::File735);
+    let out = h.run(&["close", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let run = h.journal_lines()[0]["run"].as_str().unwrap().to_string();
+    let rows = h.cm_rows();
+    let out = h.run(&["journal", "undo", &run]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.stdout, "", "no \"will restore\" preview\n{out:?}");
+    assert!(out.stderr.contains("needs a terminal"), "{out:?}");
+    assert_eq!(h.cm_rows(), rows, "nothing restored");
+    // --dry-run still previews without a terminal.
+    let out = h.run(&["journal", "undo", &run, "--dry-run"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("would restore"), "{out:?}");
 }
