@@ -71,6 +71,8 @@ pub struct OwnerFacts {
     /// Signs of an owner that cannot be verified or attributed (a process whose dir cannot
     /// be read, a health endpoint that answers without a checkable pid, no /proc).
     pub unverified: Vec<String>,
+    /// The state dir (or data dir) these facts are about, for evidence that names it.
+    pub dir: Option<PathBuf>,
 }
 
 impl OwnerFacts {
@@ -421,6 +423,19 @@ fn classify_openclaw_inner(
     if let Some(v) = from_dead_claims(&gw.claims, h, Reason::OwnerDead) {
         return v;
     }
+    // The evidence is an absence: say what was looked at, so it can be checked.
+    ev.push(Evidence {
+        kind: "gateway-process",
+        path: gw.dir.clone(),
+        note: if gw.claims.is_empty() {
+            "no gateway process runs for this state dir, and no gateway lock or lease names one"
+                .into()
+        } else {
+            "no gateway process runs for this state dir, and no gateway lock or lease names a living one"
+                .into()
+        },
+        ..Evidence::default()
+    });
     orphan(
         Reason::GatewayGone,
         "no gateway runs for its state dir and no lock names one",

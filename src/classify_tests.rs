@@ -58,6 +58,50 @@ fn owners(claims: Vec<Claim>, running_: Vec<RunningOwner>, unverified: Vec<&str>
         claims,
         running: running_,
         unverified: unverified.into_iter().map(String::from).collect(),
+        dir: Some(PathBuf::from(STATE_DIR)),
+    }
+}
+
+/// The state dir the table's owner facts are about.
+const STATE_DIR: &str = "/home/u/.openclaw";
+
+/// `gateway-gone` is proved by an absence: its evidence names the state dir that was looked
+/// at and says that no gateway process and no living lock was found there.
+#[test]
+fn gateway_gone_carries_its_evidence() {
+    let t = NOW - 10 * MIN;
+    for (claims, want) in [
+        (vec![], "no gateway lock or lease names one"),
+        (
+            vec![gw_lock(-1, PidState::Invalid, t)],
+            "no gateway lock or lease names a living one",
+        ),
+    ] {
+        let s = OpenclawSession {
+            last_activity_ms: Some(t),
+            lock: None,
+        };
+        let (v, ev) = classify_openclaw(
+            &s,
+            &owners(claims, vec![], vec![]),
+            &host(),
+            &Options::default(),
+        );
+        assert_eq!(
+            (v.kind, v.reason),
+            (VerdictKind::Orphan, Reason::GatewayGone)
+        );
+        let e = ev
+            .iter()
+            .find(|e| e.kind == "gateway-process")
+            .unwrap_or_else(|| panic!("no gateway-process evidence in {ev:?}"));
+        assert_eq!(e.path.as_deref(), Some(std::path::Path::new(STATE_DIR)));
+        assert!(
+            e.note
+                .contains("no gateway process runs for this state dir"),
+            "{e:?}"
+        );
+        assert!(e.note.contains(want), "{e:?}");
     }
 }
 
@@ -292,11 +336,7 @@ fn openclaw_rules() {
             v.summary
         );
         if v.kind == Orphan {
-            assert!(
-                !ev.is_empty() || v.reason == GatewayGone,
-                "orphan without evidence: {}",
-                c.name
-            );
+            assert!(!ev.is_empty(), "orphan without evidence: {}", c.name);
         }
         if let Some(l) = &c.lock {
             if l.state != Invalid && matches!(v.reason, OwnerDead | PidReused | OwnerAlive) {
@@ -624,6 +664,7 @@ mod properties {
                 claims,
                 running,
                 unverified,
+                dir: None,
             })
     }
 
@@ -718,8 +759,8 @@ mod properties {
             prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
         }
 
-        /// Every orphan verdict carries evidence a support engineer can check, unless the
-        /// evidence is the absence of any owner (`gateway-gone`, `worker-dead` with nothing).
+        /// Every orphan verdict carries evidence a support engineer can check, `gateway-gone`
+        /// too (what was looked at and not found).
         #[test]
         fn orphans_carry_evidence(
             lock in proptest::option::of(claim("session-lock")),
@@ -730,7 +771,7 @@ mod properties {
         ) {
             let s = OpenclawSession { last_activity_ms: last, lock };
             let (v, ev) = classify_openclaw(&s, &gw, &h, &o);
-            if v.kind == VerdictKind::Orphan && v.reason != Reason::GatewayGone {
+            if v.kind == VerdictKind::Orphan {
                 prop_assert!(!ev.is_empty(), "{:?}", v);
             }
         }

@@ -130,6 +130,7 @@ pub fn diagnose(cfg: &Config, r: &Report) -> Vec<Finding> {
             Some("sessionctl close --yes".into()),
         ));
     }
+    looked(cfg, r, &mut out);
     systemd_unit(&mut out);
     // Fixes name the same dirs this run was pointed at.
     let prefix = invocation(cfg);
@@ -142,6 +143,46 @@ pub fn diagnose(cfg: &Config, r: &Report) -> Vec<Finding> {
     }
     out.sort_by_key(|f| f.severity);
     out
+}
+
+/// Where the run looked and found nothing. A doctor that read nothing is not "healthy":
+/// when no wanted backend was found at all that is a warning, with the dirs running
+/// gateways and workers use; a single missing backend whose processes run elsewhere is
+/// worth a note.
+fn looked(cfg: &Config, r: &Report, out: &mut Vec<Finding>) {
+    let nothing = r.problems.is_empty()
+        && cfg
+            .backends
+            .iter()
+            .all(|b| r.missing.iter().any(|m| m.backend == *b));
+    let lines = crate::report::missing_lines(r);
+    let mut flags: Vec<String> = Vec::new();
+    for m in &r.missing {
+        if let Some((_, d)) = m.elsewhere.first() {
+            flags.push(format!("{} {}", m.flag(), crate::report::shell_quote(d)));
+        }
+    }
+    if nothing {
+        out.push(finding(
+            Severity::Warning,
+            "nothing-found",
+            "nothing to diagnose: no OpenClaw state dir and no claude-mem database where sessionctl looked",
+            lines,
+            Some(if flags.is_empty() {
+                "point sessionctl at them: --openclaw-state-dir DIR, --claude-mem-dir DIR (or OPENCLAW_STATE_DIR, CLAUDE_MEM_DATA_DIR)".into()
+            } else {
+                format!("sessionctl doctor {}", flags.join(" "))
+            }),
+        ));
+    } else if !flags.is_empty() {
+        out.push(finding(
+            Severity::Info,
+            "other-dirs",
+            "gateways or workers run for dirs this run does not read",
+            lines,
+            Some(format!("sessionctl doctor {}", flags.join(" "))),
+        ));
+    }
 }
 
 /// `sessionctl` plus the dir flags of this run, shell-quoted.

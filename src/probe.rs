@@ -393,10 +393,18 @@ pub fn http_health(port: u16, path: &str) -> Health {
         body: None,
         error: Some(e),
     };
+    // A read or write that runs out of time is EAGAIN/EWOULDBLOCK on Linux ("Resource
+    // temporarily unavailable"): say what happened instead.
+    let why = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            format!("timed out after {} ms", HEALTH_TIMEOUT.as_millis())
+        }
+        _ => e.to_string(),
+    };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = match TcpStream::connect_timeout(&addr, HEALTH_TIMEOUT) {
         Ok(s) => s,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(why(e)),
     };
     let _ = stream.set_read_timeout(Some(HEALTH_TIMEOUT));
     let _ = stream.set_write_timeout(Some(HEALTH_TIMEOUT));
@@ -404,13 +412,13 @@ pub fn http_health(port: u16, path: &str) -> Health {
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nConnection: close\r\nUser-Agent: sessionctl\r\n\r\n"
     );
     if let Err(e) = stream.write_all(req.as_bytes()) {
-        return fail(e.to_string());
+        return fail(why(e));
     }
     let mut buf = Vec::new();
     // Health bodies are small; cap what we read so a misbehaving peer cannot flood us.
     if let Err(e) = stream.take(64 * 1024).read_to_end(&mut buf) {
         if buf.is_empty() {
-            return fail(e.to_string());
+            return fail(why(e));
         }
     }
     let text = String::from_utf8_lossy(&buf);
@@ -437,6 +445,21 @@ pub fn http_health(port: u16, path: &str) -> Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_silent_health_endpoint_times_out_in_words() {
+        // Accepts the connection, never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let h = http_health(port, "/healthz");
+        drop(listener);
+        assert!(!h.answered, "{h:?}");
+        assert_eq!(
+            h.error.as_deref(),
+            Some(format!("timed out after {} ms", HEALTH_TIMEOUT.as_millis()).as_str()),
+            "{h:?}"
+        );
+    }
 
     #[test]
     fn stat_parsing_survives_odd_comm() {

@@ -68,9 +68,54 @@ pub struct JsonReport<'a> {
     #[serde(flatten)]
     pub header: Header,
     pub host: JsonHost<'a>,
-    pub sessions: Vec<&'a Session>,
+    pub sessions: Vec<Labeled<'a>>,
     pub problems: &'a [Problem],
     pub summary: Summary,
+}
+
+/// A session as JSON: its own fields (`id` stays the sessionId or the claude-mem row id,
+/// as scripts read it) plus `label`, the one name a person sees in every table, in the
+/// journal and in `close` output, and can pass to `show` and `close`.
+#[derive(Serialize)]
+pub struct Labeled<'a> {
+    #[serde(flatten)]
+    pub session: &'a Session,
+    pub label: String,
+}
+
+impl<'a> Labeled<'a> {
+    pub fn new(session: &'a Session) -> Labeled<'a> {
+        Labeled {
+            session,
+            label: label(session.backend, &session.id),
+        }
+    }
+}
+
+/// The name a person sees for a record: the OpenClaw sessionId, or `cm:<row id>` for a
+/// claude-mem row (a bare number would not say which backend it is).
+pub fn label(backend: crate::model::Backend, id: &str) -> String {
+    match backend {
+        crate::model::Backend::Openclaw => id.to_string(),
+        crate::model::Backend::ClaudeMem => format!("cm:{id}"),
+    }
+}
+
+/// The label of a journaled session (`backend` as written there).
+pub fn ref_label(r: &crate::journal::SessionRef) -> String {
+    if r.backend == "claude-mem" {
+        format!("cm:{}", r.id)
+    } else {
+        r.id.clone()
+    }
+}
+
+/// A store kind as the JSON spells it (`file`, `sqlite`, `claude-mem-db`).
+pub fn store_kind_name(k: crate::model::StoreKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -89,7 +134,7 @@ pub fn json_report<'a>(r: &'a Report, sessions: Vec<&'a Session>) -> JsonReport<
             proc_available: r.host.proc_available,
         },
         summary: Summary::of(sessions.iter().copied()),
-        sessions,
+        sessions: sessions.into_iter().map(Labeled::new).collect(),
         problems: &r.problems,
     }
 }
@@ -117,7 +162,7 @@ pub fn write_ndjson<W: Write>(w: &mut W, r: &Report, sessions: &[&Session]) -> i
             &Line {
                 r#type: "session",
                 header,
-                body: *s,
+                body: &Labeled::new(s),
             },
         )?;
         writeln!(w)?;
@@ -171,6 +216,16 @@ pub fn new_table(cfg: &Config) -> Table {
     t
 }
 
+/// Print a table without the padding comfy-table leaves at the end of each line (the last
+/// column is padded to its width, and every cell by one space): a piped table is read by
+/// `diff`, `grep` and editors that flag trailing whitespace.
+pub fn write_rendered<W: Write>(w: &mut W, t: &Table) -> io::Result<()> {
+    for line in t.lines() {
+        writeln!(w, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
 /// The session table of `list`.
 pub fn write_table<W: Write>(
     w: &mut W,
@@ -179,7 +234,11 @@ pub fn write_table<W: Write>(
     sessions: &[&Session],
 ) -> io::Result<()> {
     if sessions.is_empty() {
-        writeln!(w, "No active sessions found.")?;
+        // With a backend that could not be read, "none found" would not be true: stderr
+        // says what failed, and stdout stays empty.
+        if r.problems.is_empty() {
+            writeln!(w, "No active sessions found.")?;
+        }
         return Ok(());
     }
     let mut t = new_table(cfg);
@@ -216,7 +275,7 @@ pub fn write_table<W: Write>(
             Cell::new(escape_control(&s.summary)),
         ]);
     }
-    writeln!(w, "{t}")?;
+    write_rendered(w, &t)?;
     if !cfg.quiet {
         let sum = Summary::of(sessions.iter().copied());
         writeln!(w)?;
@@ -236,6 +295,66 @@ pub fn summary_line(s: &Summary) -> String {
         "{} active {noun}: {} orphan, {} stale, {} live, {} unknown{delivered}",
         s.total, s.orphan, s.stale, s.live, s.unknown
     )
+}
+
+/// `p` as a shell word: as it is when it holds only safe characters, else single-quoted.
+pub fn shell_quote(p: &std::path::Path) -> String {
+    let s = p.display().to_string();
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@".contains(&b))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Where each backend that found nothing looked, and the dirs its running gateways or
+/// workers use instead, with the flag that reads them. Printed on stderr when the run found
+/// no session at all (or with `-v`), never with `-q`: stdout stays what scripts read.
+pub fn missing_lines(r: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in &r.missing {
+        let b = m.backend.name();
+        out.push(format!("{b}: {}", m.what));
+        let mut dirs: Vec<(&std::path::Path, Vec<String>)> = Vec::new();
+        for (pid, d) in &m.elsewhere {
+            match dirs.iter_mut().find(|(x, _)| *x == d.as_path()) {
+                Some((_, pids)) => pids.push(pid.to_string()),
+                None => dirs.push((d, vec![pid.to_string()])),
+            }
+        }
+        for (d, pids) in dirs {
+            let (who, verb) = if pids.len() == 1 {
+                (format!("a {} (pid {})", m.process(), pids[0]), "runs")
+            } else {
+                (
+                    format!("{}s (pids {})", m.process(), pids.join(", ")),
+                    "run",
+                )
+            };
+            out.push(format!(
+                "{b}: {who} {verb} for {}; read it with {} {}",
+                d.display(),
+                m.flag(),
+                shell_quote(d)
+            ));
+        }
+    }
+    out
+}
+
+pub fn print_missing(cfg: &Config, r: &Report) {
+    if cfg.quiet || !(r.sessions.is_empty() || cfg.verbose) {
+        return;
+    }
+    let stderr = io::stderr();
+    let mut e = stderr.lock();
+    for l in missing_lines(r) {
+        // Dirs come from other processes' environments.
+        let _ = writeln!(e, "sessionctl: {}", escape_control(&l));
+    }
 }
 
 /// Problems go to stderr, one line each, naming the file and what is wrong.
@@ -307,19 +426,14 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
     };
     row("backend", s.backend.name().into());
     row("session", name);
-    row("id", s.id.clone());
+    row("id", label(s.backend, &s.id));
     if let Some(c) = &s.content_session_id {
         row("content id", c.clone());
     }
     row("status", s.status.clone());
     row(
         "store",
-        // Only the kind is lower-cased: the path is shown as it is.
-        format!(
-            "{} ({})",
-            s.store.display(),
-            format!("{:?}", s.store_kind).to_lowercase()
-        ),
+        format!("{} ({})", s.store.display(), store_kind_name(s.store_kind)),
     );
     if let Some(st) = s.started_at {
         row(
@@ -348,7 +462,7 @@ pub fn write_detail<W: Write>(w: &mut W, cfg: &Config, r: &Report, s: &Session) 
         }
         row(&format!("evidence ({})", e.kind), parts.join("; "));
     }
-    writeln!(w, "{t}")
+    write_rendered(w, &t)
 }
 
 #[cfg(test)]

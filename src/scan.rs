@@ -1,12 +1,13 @@
 //! One pass over the host: probe, read every backend, classify every session.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use crate::backend::{claude_mem, openclaw};
 use crate::classify::{self, HostFacts, Options, Upstream};
 use crate::config::Config;
 use crate::model::{Backend, Detail, Evidence, Problem, Session, VerdictKind};
-use crate::probe::Host;
+use crate::probe::{Host, ProcKind};
 use crate::timefmt::now_ms;
 
 pub struct Report {
@@ -16,6 +17,61 @@ pub struct Report {
     pub problems: Vec<Problem>,
     pub openclaw: Vec<openclaw::StateDirScan>,
     pub claude_mem: Vec<claude_mem::DataDirScan>,
+    /// Backends this run wanted but found nothing of (no state dir, no data dir or no
+    /// database where discovery looked), with the processes of that backend that run for
+    /// other dirs.
+    pub missing: Vec<Missing>,
+}
+
+/// Where a backend was looked for and not found, and where its processes run instead.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    pub backend: Backend,
+    /// What was missing and where it was looked for, e.g. `no state dir at /home/u/.openclaw
+    /// (OPENCLAW_STATE_DIR unset)`.
+    pub what: String,
+    /// Gateways (OpenClaw) or workers (claude-mem) that run for another dir: pid and dir.
+    pub elsewhere: Vec<(i64, PathBuf)>,
+}
+
+impl Missing {
+    /// The flag that reads a dir of this backend.
+    pub fn flag(&self) -> &'static str {
+        match self.backend {
+            Backend::Openclaw => "--openclaw-state-dir",
+            Backend::ClaudeMem => "--claude-mem-dir",
+        }
+    }
+
+    /// The process kind that runs for a dir of this backend.
+    pub fn process(&self) -> &'static str {
+        match self.backend {
+            Backend::Openclaw => "gateway",
+            Backend::ClaudeMem => "claude-mem worker",
+        }
+    }
+}
+
+/// Running processes of `kind` whose dir is known and is none of `read` (nor `missing`).
+fn elsewhere(host: &Host, kind: ProcKind, missing: Option<&Path>) -> Vec<(i64, PathBuf)> {
+    let mut out: Vec<(i64, PathBuf)> = host
+        .processes
+        .iter()
+        .filter(|p| p.kind == kind && !p.foreign_mnt)
+        .filter(|p| missing.is_none_or(|m| p.serves(m) != Some(true)))
+        .filter_map(|p| Some((p.pid, p.dir.clone()?)))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Why discovery looked where it did, for a note: the variable that would have pointed
+/// elsewhere.
+fn openclaw_default_note(cfg: &Config) -> String {
+    match cfg.env.get("OPENCLAW_HOME") {
+        Some(h) => format!("OPENCLAW_STATE_DIR unset, OPENCLAW_HOME={h}"),
+        None => "OPENCLAW_STATE_DIR unset".into(),
+    }
 }
 
 /// A `-v` line on stderr.
@@ -58,13 +114,40 @@ pub fn run(cfg: &Config) -> Report {
     // claude-mem rows are read first: the OpenClaw stores then keep links only for the
     // session keys those rows name (classified below, once the stores are read).
     let mut cm_scan = None;
+    let mut missing = Vec::new();
     if cfg.wants(Backend::ClaudeMem) {
-        if let Some((dir, explicit)) = claude_mem::discover(cfg) {
-            note(cfg, &format!("claude-mem: data dir {}", dir.display()));
-            if let Some(mut scan) = claude_mem::scan_data_dir(&dir, explicit, cfg, &host) {
-                problems.append(&mut scan.problems);
-                cm_scan = Some(scan);
+        match claude_mem::discover(cfg) {
+            Some((dir, explicit)) => {
+                note(cfg, &format!("claude-mem: data dir {}", dir.display()));
+                match claude_mem::scan_data_dir(&dir, explicit, cfg, &host) {
+                    Some(mut scan) => {
+                        // A data dir without a database (never an error when discovered):
+                        // nothing was read.
+                        if scan.problems.is_empty() && scan.rows.is_empty() && !scan.db.exists() {
+                            missing.push(Missing {
+                                backend: Backend::ClaudeMem,
+                                what: format!("no database at {}", scan.db.display()),
+                                elsewhere: elsewhere(&host, ProcKind::Worker, Some(&dir)),
+                            });
+                        }
+                        problems.append(&mut scan.problems);
+                        cm_scan = Some(scan);
+                    }
+                    None => missing.push(Missing {
+                        backend: Backend::ClaudeMem,
+                        what: format!(
+                            "no data dir at {} (CLAUDE_MEM_DATA_DIR unset)",
+                            dir.display()
+                        ),
+                        elsewhere: elsewhere(&host, ProcKind::Worker, Some(&dir)),
+                    }),
+                }
             }
+            None => missing.push(Missing {
+                backend: Backend::ClaudeMem,
+                what: "no data dir: neither CLAUDE_MEM_DATA_DIR nor HOME is set".into(),
+                elsewhere: elsewhere(&host, ProcKind::Worker, None),
+            }),
         }
     }
     let link_keys: HashSet<String> = cm_scan
@@ -75,12 +158,33 @@ pub fn run(cfg: &Config) -> Report {
         .collect();
 
     if cfg.wants(Backend::Openclaw) {
-        for (dir, explicit) in openclaw::discover(cfg) {
+        let dirs = openclaw::discover(cfg);
+        if dirs.is_empty() {
+            missing.push(Missing {
+                backend: Backend::Openclaw,
+                what: "no state dir: neither OPENCLAW_STATE_DIR, OPENCLAW_HOME nor HOME is set"
+                    .into(),
+                elsewhere: elsewhere(&host, ProcKind::Gateway, None),
+            });
+        }
+        for (dir, explicit) in dirs {
             note(cfg, &format!("openclaw: state dir {}", dir.display()));
             let Some(mut scan) = openclaw::scan_state_dir(&dir, explicit, cfg, &host, &link_keys)
             else {
+                // Only a discovered default is skipped when it does not exist.
+                missing.push(Missing {
+                    backend: Backend::Openclaw,
+                    what: format!(
+                        "no state dir at {} ({})",
+                        dir.display(),
+                        openclaw_default_note(cfg)
+                    ),
+                    elsewhere: elsewhere(&host, ProcKind::Gateway, Some(&dir)),
+                });
                 continue;
             };
+            // The classifier names the state dir in the evidence of an absent gateway.
+            scan.owners.dir = Some(scan.state_dir.clone());
             problems.append(&mut scan.problems);
             for (mut s, f) in std::mem::take(&mut scan.sessions) {
                 let (v, mut ev) = classify::classify_openclaw(&f, &scan.owners, &facts, &opts);
@@ -159,6 +263,7 @@ pub fn run(cfg: &Config) -> Report {
 
     mark_delivered(cfg, &mut sessions, &oc_scans);
 
+    missing.sort_by_key(|m| m.backend);
     Report {
         host,
         now_ms: now,
@@ -166,6 +271,7 @@ pub fn run(cfg: &Config) -> Report {
         problems,
         openclaw: oc_scans,
         claude_mem: cm_scans,
+        missing,
     }
 }
 

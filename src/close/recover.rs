@@ -77,6 +77,65 @@ fn applied(i: &Intent) -> Result<bool, String> {
     }
 }
 
+/// Deliveries an earlier run tried and a target refused, that no run has made since: the
+/// newest intent of each action. `history` is read before a run writes anything, so every
+/// intent in it belongs to an earlier run, whatever its id.
+fn failed_deliveries(history: &History) -> Vec<&Intent> {
+    let mut newest: BTreeMap<&str, &Intent> = BTreeMap::new();
+    for i in history.intents().filter(|i| i.kind == Kind::Deliver) {
+        newest.insert(&i.action, i);
+    }
+    newest
+        .into_iter()
+        .filter(|(action, i)| {
+            history
+                .outcome_of(&i.run, action)
+                .is_some_and(|o| !o.ok && !o.skipped)
+                && !history.succeeded(action)
+        })
+        .map(|(_, i)| i)
+        .collect()
+}
+
+/// The deliveries [`resume`] will make (Ok: the target's index) or fail (Err: why), in its
+/// order, decided the same way and with nothing sent or written: what `close --dry-run`
+/// shows before its plan.
+pub fn planned_retries<'a>(
+    history: &'a History,
+    targets: &[Target],
+) -> Vec<(&'a Intent, Result<usize, String>)> {
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let position = |i: &Intent| {
+        targets
+            .iter()
+            .position(|t| Some(&t.name) == i.target.as_ref())
+    };
+    let mut out = Vec::new();
+    for i in failed_deliveries(history) {
+        if seen.insert(&i.action) {
+            if let Some(t) = position(i).filter(|_| i.payload.is_some()) {
+                out.push((i, Ok(t)));
+            }
+        }
+    }
+    for i in history.pending() {
+        if i.kind != Kind::Deliver || history.succeeded(&i.action) || !seen.insert(&i.action) {
+            continue;
+        }
+        match position(i) {
+            Some(t) if i.payload.is_some() => out.push((i, Ok(t))),
+            _ => out.push((
+                i,
+                Err(format!(
+                    "target `{}` is no longer configured; not delivered",
+                    i.target.clone().unwrap_or_default()
+                )),
+            )),
+        }
+    }
+    out
+}
+
 /// Settle every intent of earlier runs that has no outcome: store writes are checked
 /// (applied → recorded as done, with the prior values undo needs; not applied → recorded
 /// as not done, and the session is planned again if it is still an orphan), deliveries a
@@ -93,17 +152,8 @@ pub fn resume(
     // Deliveries an earlier run tried and a target refused: the sessions are closed now, so
     // no plan will deliver them again; retry each once per run, with its journaled payload.
     let mut retried: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    let mut newest: BTreeMap<&str, &Intent> = BTreeMap::new();
-    // `history` was read before this run wrote anything: every intent in it belongs to an
-    // earlier run, whatever its id (ids are unique, but nothing here relies on that).
-    for i in history.intents().filter(|i| i.kind == Kind::Deliver) {
-        newest.insert(&i.action, i);
-    }
-    for (action, i) in newest {
-        let failed = history
-            .outcome_of(&i.run, action)
-            .is_some_and(|o| !o.ok && !o.skipped);
-        if failed && !history.succeeded(action) && retried.insert(action) {
+    for i in failed_deliveries(history) {
+        if retried.insert(&i.action) {
             if let Some(t) = targets
                 .iter()
                 .position(|t| Some(&t.name) == i.target.as_ref())
@@ -343,10 +393,14 @@ pub fn undo_plan<'a>(history: &'a History, run: &str) -> UndoPlan<'a> {
 fn who(i: &Intent) -> String {
     match &i.session.session_key {
         Some(k) if i.session.backend == "claude-mem" => {
-            format!("{k} (claude-mem row {})", i.session.id)
+            format!("{k} ({})", crate::report::ref_label(&i.session))
         }
         Some(k) => k.clone(),
-        None => format!("{} {}", i.session.backend, i.session.id),
+        None => format!(
+            "{} {}",
+            i.session.backend,
+            crate::report::ref_label(&i.session)
+        ),
     }
 }
 

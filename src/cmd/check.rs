@@ -10,6 +10,11 @@ use crate::scan::{self, grouped, Summary};
 /// `sessionctl check`: exit 0 when no orphan is found, 1 when orphans are, 2 on error.
 pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
     let r = scan::run(cfg);
+    // The metrics job (cron, a timer) runs every few minutes: where nothing was found is
+    // for people, and stderr there is mail. `-v` still prints it.
+    if textfile.is_none() || cfg.verbose {
+        crate::report::print_missing(cfg, &r);
+    }
     let mut metrics_failed = false;
     if let Some(path) = textfile {
         let last = if r.problems.is_empty() {
@@ -18,7 +23,13 @@ pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
             crate::metrics::previous_success(path)
         };
         if let Err(e) = crate::metrics::write(path, &crate::metrics::render(&r, last)) {
-            eprintln!("sessionctl: {e}");
+            // The writer's message may already start with the path.
+            let prefix = format!("{}: ", path.display());
+            super::error_line(
+                "prometheus textfile",
+                path,
+                e.strip_prefix(&prefix).unwrap_or(&e),
+            );
             metrics_failed = true;
         }
     }

@@ -11,7 +11,7 @@ use crate::cli::{CloseArgs, Format};
 use crate::close::{self, recover, ActionResult, ItemResult, Plan, Selection};
 use crate::config::Config;
 use crate::journal::{History, Journal, RunHeader, SessionRef};
-use crate::report::{escape_control, print_problems, stamped, write_doc};
+use crate::report::{escape_control, print_problems, ref_label, stamped, write_doc};
 use crate::scan;
 use crate::targets;
 use crate::timefmt::{human_age, iso_ms, now_ms};
@@ -34,7 +34,7 @@ pub fn acquire(path: &Path) -> Result<RunLock, String> {
     let name = path.file_name().unwrap_or_default();
     let f = dir
         .open_rw_private(name)
-        .map_err(|e| format!("{}: cannot open lock file: {e}", path.display()))?;
+        .map_err(|e| format!("close lock: {}: cannot open: {e}", path.display()))?;
     let start = Instant::now();
     loop {
         use std::os::fd::AsRawFd;
@@ -44,7 +44,7 @@ pub fn acquire(path: &Path) -> Result<RunLock, String> {
         }
         if start.elapsed() >= LOCK_WAIT {
             return Err(format!(
-                "another `sessionctl close` is running (lock {} held for {} s); try again when it is done",
+                "close lock: {}: another `sessionctl close` is running (waited {} s); try again when it is done",
                 path.display(),
                 LOCK_WAIT.as_secs()
             ));
@@ -78,6 +78,7 @@ struct DryItem<'a> {
 struct DrySession<'a> {
     backend: crate::model::Backend,
     id: &'a str,
+    label: String,
     session_key: &'a Option<String>,
     verdict: crate::model::VerdictKind,
     reason: crate::model::Reason,
@@ -96,7 +97,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     let tcfg = match targets::load(cfg_path, *explicit, &|k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("sessionctl: {e}");
+            super::error_line("config file", &e.path, &e.message);
             return Ok(EXIT_ERROR);
         }
     };
@@ -170,6 +171,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     }
     let report = scan::run(cfg);
     print_problems(&report.problems);
+    crate::report::print_missing(cfg, &report);
     if !args.dry_run && (!history.pending().is_empty() || history.has_failed_deliveries()) {
         let mut j = start_journal(&report.host).map_err(|e| journal_err(&cfg.journal, e))?;
         resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency, &budget)?;
@@ -183,10 +185,15 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     };
     let (chosen, refused) = close::select(&report, &sel);
     let mut plan = close::plan(&report, &chosen, &sel, &tcfg.targets, now);
-    plan.refused = refused;
+    plan.refused = refused.clone();
+    let refusals = refusals(&report, &sel, &refused);
 
     if args.dry_run {
-        let code = print_dry_run(cfg, &plan, &tcfg.targets);
+        if tcfg.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
+            no_targets_note(cfg, "would be delivered");
+        }
+        let retries = recover::planned_retries(&history, &tcfg.targets);
+        let code = print_dry_run(cfg, &plan, &refusals, &retries, &tcfg.targets);
         std::mem::forget((report, plan)); // as at the end of a real run
         return code;
     }
@@ -214,7 +221,12 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             Some(j) => j,
             None => start_journal(&fresh.host).map_err(|e| journal_err(&cfg.journal, e))?,
         };
-        let history = History::read(&cfg.journal)?;
+        let history = History::read(&cfg.journal).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("journal: {}: cannot read: {e}", cfg.journal.display()),
+            )
+        })?;
         let total: usize = plan.items.iter().map(|i| i.actions.len()).sum();
         let bar = (io::stderr().is_terminal() && plan.items.len() > 5 && !cfg.quiet).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
@@ -243,6 +255,9 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         }
         journal = Some(j);
     }
+    if tcfg.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
+        no_targets_note(cfg, "was delivered");
+    }
     let run_id = journal.as_ref().map(|j| j.run.clone());
     prune_backups(cfg, run_id.as_deref(), &tcfg.journal);
     let closed = results.iter().filter(|r| r.closed).count();
@@ -256,11 +271,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
                 dry_run: false,
                 resumed: &resumed,
                 items: &results,
-                refused: plan
-                    .refused
-                    .iter()
-                    .map(|(id, why)| json!({"id": id, "why": why}))
-                    .collect(),
+                refused: refusals.iter().map(Refusal::json).collect(),
                 skipped: dropped
                     .iter()
                     .map(|(s, why)| json!({"session": s, "why": why}))
@@ -281,13 +292,8 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             for r in &results {
                 write_item(&mut out, r)?;
             }
-            for (id, why) in &plan.refused {
-                writeln!(
-                    out,
-                    "not closed {}: {}",
-                    escape_control(id),
-                    escape_control(why)
-                )?;
+            for r in &refusals {
+                writeln!(out, "not closed {}", r.text())?;
             }
             for (s, why) in &dropped {
                 writeln!(out, "skipped {}: {}", describe_ref(s), escape_control(why))?;
@@ -315,6 +321,24 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     // values one by one would take longer than closing them did.
     std::mem::forget((report, fresh, plan, results));
     Ok(code)
+}
+
+/// Once per run, on stderr: with no hook target in the config file, closing repairs the
+/// stores but tells no plugin; nothing else in the output would say so.
+fn no_targets_note(cfg: &Config, verb: &str) {
+    if cfg.quiet {
+        return;
+    }
+    let (path, _) = &cfg.config_file;
+    let whence = if path.exists() {
+        format!("config file {} has no [[targets]]", path.display())
+    } else {
+        format!("no config file at {}", path.display())
+    };
+    eprintln!(
+        "sessionctl: no hook targets configured ({}): no session_end {verb}; see README \"Hook targets\"",
+        escape_control(&whence)
+    );
 }
 
 /// How long a run waits for another sessionctl that is changing the same stores.
@@ -348,7 +372,7 @@ pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
 fn compact_journal(cfg: &Config, r: &crate::journal::Retention) {
     match crate::journal::compact(&cfg.journal, r, now_ms()) {
         Ok(Some(c)) if !cfg.quiet => eprintln!(
-            "sessionctl: {}: compacted from {} to {} bytes ({} run(s) kept, {} dropped; the old journal is {})",
+            "sessionctl: journal: {}: compacted from {} to {} bytes ({} run(s) kept, {} dropped; the old journal is {})",
             cfg.journal.display(),
             c.bytes_before,
             c.bytes_after,
@@ -356,7 +380,7 @@ fn compact_journal(cfg: &Config, r: &crate::journal::Retention) {
             c.runs_dropped,
             c.previous.display()
         ),
-        Err(e) => eprintln!("sessionctl: {}: cannot compact: {e}", cfg.journal.display()),
+        Err(e) => super::error_line("journal", &cfg.journal, format!("cannot compact: {e}")),
         _ => {}
     }
 }
@@ -371,12 +395,12 @@ fn prune_backups(cfg: &Config, run: Option<&str>, r: &crate::journal::Retention)
         .join("backups");
     match crate::journal::prune_backups(&dir, run, r, now_ms()) {
         Ok(p) if !p.runs.is_empty() && cfg.verbose => eprintln!(
-            "sessionctl: {}: removed the backups of {} run(s), {} bytes",
+            "sessionctl: journal backups: {}: removed the backups of {} run(s), {} bytes",
             dir.display(),
             p.runs.len(),
             p.bytes
         ),
-        Err(e) => eprintln!("sessionctl: {}: cannot prune backups: {e}", dir.display()),
+        Err(e) => super::error_line("journal backups", &dir, format!("cannot prune: {e}")),
         _ => {}
     }
 }
@@ -384,28 +408,26 @@ fn prune_backups(cfg: &Config, run: Option<&str>, r: &crate::journal::Retention)
 /// A writer that died mid-transaction (a crashed `close`, in rollback-journal mode) left a
 /// hot journal: roll it back before reading, as the next SQLite writer would.
 fn recover_hot_journals(cfg: &Config) {
-    let mut dbs: Vec<PathBuf> = Vec::new();
+    let mut dbs: Vec<(&str, PathBuf)> = Vec::new();
     if let Some((dir, _)) = crate::backend::claude_mem::discover(cfg) {
-        dbs.push(dir.join("claude-mem.db"));
+        dbs.push(("claude-mem", dir.join("claude-mem.db")));
     }
     for (dir, _) in crate::backend::openclaw::discover(cfg) {
         if let Ok(rd) = fs::read_dir(dir.join("agents")) {
-            dbs.extend(
-                rd.flatten()
-                    .map(|a| a.path().join("agent").join("openclaw-agent.sqlite")),
-            );
+            dbs.extend(rd.flatten().map(|a| {
+                (
+                    "openclaw",
+                    a.path().join("agent").join("openclaw-agent.sqlite"),
+                )
+            }));
         }
     }
-    for db in dbs {
+    for (what, db) in dbs {
         match close::stores::recover_hot_journal(&db) {
-            Ok(true) if !cfg.quiet => eprintln!(
-                "sessionctl: {}: rolled back an interrupted write",
-                escape_control(&db.display().to_string())
-            ),
-            Err(e) => eprintln!(
-                "sessionctl: {}",
-                escape_control(&format!("{}: {e}", db.display()))
-            ),
+            Ok(true) if !cfg.quiet => {
+                super::error_line(what, &db, "rolled back an interrupted write")
+            }
+            Err(e) => super::error_line(what, &db, e),
             _ => {}
         }
     }
@@ -414,7 +436,7 @@ fn recover_hot_journals(cfg: &Config) {
 fn journal_err(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(
         e.kind(),
-        format!("{}: cannot write journal: {e}", path.display()),
+        format!("journal: {}: cannot write: {e}", path.display()),
     )
 }
 
@@ -424,9 +446,9 @@ fn describe_ref(s: &SessionRef) -> String {
             "{} {} ({})",
             s.backend,
             escape_control(k),
-            escape_control(&s.id)
+            escape_control(&ref_label(s))
         ),
-        None => format!("{} {}", s.backend, escape_control(&s.id)),
+        None => format!("{} {}", s.backend, escape_control(&ref_label(s))),
     }
 }
 
@@ -434,7 +456,7 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
     let who: Vec<String> = r
         .sessions
         .iter()
-        .map(|s| format!("{} {}", s.backend, escape_control(&s.id)))
+        .map(|s| format!("{} {}", s.backend, escape_control(&ref_label(s))))
         .collect();
     writeln!(
         w,
@@ -463,7 +485,95 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
     Ok(())
 }
 
-fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::Result<u8> {
+/// A named id `close` will not close, and the record it names: a key can name sessions in
+/// several state dirs (and their claude-mem rows), one closed and another refused.
+struct Refusal<'a> {
+    query: &'a str,
+    session: Option<&'a crate::model::Session>,
+    why: &'a str,
+}
+
+impl Refusal<'_> {
+    /// `<query>: <backend> <label> in <dir>: <why>`, escaped for a terminal.
+    fn text(&self) -> String {
+        match self.session {
+            Some(s) => format!(
+                "{}: {} {} in {}: {}",
+                escape_control(self.query),
+                s.backend.name(),
+                escape_control(&crate::report::label(s.backend, &s.id)),
+                escape_control(&session_dir(s).display().to_string()),
+                escape_control(self.why)
+            ),
+            None => format!(
+                "{}: {}",
+                escape_control(self.query),
+                escape_control(self.why)
+            ),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut v = json!({"id": self.query, "why": self.why});
+        if let Some(s) = self.session {
+            v["backend"] = json!(s.backend);
+            v["session_id"] = json!(s.id);
+            v["label"] = json!(crate::report::label(s.backend, &s.id));
+            v["dir"] = json!(session_dir(s));
+        }
+        v
+    }
+}
+
+/// The OpenClaw state dir or claude-mem data dir a record belongs to.
+fn session_dir(s: &crate::model::Session) -> &Path {
+    match &s.detail {
+        crate::model::Detail::Openclaw(d) => &d.state_dir,
+        crate::model::Detail::ClaudeMem(d) => &d.data_dir,
+    }
+}
+
+/// `select`'s refusals with the record each one is about, found the way `select` finds
+/// them (each named id's matches, in order, that `eligible` turns down). Should the two
+/// ever disagree, the refusals are shown as `select` gave them.
+fn refusals<'a>(
+    r: &'a scan::Report,
+    sel: &Selection,
+    refused: &'a [(String, String)],
+) -> Vec<Refusal<'a>> {
+    let mut out: Vec<(&str, Option<&crate::model::Session>)> = Vec::new();
+    for q in &sel.ids {
+        let hits: Vec<&crate::model::Session> =
+            r.sessions.iter().filter(|s| scan::matches(s, q)).collect();
+        if hits.is_empty() {
+            out.push((q, None));
+        }
+        for h in hits {
+            if close::eligible(h, sel, true).is_err() {
+                out.push((q, Some(h)));
+            }
+        }
+    }
+    let agrees =
+        out.len() == refused.len() && out.iter().zip(refused).all(|((q, _), (id, _))| q == id);
+    refused
+        .iter()
+        .enumerate()
+        .map(|(k, (id, why))| Refusal {
+            query: id,
+            session: if agrees { out[k].1 } else { None },
+            why,
+        })
+        .collect()
+}
+
+fn print_dry_run(
+    cfg: &Config,
+    plan: &Plan,
+    refusals: &[Refusal],
+    retries: &[(&crate::journal::Intent, Result<usize, String>)],
+    targets: &[targets::Target],
+) -> io::Result<u8> {
     let mut out = stdout();
     let items: Vec<DryItem> = plan
         .items
@@ -476,6 +586,7 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                 .map(|s| DrySession {
                     backend: s.backend,
                     id: &s.id,
+                    label: crate::report::label(s.backend, &s.id),
                     session_key: &s.session_key,
                     verdict: s.verdict,
                     reason: s.reason,
@@ -501,11 +612,52 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                 "dry_run": true,
                 "targets": targets.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
                 "items": items,
-                "refused": plan.refused.iter().map(|(id, why)| json!({"id": id, "why": why})).collect::<Vec<_>>(),
+                "refused": refusals.iter().map(Refusal::json).collect::<Vec<_>>(),
+                "retries": retries.iter().map(|(i, r)| {
+                    let mut session = json!(i.session);
+                    session["label"] = json!(ref_label(&i.session));
+                    json!({
+                        "action": i.action,
+                        "run": i.run,
+                        "target": i.target,
+                        "session": session,
+                        "will": if r.is_ok() { "retry" } else { "fail" },
+                        "why": r.as_ref().err(),
+                    })
+                }).collect::<Vec<_>>(),
             });
             write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
         }
         Format::Table => {
+            // What the real run does first: the deliveries earlier runs still owe.
+            for (i, r) in retries {
+                let who = match &i.session.session_key {
+                    Some(k) => format!(
+                        "{} ({} {})",
+                        escape_control(k),
+                        escape_control(&i.session.backend),
+                        escape_control(&ref_label(&i.session))
+                    ),
+                    None => format!(
+                        "{} {}",
+                        escape_control(&i.session.backend),
+                        escape_control(&ref_label(&i.session))
+                    ),
+                };
+                let target = escape_control(i.target.as_deref().unwrap_or("-")).into_owned();
+                match r {
+                    Ok(_) => writeln!(
+                        out,
+                        "would retry delivery to {target} for {who}, owed since run {}",
+                        escape_control(&i.run)
+                    )?,
+                    Err(why) => writeln!(
+                        out,
+                        "would fail delivery to {target} for {who}: {}",
+                        escape_control(why)
+                    )?,
+                }
+            }
             if plan.items.is_empty() {
                 writeln!(out, "No orphans to close.")?;
             }
@@ -516,7 +668,7 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                         out,
                         "  {} {}: {} ({}) — {}",
                         s.backend.name(),
-                        escape_control(&s.id),
+                        escape_control(&crate::report::label(s.backend, &s.id)),
                         s.verdict.name(),
                         s.reason.name(),
                         escape_control(&s.summary)
@@ -538,13 +690,8 @@ fn print_dry_run(cfg: &Config, plan: &Plan, targets: &[targets::Target]) -> io::
                     writeln!(out, "  note    {}", escape_control(n))?;
                 }
             }
-            for (id, why) in &plan.refused {
-                writeln!(
-                    out,
-                    "would not close {}: {}",
-                    escape_control(id),
-                    escape_control(why)
-                )?;
+            for r in refusals {
+                writeln!(out, "would not close {}", r.text())?;
             }
             writeln!(out, "Dry run: nothing was changed.")?;
         }

@@ -13,6 +13,7 @@ use crate::scan;
 pub fn run(cfg: &Config) -> io::Result<u8> {
     let r = scan::run(cfg);
     let findings = diagnose(cfg, &r);
+    // The "looked here, found nothing" lines are findings of their own here.
     let worst = findings.iter().map(|f| f.severity).min();
     let mut out = stdout();
     match cfg.format {
@@ -31,29 +32,33 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
             )?;
         }
         Format::Table => {
+            // Lines are built first so none ends in padding (tags are padded to one width).
+            let mut lines: Vec<String> = Vec::new();
             for f in &findings {
                 let tag = match f.severity {
                     Severity::Error => "ERROR  ",
                     Severity::Warning => "WARNING",
                     Severity::Info => "ok     ",
                 };
-                writeln!(out, "{tag} {}", escape_control(&f.title))?;
+                lines.push(format!("{tag} {}", escape_control(&f.title)));
                 for e in &f.evidence {
-                    writeln!(out, "        {}", escape_control(e))?;
+                    lines.push(format!("        {}", escape_control(e)));
                 }
                 if let Some(fix) = &f.fix {
-                    writeln!(out, "        fix: {}", escape_control(fix))?;
+                    lines.push(format!("        fix: {}", escape_control(fix)));
                 }
             }
-            match worst {
-                Some(Severity::Error | Severity::Warning) => writeln!(
-                    out,
-                    "\nFindings above; each names the command that fixes it."
-                )?,
-                _ => writeln!(
-                    out,
-                    "\nHealthy: no orphans, no stale locks, no pool pressure."
-                )?,
+            if !lines.is_empty() {
+                lines.push(String::new());
+            }
+            lines.push(match worst {
+                Some(Severity::Error | Severity::Warning) => {
+                    "Findings above; each names the command that fixes it.".into()
+                }
+                _ => "Healthy: no orphans, no stale locks, no pool pressure.".into(),
+            });
+            for l in lines {
+                writeln!(out, "{}", l.trim_end())?;
             }
         }
     }

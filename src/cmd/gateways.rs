@@ -39,6 +39,7 @@ struct Doc<'a> {
 /// `sessionctl gateways`: processes, lock files, leases, pid files and health endpoints.
 pub fn run(cfg: &Config) -> io::Result<u8> {
     let r = scan::run(cfg);
+    crate::report::print_missing(cfg, &r);
     let mut oc = Vec::new();
     for s in &r.openclaw {
         let mut ports: Vec<u16> = s.locks.iter().filter_map(|l| l.port).collect();
@@ -115,7 +116,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
     if h.processes.is_empty() {
         writeln!(w, "  no gateway or claude-mem worker process found")?;
     } else {
-        writeln!(w, "{t}")?;
+        crate::report::write_rendered(&mut *w, &t)?;
     }
     for s in &d.openclaw {
         writeln!(w, "\nOpenClaw state dir {}", path(s.state_dir))?;
@@ -147,7 +148,7 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
             ]);
         }
         if !s.locks.is_empty() || !s.leases.is_empty() {
-            writeln!(w, "{t}")?;
+            crate::report::write_rendered(&mut *w, &t)?;
         }
         for hh in &s.health {
             writeln!(

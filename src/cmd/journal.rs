@@ -8,7 +8,7 @@ use crate::cli::{Format, JournalAction};
 use crate::close::recover;
 use crate::config::Config;
 use crate::journal::{History, Journal, RunHeader};
-use crate::report::{escape_control, new_table, stamped, write_doc};
+use crate::report::{escape_control, new_table, ref_label, stamped, write_doc};
 use crate::timefmt::{iso_ms, now_ms};
 
 pub fn run(cfg: &Config, action: Option<&JournalAction>, run: Option<&str>) -> io::Result<u8> {
@@ -74,7 +74,7 @@ fn runs(cfg: &Config, h: &History) -> io::Result<u8> {
                 )),
             ]);
         }
-        writeln!(out, "{t}")?;
+        crate::report::write_rendered(&mut out, &t)?;
     }
     out.flush()?;
     Ok(EXIT_OK)
@@ -93,13 +93,17 @@ fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
     if cfg.format != Format::Table {
         let list: Vec<_> = rows
             .iter()
-            .map(|(i, o)| json!({"action": i.action, "kind": i.kind, "session": i.session, "target": i.target, "outcome": o}))
+            .map(|(i, o)| {
+                let mut session = json!(i.session);
+                session["label"] = json!(ref_label(&i.session));
+                json!({"action": i.action, "kind": i.kind, "session": session, "target": i.target, "outcome": o})
+            })
             .collect();
         let doc = json!({"run": run, "actions": list});
         write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
     } else {
         let mut t = new_table(cfg);
-        t.set_header(["KIND", "SESSION", "TARGET", "OUTCOME", "DETAIL"]);
+        t.set_header(["KIND", "SESSION", "ID", "TARGET", "OUTCOME", "DETAIL"]);
         for (i, o) in rows {
             let outcome = match o {
                 None => "pending",
@@ -110,8 +114,9 @@ fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
             t.add_row(vec![
                 Cell::new(i.kind.name()),
                 Cell::new(escape_control(
-                    i.session.session_key.as_deref().unwrap_or(&i.session.id),
+                    i.session.session_key.as_deref().unwrap_or("-"),
                 )),
+                Cell::new(escape_control(&ref_label(&i.session))),
                 Cell::new(escape_control(i.target.as_deref().unwrap_or("-"))),
                 Cell::new(outcome),
                 Cell::new(escape_control(
@@ -119,7 +124,7 @@ fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
                 )),
             ]);
         }
-        writeln!(out, "{t}")?;
+        crate::report::write_rendered(&mut out, &t)?;
     }
     out.flush()?;
     Ok(EXIT_OK)
@@ -128,6 +133,15 @@ fn actions(cfg: &Config, h: &History, run: &str) -> io::Result<u8> {
 fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::Result<u8> {
     if let Err(code) = known_run(cfg, h, run) {
         return Ok(code);
+    }
+    let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
+    // Without a terminal to confirm on, say so before a preview of what "will" be restored:
+    // nothing will be.
+    if !dry_run && !yes && !tty {
+        eprintln!(
+            "sessionctl: undo needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1), or --dry-run to see what it would restore"
+        );
+        return Ok(EXIT_ERROR);
     }
     let plan = recover::undo_plan(h, run);
     // What the undo will do, decided by the undo's own code (the live-gateway check, the
@@ -183,14 +197,7 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
         }
         return Ok(EXIT_OK);
     }
-    let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
     if !yes {
-        if !tty {
-            eprintln!(
-                "sessionctl: undo needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1)"
-            );
-            return Ok(EXIT_ERROR);
-        }
         let ok = dialoguer::Confirm::new()
             .with_prompt(format!(
                 "Restore {} change(s) of run {run}?",
@@ -231,7 +238,13 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
             argv: std::env::args().collect(),
             dry_run: None,
         },
-    )?;
+    )
+    .map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("journal: {}: cannot write: {e}", cfg.journal.display()),
+        )
+    })?;
     let results = recover::undo(&plan, cfg, Some(&mut j))?;
     let bad = results.iter().filter(|r| !r.ok || r.skipped).count();
     if cfg.format == Format::Table {
@@ -269,10 +282,10 @@ fn known_run(cfg: &Config, h: &History, run: &str) -> Result<(), u8> {
     if h.runs().any(|r| r.run == run) {
         return Ok(());
     }
-    eprintln!(
-        "sessionctl: no run `{}` in {}",
-        escape_control(run),
-        cfg.journal.display()
+    super::error_line(
+        "journal",
+        &cfg.journal,
+        format!("no run `{}`", escape_control(run)),
     );
     Err(EXIT_ERROR)
 }

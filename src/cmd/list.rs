@@ -10,6 +10,7 @@ use crate::scan::{self, grouped};
 /// could not be read (the others are still listed).
 pub fn run(cfg: &Config) -> io::Result<u8> {
     let r = scan::run(cfg);
+    crate::report::print_missing(cfg, &r);
     let sessions = grouped(&r.sessions);
     let mut out = stdout();
     match cfg.format {

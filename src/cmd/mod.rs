@@ -37,23 +37,34 @@ pub fn finish(mut out: Out, problems: &[Problem], findings: bool) -> io::Result<
     })
 }
 
+/// One error line in the one style every error uses: `sessionctl: <what>: <path>: <why>`,
+/// where `<what>` names the kind of file (`config file`, `journal`, `openclaw`,
+/// `claude-mem`). Paths and reasons may quote stored text: escaped for the terminal.
+pub fn error_line(what: &str, path: &std::path::Path, why: impl std::fmt::Display) {
+    eprintln!(
+        "sessionctl: {what}: {}: {}",
+        crate::report::escape_control(&path.display().to_string()),
+        crate::report::escape_control(&why.to_string())
+    );
+}
+
 /// The journal's history for a command, with a warning about unreadable lines; Err is the
 /// exit code after a one-line error.
 pub fn read_history(cfg: &crate::config::Config) -> Result<crate::journal::History, u8> {
     let h = crate::journal::History::read(&cfg.journal).map_err(|e| {
-        eprintln!(
-            "sessionctl: {}: cannot read journal: {e}",
-            cfg.journal.display()
-        );
+        error_line("journal", &cfg.journal, format!("cannot read: {e}"));
         EXIT_ERROR
     })?;
     if !h.bad_lines.is_empty() && !cfg.quiet {
         let lines: Vec<String> = h.bad_lines.iter().map(|n| n.to_string()).collect();
-        eprintln!(
-            "sessionctl: {}: {} unreadable line(s) ignored (line {}); the rest is used",
-            cfg.journal.display(),
-            h.bad_lines.len(),
-            lines.join(", ")
+        error_line(
+            "journal",
+            &cfg.journal,
+            format!(
+                "{} unreadable line(s) ignored (line {}); the rest is used",
+                h.bad_lines.len(),
+                lines.join(", ")
+            ),
         );
     }
     Ok(h)

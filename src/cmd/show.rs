@@ -9,6 +9,7 @@ use crate::scan::{self, group_key, grouped, matches};
 
 pub fn run(cfg: &Config, q: &str) -> io::Result<u8> {
     let r = scan::run(cfg);
+    crate::report::print_missing(cfg, &r);
     let hits: Vec<&Session> = r.sessions.iter().filter(|s| matches(s, q)).collect();
     if hits.is_empty() {
         crate::report::print_problems(&r.problems);

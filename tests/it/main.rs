@@ -11,6 +11,7 @@ mod journal_retention;
 mod json_schema;
 mod kill_loop;
 mod liveness;
+mod newcomer;
 mod ownership;
 mod picker_tmux;
 mod processes;
