@@ -31,7 +31,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -59,7 +59,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -77,7 +77,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -95,7 +95,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -113,7 +113,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -132,7 +132,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -159,7 +159,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -182,7 +182,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -202,7 +202,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -224,7 +224,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -242,7 +242,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'

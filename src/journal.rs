@@ -339,7 +339,6 @@ pub fn trusted_journal_dir(journal: &Path) -> Result<crate::fsx::Dir, String> {
     })
 }
 
-
 /// How far the journal and the backups of rewritten files may grow: `[journal]` in the
 /// config file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

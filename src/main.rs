@@ -7,6 +7,7 @@ mod close;
 mod cmd;
 mod config;
 mod doctor;
+mod duration;
 mod fsx;
 mod journal;
 mod json5;
