@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Find and repair orphaned agent sessions.
 ///
@@ -28,7 +28,10 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// Options every subcommand takes. Under their own heading in every `--help`, after the
+/// subcommand's own options; hidden from `completions` and `man`, where none applies.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// OpenClaw state directory to inspect (repeatable); replaces auto-discovery
     /// from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw.
@@ -85,9 +88,10 @@ pub enum Command {
     /// List every active session of every backend with its verdict (the default).
     List,
     /// Explain one session: every backend's record, the evidence and the verdict.
+    #[command(after_help = SHOW_IDS)]
     Show {
-        /// An OpenClaw sessionId or session key, a claude-mem content session id,
-        /// or a claude-mem row id (`42` or `claude-mem:42`).
+        /// The session, as the ID and SESSION columns of `sessionctl list` show it (see
+        /// below).
         id: String,
     },
     /// List gateway and worker processes, lock files and pid files with their health.
@@ -120,10 +124,46 @@ pub enum Command {
     Man,
 }
 
+/// How `show` (and `close`) name a session; `show --help` prints it.
+pub const SHOW_IDS: &str = "\
+IDs:
+  cm:42, claude-mem:42, 42  a claude-mem row id (the ID column shows claude-mem rows as cm:42)
+  ae3ade86-9fb7-...         an OpenClaw sessionId, or a unique prefix of it of at least 6
+                            characters (ae3ade86); a shorter prefix is refused as too short
+  agent:main:e2e-slow       an OpenClaw session key (the SESSION column)
+  openclaw-agent:main:...   a claude-mem content session id
+
+The records linked to the session (an OpenClaw session and its claude-mem rows) are shown
+with it.";
+
+/// The `sessionctl` command as it is parsed and documented: [`Cli`], with the global
+/// options hidden from `completions` and `man`, which take none of them. (They are still
+/// accepted there, and ignored, as before.)
+pub fn command() -> clap::Command {
+    finish(Cli::command())
+}
+
+/// [`command`]'s adjustments to a command made from [`Cli`], before it is built.
+pub fn finish(cmd: clap::Command) -> clap::Command {
+    // Building copies each global option into every subcommand that has no option of that
+    // id yet: give `completions` and `man` hidden copies first.
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().hide(true))
+        .collect();
+    let mut cmd = ["completions", "man"].iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sc| sc.args(hidden.iter().cloned()))
+    });
+    cmd.build();
+    cmd
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct CloseArgs {
-    /// Sessions to close: OpenClaw sessionIds (or 6+ character prefixes), session keys,
-    /// claude-mem content ids or row ids. Without ids: every orphan.
+    /// Sessions to close: claude-mem row ids (cm:42), OpenClaw sessionIds (or unique
+    /// prefixes of 6+ characters), session keys or claude-mem content session ids, as
+    /// `sessionctl show --help` describes them. Without ids: every orphan.
     pub ids: Vec<String>,
     /// Close every orphan (the default when no id is given).
     #[arg(long, conflicts_with = "ids")]
@@ -250,10 +290,10 @@ pub enum Shell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 }

@@ -22,13 +22,13 @@ mod timefmt;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
 use crate::config::{Config, Env};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&cli::command().get_matches()).unwrap_or_else(|e| e.exit());
     let cfg = Config::resolve(&cli.global, Env::from_process(), io::stdout().is_terminal());
     let res = match cli.command.unwrap_or(Command::List) {
         Command::List => cmd::list::run(&cfg),
@@ -44,8 +44,9 @@ fn main() -> ExitCode {
         }
         Command::Completions { shell } => {
             let mut out = cmd::stdout();
-            cmd::gen::completions(shell, &mut out);
-            out.flush().map(|_| cmd::EXIT_OK)
+            cmd::gen::completions(shell, &mut out)
+                .and_then(|_| out.flush())
+                .map(|_| cmd::EXIT_OK)
         }
         Command::Man => {
             let mut out = cmd::stdout();

@@ -75,6 +75,17 @@ const CASES: &[Case] = &[
         want: &["shutdown", "restart", "unknown"],
         not: &["Cargo.toml"],
     },
+    // No global option applies to `completions` or `man`; none is offered there.
+    Case {
+        line: &["sessionctl", "completions", "--"],
+        want: &["--help"],
+        not: &["--format", "--idle", "--journal"],
+    },
+    Case {
+        line: &["sessionctl", "man", "--"],
+        want: &["--help"],
+        not: &["--format", "--idle", "--openclaw-state-dir"],
+    },
     Case {
         line: &["sessionctl", "check", "--prom"],
         want: &["--prometheus-textfile"],
