@@ -39,7 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write every page to a directory')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List every active session of every backend with its verdict (the default)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Explain one session: every backend''s record, the evidence and the verdict')
             [CompletionResult]::new('gateways', 'gateways', [CompletionResultType]::ParameterValue, 'List gateway and worker processes, lock files and pid files with their health')
@@ -58,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             break
         }
         'sessionctl;man' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write sessionctl.1 and one page per subcommand (sessionctl-list.1 and so on) into DIR, created if missing, instead of printing sessionctl.1')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -252,7 +253,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
         }
         'sessionctl;help' {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write every page to a directory')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List every active session of every backend with its verdict (the default)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Explain one session: every backend''s record, the evidence and the verdict')
             [CompletionResult]::new('gateways', 'gateways', [CompletionResultType]::ParameterValue, 'List gateway and worker processes, lock files and pid files with their health')

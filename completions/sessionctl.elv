@@ -36,7 +36,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand completions 'Print a shell completion script to stdout'
-            cand man 'Print the man page (roff) to stdout'
+            cand man 'Print the man page (roff) to stdout, or write every page to a directory'
             cand list 'List every active session of every backend with its verdict (the default)'
             cand show 'Explain one session: every backend''s record, the evidence and the verdict'
             cand gateways 'List gateway and worker processes, lock files and pid files with their health'
@@ -53,6 +53,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --version 'Print version'
         }
         &'sessionctl;man'= {
+            cand --dir 'Write sessionctl.1 and one page per subcommand (sessionctl-list.1 and so on) into DIR, created if missing, instead of printing sessionctl.1'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -235,7 +236,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;help'= {
             cand completions 'Print a shell completion script to stdout'
-            cand man 'Print the man page (roff) to stdout'
+            cand man 'Print the man page (roff) to stdout, or write every page to a directory'
             cand list 'List every active session of every backend with its verdict (the default)'
             cand show 'Explain one session: every backend''s record, the evidence and the verdict'
             cand gateways 'List gateway and worker processes, lock files and pid files with their health'

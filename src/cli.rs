@@ -120,8 +120,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Print the man page (roff) to stdout.
-    Man,
+    /// Print the man page (roff) to stdout, or write every page to a directory.
+    #[command(after_help = MAN_INSTALL)]
+    Man {
+        /// Write sessionctl.1 and one page per subcommand (sessionctl-list.1 and so on)
+        /// into DIR, created if missing, instead of printing sessionctl.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// How `show` (and `close`) name a session; `show --help` prints it.
@@ -136,6 +142,10 @@ IDs:
 The records linked to the session (an OpenClaw session and its claude-mem rows) are shown
 with it.";
 
+const MAN_INSTALL: &str = "\
+Install the pages for your user:
+  sessionctl man --dir ~/.local/share/man/man1";
+
 /// The `sessionctl` command as it is parsed and documented: [`Cli`], with the global
 /// options hidden from `completions` and `man`, which take none of them. (They are still
 /// accepted there, and ignored, as before.)
@@ -143,7 +153,8 @@ pub fn command() -> clap::Command {
     finish(Cli::command())
 }
 
-/// [`command`]'s adjustments to a command made from [`Cli`], before it is built.
+/// [`command`]'s adjustments to a command made from [`Cli`] (the man pages make theirs
+/// without the `help` subcommand), before it is built.
 pub fn finish(cmd: clap::Command) -> clap::Command {
     // Building copies each global option into every subcommand that has no option of that
     // id yet: give `completions` and `man` hidden copies first.

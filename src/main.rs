@@ -48,7 +48,8 @@ fn main() -> ExitCode {
                 .and_then(|_| out.flush())
                 .map(|_| cmd::EXIT_OK)
         }
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => cmd::gen::man_dir(&dir),
+        Command::Man { dir: None } => {
             let mut out = cmd::stdout();
             cmd::gen::man(&mut out)
                 .and_then(|_| out.flush())
