@@ -25,7 +25,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -38,6 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write every page to a directory')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List every active session of every backend with its verdict (the default)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Explain one session: every backend''s record, the evidence and the verdict')
             [CompletionResult]::new('gateways', 'gateways', [CompletionResultType]::ParameterValue, 'List gateway and worker processes, lock files and pid files with their health')
@@ -45,9 +47,22 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line')
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'List close runs and their actions, or undo a run')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sessionctl;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sessionctl;man' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write sessionctl.1 and one page per subcommand (sessionctl-list.1 and so on) into DIR, created if missing, instead of printing sessionctl.1')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'sessionctl;list' {
@@ -55,7 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -75,7 +90,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -95,7 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -115,7 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -136,7 +151,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -157,7 +172,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -184,7 +199,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -206,7 +221,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
@@ -236,47 +251,9 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
         'sessionctl;journal;help;help' {
             break
         }
-        'sessionctl;completions' {
-            [CompletionResult]::new('--openclaw-state-dir', '--openclaw-state-dir', [CompletionResultType]::ParameterName, 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw')
-            [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
-            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
-            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
-            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'sessionctl;man' {
-            [CompletionResult]::new('--openclaw-state-dir', '--openclaw-state-dir', [CompletionResultType]::ParameterName, 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw')
-            [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
-            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
-            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
-            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'sessionctl;help' {
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write every page to a directory')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List every active session of every backend with its verdict (the default)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Explain one session: every backend''s record, the evidence and the verdict')
             [CompletionResult]::new('gateways', 'gateways', [CompletionResultType]::ParameterValue, 'List gateway and worker processes, lock files and pid files with their health')
@@ -284,9 +261,13 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line')
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'List close runs and their actions, or undo a run')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sessionctl;help;completions' {
+            break
+        }
+        'sessionctl;help;man' {
             break
         }
         'sessionctl;help;list' {
@@ -312,12 +293,6 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             break
         }
         'sessionctl;help;journal;undo' {
-            break
-        }
-        'sessionctl;help;completions' {
-            break
-        }
-        'sessionctl;help;man' {
             break
         }
         'sessionctl;help;help' {

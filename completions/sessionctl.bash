@@ -98,7 +98,7 @@ _sessionctl() {
 
     case "${cmd}" in
         sessionctl)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version list show gateways doctor check close journal completions man help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version completions man list show gateways doctor check close journal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -244,44 +244,12 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__completions)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version bash zsh fish elvish powershell"
+            opts="-h -V --help --version bash zsh fish elvish powershell"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --openclaw-state-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --claude-mem-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
-                    return 0
-                    ;;
-                --idle)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --journal)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -382,7 +350,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__help)
-            opts="list show gateways doctor check close journal completions man help"
+            opts="completions man list show gateways doctor check close journal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,42 +698,14 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__man)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-h -V --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --openclaw-state-dir)
+                --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --claude-mem-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
-                    return 0
-                    ;;
-                --idle)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --journal)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -22,7 +22,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -35,6 +35,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand completions 'Print a shell completion script to stdout'
+            cand man 'Print the man page (roff) to stdout, or write every page to a directory'
             cand list 'List every active session of every backend with its verdict (the default)'
             cand show 'Explain one session: every backend''s record, the evidence and the verdict'
             cand gateways 'List gateway and worker processes, lock files and pid files with their health'
@@ -42,16 +44,27 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand check 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
             cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
             cand journal 'List close runs and their actions, or undo a run'
-            cand completions 'Print a shell completion script to stdout'
-            cand man 'Print the man page (roff) to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;completions'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;man'= {
+            cand --dir 'Write sessionctl.1 and one page per subcommand (sessionctl-list.1 and so on) into DIR, created if missing, instead of printing sessionctl.1'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'sessionctl;list'= {
             cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -70,7 +83,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -89,7 +102,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -108,7 +121,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -128,7 +141,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -148,7 +161,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -174,7 +187,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -195,7 +208,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
             cand --backend 'Only inspect these backends (repeatable or comma-separated)'
             cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
             cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
             cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
             cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
@@ -221,45 +234,9 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;journal;help;help'= {
         }
-        &'sessionctl;completions'= {
-            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
-            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
-            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
-            cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
-            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
-            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
-            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
-            cand --no-color 'Same as --color never'
-            cand -v 'Print more detail about discovery and probes to stderr'
-            cand --verbose 'Print more detail about discovery and probes to stderr'
-            cand -q 'Print nothing but the requested output and errors'
-            cand --quiet 'Print nothing but the requested output and errors'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'sessionctl;man'= {
-            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
-            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
-            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
-            cand --format 'Output format: a table for people, json or ndjson for programs'
-            cand --idle 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)'
-            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
-            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
-            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
-            cand --no-color 'Same as --color never'
-            cand -v 'Print more detail about discovery and probes to stderr'
-            cand --verbose 'Print more detail about discovery and probes to stderr'
-            cand -q 'Print nothing but the requested output and errors'
-            cand --quiet 'Print nothing but the requested output and errors'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'sessionctl;help'= {
+            cand completions 'Print a shell completion script to stdout'
+            cand man 'Print the man page (roff) to stdout, or write every page to a directory'
             cand list 'List every active session of every backend with its verdict (the default)'
             cand show 'Explain one session: every backend''s record, the evidence and the verdict'
             cand gateways 'List gateway and worker processes, lock files and pid files with their health'
@@ -267,9 +244,11 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand check 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
             cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
             cand journal 'List close runs and their actions, or undo a run'
-            cand completions 'Print a shell completion script to stdout'
-            cand man 'Print the man page (roff) to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;help;completions'= {
+        }
+        &'sessionctl;help;man'= {
         }
         &'sessionctl;help;list'= {
         }
@@ -287,10 +266,6 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand undo 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
         }
         &'sessionctl;help;journal;undo'= {
-        }
-        &'sessionctl;help;completions'= {
-        }
-        &'sessionctl;help;man'= {
         }
         &'sessionctl;help;help'= {
         }

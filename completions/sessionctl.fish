@@ -31,7 +31,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -42,6 +42,8 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d '
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page to a directory'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
@@ -49,9 +51,12 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "doctor" -d 'D
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "journal" -d 'List close runs and their actions, or undo a run'
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l dir -d 'Write sessionctl.1 and one page per subcommand (sessionctl-list.1 and so on) into DIR, created if missing, instead of printing sessionctl.1' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s h -l help -d 'Print help'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
@@ -59,7 +64,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -77,7 +82,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -95,7 +100,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -113,7 +118,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -132,7 +137,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -159,7 +164,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -182,7 +187,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -202,7 +207,7 @@ claude-mem\t'claude-mem\'s sdk_sessions table'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
@@ -217,50 +222,14 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "undo" -d 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
-json\t'One JSON document'
-ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
-always\t'Always'
-never\t'Never'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'Print nothing but the requested output and errors'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
-json\t'One JSON document'
-ndjson\t'One JSON object per line'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l idle -d 'Idle time after which a session with a living owner is reported stale (e.g. 90s, 30m, 6h, 2d)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
-always\t'Always'
-never\t'Never'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s q -l quiet -d 'Print nothing but the requested output and errors'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from list show gateways doctor check close journal completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page to a directory'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "undo" -d 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'

@@ -2,8 +2,9 @@
 //! generated from it without touching the rest of the program.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Find and repair orphaned agent sessions.
 ///
@@ -27,7 +28,10 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// Options every subcommand takes. Under their own heading in every `--help`, after the
+/// subcommand's own options; hidden from `completions` and `man`, where none applies.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// OpenClaw state directory to inspect (repeatable); replaces auto-discovery
     /// from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw.
@@ -47,10 +51,12 @@ pub struct GlobalArgs {
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
 
-    /// Idle time after which a session with a living owner is reported stale
-    /// (e.g. 90s, 30m, 6h, 2d).
-    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration, global = true)]
-    pub idle: u64,
+    /// Idle time after which a session with a living owner is reported stale: a number
+    /// and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d.
+    // allow_hyphen_values: `--idle -5m` reaches the parser, which says it is negative,
+    // instead of clap reporting an unexpected argument `-5`.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = crate::duration::parse_idle, allow_hyphen_values = true, global = true)]
+    pub idle: Duration,
 
     /// Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml).
     #[arg(long, value_name = "FILE", global = true)]
@@ -82,9 +88,10 @@ pub enum Command {
     /// List every active session of every backend with its verdict (the default).
     List,
     /// Explain one session: every backend's record, the evidence and the verdict.
+    #[command(after_help = SHOW_IDS)]
     Show {
-        /// An OpenClaw sessionId or session key, a claude-mem content session id,
-        /// or a claude-mem row id (`42` or `claude-mem:42`).
+        /// The session, as the ID and SESSION columns of `sessionctl list` show it (see
+        /// below).
         id: String,
     },
     /// List gateway and worker processes, lock files and pid files with their health.
@@ -113,14 +120,61 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Print the man page (roff) to stdout.
-    Man,
+    /// Print the man page (roff) to stdout, or write every page to a directory.
+    #[command(after_help = MAN_INSTALL)]
+    Man {
+        /// Write sessionctl.1 and one page per subcommand (sessionctl-list.1 and so on)
+        /// into DIR, created if missing, instead of printing sessionctl.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// How `show` (and `close`) name a session; `show --help` prints it.
+pub const SHOW_IDS: &str = "\
+IDs:
+  cm:42, claude-mem:42, 42  a claude-mem row id (the ID column shows claude-mem rows as cm:42)
+  ae3ade86-9fb7-...         an OpenClaw sessionId, or a unique prefix of it of at least 6
+                            characters (ae3ade86); a shorter prefix is refused as too short
+  agent:main:e2e-slow       an OpenClaw session key (the SESSION column)
+  openclaw-agent:main:...   a claude-mem content session id
+
+The records linked to the session (an OpenClaw session and its claude-mem rows) are shown
+with it.";
+
+const MAN_INSTALL: &str = "\
+Install the pages for your user:
+  sessionctl man --dir ~/.local/share/man/man1";
+
+/// The `sessionctl` command as it is parsed and documented: [`Cli`], with the global
+/// options hidden from `completions` and `man`, which take none of them. (They are still
+/// accepted there, and ignored, as before.)
+pub fn command() -> clap::Command {
+    finish(Cli::command())
+}
+
+/// [`command`]'s adjustments to a command made from [`Cli`] (the man pages make theirs
+/// without the `help` subcommand), before it is built.
+pub fn finish(cmd: clap::Command) -> clap::Command {
+    // Building copies each global option into every subcommand that has no option of that
+    // id yet: give `completions` and `man` hidden copies first.
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().hide(true))
+        .collect();
+    let mut cmd = ["completions", "man"].iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sc| sc.args(hidden.iter().cloned()))
+    });
+    cmd.build();
+    cmd
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct CloseArgs {
-    /// Sessions to close: OpenClaw sessionIds (or 6+ character prefixes), session keys,
-    /// claude-mem content ids or row ids. Without ids: every orphan.
+    /// Sessions to close: claude-mem row ids (cm:42), OpenClaw sessionIds (or unique
+    /// prefixes of 6+ characters), session keys or claude-mem content session ids, as
+    /// `sessionctl show --help` describes them. Without ids: every orphan.
     pub ids: Vec<String>,
     /// Close every orphan (the default when no id is given).
     #[arg(long, conflicts_with = "ids")]
@@ -244,42 +298,13 @@ pub enum Shell {
     Powershell,
 }
 
-/// Parse `90`, `90s`, `30m`, `6h`, `2d` into seconds.
-pub fn parse_duration(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (try 90s, 30m, 6h or 2d)"))?;
-    let mult = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("`{s}` has an unknown unit (use s, m, h or d)")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}` is too large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90").unwrap(), 90);
-        assert_eq!(parse_duration("30m").unwrap(), 1800);
-        assert_eq!(parse_duration("6h").unwrap(), 21600);
-        assert_eq!(parse_duration("2d").unwrap(), 172_800);
-        assert!(parse_duration("6x").is_err());
-        assert!(parse_duration("h").is_err());
+        command().debug_assert();
     }
 }

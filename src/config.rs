@@ -115,7 +115,7 @@ impl Config {
             claude_mem_dir: g.claude_mem_dir.clone(),
             backends,
             format: g.format,
-            idle_ms: (g.idle.min(i64::MAX as u64 / 1000) as i64) * 1000,
+            idle_ms: crate::duration::as_ms(g.idle),
             color,
             verbose: g.verbose,
             quiet: g.quiet,

@@ -7,6 +7,7 @@ mod close;
 mod cmd;
 mod config;
 mod doctor;
+mod duration;
 mod fsx;
 mod journal;
 mod json5;
@@ -21,13 +22,13 @@ mod timefmt;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
 use crate::config::{Config, Env};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&cli::command().get_matches()).unwrap_or_else(|e| e.exit());
     let cfg = Config::resolve(&cli.global, Env::from_process(), io::stdout().is_terminal());
     let res = match cli.command.unwrap_or(Command::List) {
         Command::List => cmd::list::run(&cfg),
@@ -43,10 +44,12 @@ fn main() -> ExitCode {
         }
         Command::Completions { shell } => {
             let mut out = cmd::stdout();
-            cmd::gen::completions(shell, &mut out);
-            out.flush().map(|_| cmd::EXIT_OK)
+            cmd::gen::completions(shell, &mut out)
+                .and_then(|_| out.flush())
+                .map(|_| cmd::EXIT_OK)
         }
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => cmd::gen::man_dir(&dir),
+        Command::Man { dir: None } => {
             let mut out = cmd::stdout();
             cmd::gen::man(&mut out)
                 .and_then(|_| out.flush())

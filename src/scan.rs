@@ -357,6 +357,43 @@ pub fn grouped(sessions: &[Session]) -> Vec<&Session> {
     v
 }
 
+/// The shortest sessionId prefix [`matches`] takes: shorter ones would too often name
+/// another session than the one meant.
+pub const MIN_PREFIX: usize = 6;
+
+/// What to tell the user when no session answers to `q`: a prefix of a sessionId that is
+/// too short says so, rather than "no match".
+pub fn no_match_message(sessions: &[Session], q: &str) -> String {
+    let shown = crate::report::escape_control(q);
+    if q.is_empty() || q.len() >= MIN_PREFIX {
+        return format!("no active session matches `{shown}`");
+    }
+    let starting = sessions
+        .iter()
+        .filter(|s| s.backend == Backend::Openclaw && s.id.starts_with(q))
+        .count();
+    // Only what could be the start of a sessionId (hex digits and dashes; not a row id)
+    // gets the rule.
+    let id_like = q.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        && !q.bytes().all(|b| b.is_ascii_digit());
+    match starting {
+        0 if !id_like => format!("no active session matches `{shown}`"),
+        0 => format!(
+            "no active session matches `{shown}` (a sessionId prefix must be at least \
+             {MIN_PREFIX} characters)"
+        ),
+        n => format!(
+            "`{shown}` is too short for a sessionId prefix: give at least {MIN_PREFIX} \
+             characters ({n} active {} with it)",
+            if n == 1 {
+                "sessionId starts"
+            } else {
+                "sessionIds start"
+            }
+        ),
+    }
+}
+
 /// Does `s` answer to `q`? A sessionId (or a unique prefix of 6+ characters), a session
 /// key, a claude-mem content id, or a claude-mem row id (`42`, `cm:42`, `claude-mem:42`).
 pub fn matches(s: &Session, q: &str) -> bool {
@@ -378,5 +415,5 @@ pub fn matches(s: &Session, q: &str) -> bool {
         }
         return false;
     }
-    q.len() >= 6 && s.id.starts_with(q)
+    q.len() >= MIN_PREFIX && s.id.starts_with(q)
 }

@@ -230,7 +230,7 @@ fn parse(text: &str, getenv: &dyn Fn(&str) -> Option<String>) -> Result<Config, 
         }
     };
     if let Some(idle) = &raw.idle {
-        crate::cli::parse_duration(idle).map_err(|e| format!("idle: {e}"))?;
+        crate::duration::parse_idle(idle).map_err(|e| format!("idle: {e}"))?;
     }
     let openclaw_state_dirs = raw.openclaw.map(|o| o.state_dirs).unwrap_or_default();
     if openclaw_state_dirs.iter().any(|d| d.as_os_str().is_empty()) {
@@ -282,8 +282,8 @@ fn retention(raw: Option<RawJournal>) -> Result<crate::journal::Retention, Strin
         r.max_backups_size = parse_size(v).map_err(|e| format!("journal.max_backups_size: {e}"))?;
     }
     if let Some(v) = &raw.keep {
-        let secs = crate::cli::parse_duration(v).map_err(|e| format!("journal.keep: {e}"))?;
-        r.keep_ms = i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let keep = crate::duration::parse(v, "d").map_err(|e| format!("journal.keep: {e}"))?;
+        r.keep_ms = crate::duration::as_ms(keep);
     }
     Ok(r)
 }
@@ -536,33 +536,20 @@ fn valid_env_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// `500ms`, `5s`, `2m` (also `1h`): more than zero, at most an hour.
+/// A target's `timeout` (`500ms`, `5s`, `1m30s`, `1h`): more than zero, at most an hour.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
-            "timeout \"{}\" is not a duration (use e.g. 500ms, 5s or 2m)",
-            s.escape_debug()
-        )
-    };
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let ms_per_unit = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(bad()),
-    };
-    let d = n
-        .checked_mul(ms_per_unit)
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::MAX);
+    let d = crate::duration::parse(s, "s").map_err(|e| format!("timeout: {e}"))?;
     if d.is_zero() {
-        return Err(format!("timeout \"{s}\" must be more than zero"));
+        return Err(format!(
+            "timeout \"{}\" must be more than zero",
+            s.escape_debug()
+        ));
     }
     if d > MAX_TIMEOUT {
-        return Err(format!("timeout \"{s}\" is longer than 1h"));
+        return Err(format!(
+            "timeout \"{}\" is longer than 1h",
+            s.escape_debug()
+        ));
     }
     Ok(d)
 }
@@ -2026,30 +2013,30 @@ url = "https://hooks.example.com/end"
     fn config_bad_durations_and_numbers() {
         for (timeout, want) in [
             (
-                "5 s",
-                "timeout \"5 s\" is not a duration (use e.g. 500ms, 5s or 2m)",
+                "5 parsecs",
+                "timeout: `5 parsecs` has an unknown unit `parsecs` (units: ms, s, m, h, d)",
             ),
             (
                 "5",
-                "timeout \"5\" is not a duration (use e.g. 500ms, 5s or 2m)",
+                "timeout: `5` has no unit; did you mean 5s? (units: ms, s, m, h, d)",
             ),
             (
                 "s",
-                "timeout \"s\" is not a duration (use e.g. 500ms, 5s or 2m)",
+                "timeout: `s` is not a duration (such as 90s, 30m, 1h30m or 2d)",
             ),
             (
                 "-1s",
-                "timeout \"-1s\" is not a duration (use e.g. 500ms, 5s or 2m)",
+                "timeout: `-1s` is negative; a duration is a length of time, such as 1s",
             ),
             ("0s", "timeout \"0s\" must be more than zero"),
             ("2h", "timeout \"2h\" is longer than 1h"),
             (
                 "99999999999999999999h",
-                "timeout \"99999999999999999999h\" is not a duration (use e.g. 500ms, 5s or 2m)",
+                "timeout: `99999999999999999999h` is too large",
             ),
             (
-                "9999999999999999h",
-                "timeout \"9999999999999999h\" is longer than 1h",
+                "999999999999h",
+                "timeout \"999999999999h\" is longer than 1h",
             ),
         ] {
             let msg = config_error(&format!("{AUDIT}timeout = \"{timeout}\"\n"), &no_env);
@@ -2072,7 +2059,7 @@ url = "https://hooks.example.com/end"
                 format!("concurrency must be between 1 and 64, not {n}")
             );
         }
-        let msg = config_error("idle = \"6 hours\"\n", &no_env);
+        let msg = config_error("idle = \"6 fortnights\"\n", &no_env);
         assert!(msg.starts_with("idle: "), "{msg}");
         let msg = config_error("[openclaw]\nstate_dirs = [\"\"]\n", &no_env);
         assert_eq!(msg, "openclaw.state_dirs: a state dir is empty");
@@ -2084,6 +2071,7 @@ url = "https://hooks.example.com/end"
         assert_eq!(parse_timeout("5s").unwrap(), Duration::from_secs(5));
         assert_eq!(parse_timeout("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(parse_timeout("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_timeout("1m30s").unwrap(), Duration::from_secs(90));
         assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
         assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
         assert_eq!(format_duration(Duration::from_secs(5)), "5s");

@@ -1,12 +1,20 @@
-//! Completions and the man page, generated from the clap definition.
+//! Completions and the man pages, generated from the clap definition.
+//!
+//! The man pages are `sessionctl.1` and one page per subcommand (`sessionctl-list.1`,
+//! `sessionctl-journal-undo.1`, …), as the SUBCOMMANDS section of `sessionctl.1` names
+//! them. clap_mangen renders what clap knows (name, synopsis, description, options,
+//! subcommands); the sections it cannot know (EXIT STATUS, ENVIRONMENT, FILES, EXAMPLES,
+//! SEE ALSO, the session ids `show` takes) are roff written here. Every page is then
+//! tidied so that `mandoc -Tlint` has nothing to say about it (tests/shells.rs).
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Shell};
+use crate::cli::{self, Cli, Shell};
 
-pub fn completions<W: Write>(shell: Shell, w: &mut W) {
+pub fn completions<W: Write>(shell: Shell, w: &mut W) -> io::Result<()> {
     use clap_complete::Shell as S;
     let s = match shell {
         Shell::Bash => S::Bash,
@@ -15,14 +23,689 @@ pub fn completions<W: Write>(shell: Shell, w: &mut W) {
         Shell::Elvish => S::Elvish,
         Shell::Powershell => S::PowerShell,
     };
-    clap_complete::generate(s, &mut Cli::command(), "sessionctl", w);
+    // Into memory first: clap_complete panics on a write error, and a closed pipe
+    // (`sessionctl completions bash | head`) is not one.
+    let mut script = Vec::new();
+    clap_complete::generate(s, &mut completion_command(), "sessionctl", &mut script);
+    w.write_all(&script)
 }
 
-/// The date on the man page: this version's release date (bump with the version).
+/// The command completions are generated from: [`cli::command`]'s options, except that
+/// `completions` and `man` do not have the global ones at all. clap_complete offers hidden
+/// options too, so hiding them (as `--help` does) is not enough: the global options are
+/// made local to the top level and copied into each other subcommand (still global there,
+/// for `journal undo`).
+fn completion_command() -> clap::Command {
+    let root = Cli::command();
+    let globals: Vec<clap::Arg> = root
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let names: Vec<String> = root
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .filter(|n| n != "completions" && n != "man")
+        .collect();
+    let root = root.mut_args(|a| a.global(false));
+    let mut cmd = names.iter().fold(root, |cmd, name| {
+        cmd.mut_subcommand(name, |sc| sc.args(globals.iter().cloned()))
+    });
+    cmd.build();
+    cmd
+}
+
+/// The date on the man pages: this version's release date (bump with the version).
 const MAN_DATE: &str = "2026-11-25";
 
+/// `sessionctl man`: the main page.
 pub fn man<W: Write>(w: &mut W) -> io::Result<()> {
-    clap_mangen::Man::new(Cli::command())
+    let (_, page) = man_pages().into_iter().next().expect("the main page");
+    w.write_all(&page)
+}
+
+/// `sessionctl man --dir DIR`: every page into DIR.
+pub fn man_dir(dir: &Path) -> io::Result<u8> {
+    let written = (|| {
+        std::fs::create_dir_all(dir)?;
+        let pages = man_pages();
+        for (name, page) in &pages {
+            std::fs::write(dir.join(name), page)?;
+        }
+        Ok::<usize, io::Error>(pages.len())
+    })();
+    match written {
+        Ok(n) => {
+            eprintln!("sessionctl: wrote {n} man pages to {}", dir.display());
+            Ok(super::EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!(
+                "sessionctl: {}: cannot write the man pages: {e}",
+                crate::report::escape_control(&dir.display().to_string())
+            );
+            Ok(super::EXIT_ERROR)
+        }
+    }
+}
+
+/// Every man page as (file name, roff), the main page first.
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    // No `help` subcommand here: it would be listed as a page that does not exist.
+    let root = cli::finish(Cli::command().disable_help_subcommand(true));
+    let mut pages = Vec::new();
+    collect(&root, &mut pages);
+    pages
+}
+
+fn collect(cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) {
+    let name = cmd
+        .get_display_name()
+        .unwrap_or_else(|| cmd.get_name())
+        .to_string();
+    pages.push((format!("{name}.1"), render(cmd, &name)));
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        collect(sub, pages);
+    }
+}
+
+fn render(cmd: &clap::Command, name: &str) -> Vec<u8> {
+    let man = clap_mangen::Man::new(cmd.clone())
+        .title(name.to_uppercase())
         .date(MAN_DATE)
-        .render(w)
+        .source(format!("sessionctl {}", env!("CARGO_PKG_VERSION")))
+        .manual("User Commands");
+    let mut out: Vec<u8> = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = man.render_title(&mut out);
+    let _ = man.render_name_section(&mut out);
+    let _ = man.render_synopsis_section(&mut out);
+    let _ = man.render_description_section(&mut out);
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        let _ = man.render_options_section(&mut out);
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        let _ = man.render_subcommands_section(&mut out);
+    }
+    let mut text = String::from_utf8(out).expect("clap_mangen writes UTF-8");
+    text.push_str(&sections(name));
+    tidy(&text).into_bytes()
+}
+
+/// The hand-written sections of each page.
+fn sections(page: &str) -> String {
+    let sub = page.strip_prefix("sessionctl-").unwrap_or("");
+    let mut s = String::new();
+    match sub {
+        "" => {
+            s.push_str(MAIN_EXIT_STATUS);
+            s.push_str(ENVIRONMENT);
+            s.push_str(FILES);
+            s.push_str(EXAMPLES);
+        }
+        "show" => {
+            s.push_str(SHOW_IDS);
+            s.push_str(&exit_status(EXIT_SHOW));
+        }
+        "close" => {
+            s.push_str(CLOSE_IDS);
+            s.push_str(&exit_status(EXIT_CLOSE));
+        }
+        "list" => s.push_str(&exit_status(EXIT_READ)),
+        "gateways" => s.push_str(&exit_status(EXIT_READ)),
+        "doctor" => s.push_str(&exit_status(EXIT_DOCTOR)),
+        "check" => s.push_str(&exit_status(EXIT_CHECK)),
+        "journal" => s.push_str(&exit_status(EXIT_JOURNAL)),
+        "journal-undo" => s.push_str(&exit_status(EXIT_UNDO)),
+        "completions" => s.push_str(&exit_status(EXIT_GEN)),
+        "man" => {
+            s.push_str(&exit_status(EXIT_GEN));
+            s.push_str(MAN_INSTALL);
+        }
+        _ => {}
+    }
+    s.push_str(&see_also(page));
+    s
+}
+
+/// Each status and what it means for one subcommand.
+type Statuses = &'static [(u8, &'static str)];
+
+const EXIT_READ: Statuses = &[
+    (0, "Success."),
+    (
+        2,
+        "A usage error, or a backend or file that could not be read (the others are still \
+         reported).",
+    ),
+];
+const EXIT_SHOW: Statuses = &[
+    (0, "The session was shown."),
+    (
+        2,
+        "No active session matches the id (or a sessionId prefix is shorter than 6 \
+         characters), a usage error, or a backend that could not be read.",
+    ),
+];
+const EXIT_DOCTOR: Statuses = &[
+    (0, "Healthy: no finding worse than information."),
+    (
+        1,
+        "Findings: errors or warnings, each with the command that fixes it.",
+    ),
+    (2, "A usage error, or a backend that could not be read."),
+];
+const EXIT_CHECK: Statuses = &[
+    (0, "No orphan was found."),
+    (1, "Orphans were found."),
+    (2, "A usage error, or a backend that could not be read."),
+];
+const EXIT_CLOSE: Statuses = &[
+    (
+        0,
+        "Every chosen session was closed, or there was nothing to do.",
+    ),
+    (
+        1,
+        "Something was skipped, refused or failed; the next run retries it.",
+    ),
+    (
+        2,
+        "A usage error or a runtime error: an unreadable backend, config file or journal, \
+         no terminal to confirm on without \\fB\\-\\-yes\\fR, or another \\fBclose\\fR still \
+         running after 3 seconds.",
+    ),
+];
+const EXIT_JOURNAL: Statuses = &[
+    (0, "Success."),
+    (
+        2,
+        "A usage error, a journal that cannot be read, or an unknown run.",
+    ),
+];
+const EXIT_UNDO: Statuses = &[
+    (
+        0,
+        "Everything was restored, or there was nothing to restore.",
+    ),
+    (1, "A step was skipped or failed; each one says why."),
+    (
+        2,
+        "A usage error, an unknown run, a journal that cannot be read, or no terminal to \
+         confirm on without \\fB\\-\\-yes\\fR.",
+    ),
+];
+const EXIT_GEN: Statuses = &[
+    (0, "Success."),
+    (2, "A usage error, or the output could not be written."),
+];
+
+fn exit_status(codes: Statuses) -> String {
+    let mut s = String::from(".SH \"EXIT STATUS\"\n");
+    for (code, what) in codes {
+        s.push_str(&format!(".TP\n.B {code}\n{what}\n"));
+    }
+    s
+}
+
+fn see_also(page: &str) -> String {
+    let mut refs: Vec<String> = Vec::new();
+    if page == "sessionctl" {
+        for sub in [
+            "list",
+            "show",
+            "gateways",
+            "doctor",
+            "check",
+            "close",
+            "journal",
+            "journal-undo",
+            "completions",
+            "man",
+        ] {
+            refs.push(format!("sessionctl\\-{}", sub.replace('-', "\\-")));
+        }
+    } else {
+        refs.push("sessionctl".into());
+        let related: &[&str] = match page {
+            "sessionctl-list" => &["show", "close"],
+            "sessionctl-show" => &["list", "close"],
+            "sessionctl-gateways" => &["doctor"],
+            "sessionctl-doctor" => &["gateways", "close"],
+            "sessionctl-check" => &["list", "close"],
+            "sessionctl-close" => &["list", "show", "journal", "journal-undo"],
+            "sessionctl-journal" => &["journal-undo", "close"],
+            "sessionctl-journal-undo" => &["journal", "close"],
+            _ => &[],
+        };
+        refs.extend(
+            related
+                .iter()
+                .map(|r| format!("sessionctl\\-{}", r.replace('-', "\\-"))),
+        );
+    }
+    let mut refs: Vec<String> = refs.into_iter().map(|r| format!("{r} (1)")).collect();
+    if page == "sessionctl" {
+        refs.push("systemd.timer (5)".into());
+        refs.push("crontab (5)".into());
+    }
+    let mut s = String::from(".SH \"SEE ALSO\"\n");
+    let last = refs.len() - 1;
+    for (i, r) in refs.iter().enumerate() {
+        let sep = if i == last { "" } else { "," };
+        s.push_str(&format!(".BR {r}{sep}\n"));
+    }
+    if page == "sessionctl" {
+        // The README has what no page repeats: the JSON fields, benchmarks, tests.
+        s.push_str(
+            ".PP\nThe README of the source tree describes the JSON output field by field.\n",
+        );
+    }
+    s
+}
+
+const MAIN_EXIT_STATUS: &str = r#".SH "EXIT STATUS"
+.TP
+.B 0
+Success: for \fBcheck\fR, no orphan was found;
+for \fBclose\fR and \fBjournal undo\fR, every chosen session was closed
+(every step restored), or there was nothing to do.
+.TP
+.B 1
+Findings: \fBcheck\fR found orphans; \fBdoctor\fR found errors or warnings;
+\fBclose\fR or \fBjournal undo\fR skipped, refused or failed something.
+.TP
+.B 2
+A usage error, or a runtime error: a backend, the config file or the journal
+could not be read, or nothing matched the id given to \fBshow\fR.
+Errors go to standard error, one line each, naming the file and what is wrong;
+the other backends are still reported.
+"#;
+
+const ENVIRONMENT: &str = r#".SH ENVIRONMENT
+.TP
+.B OPENCLAW_STATE_DIR
+The OpenClaw state directory to inspect, as OpenClaw itself reads it (also
+.BR CLAWDBOT_STATE_DIR ,
+its former name).
+.B \-\-openclaw\-state\-dir
+replaces it.
+.TP
+.B OPENCLAW_HOME
+The directory in which
+.I .openclaw
+(or a legacy
+.IR .clawdbot ,
+.IR .moltbot )
+is looked for, instead of
+.BR HOME .
+.TP
+.B OPENCLAW_CONFIG_PATH
+OpenClaw's config file (default:
+.IR <state\ dir>/openclaw.json ),
+where \fBdoctor\fR reads the claude\-mem plugin's worker port.
+.TP
+.B CLAUDE_MEM_DATA_DIR
+The claude\-mem data directory to inspect (else that key in
+.IR ~/.claude\-mem/settings.json ,
+else
+.IR ~/.claude\-mem ).
+.B \-\-claude\-mem\-dir
+replaces it.
+.TP
+.B CLAUDE_MEM_WORKER_PORT
+The claude\-mem worker's port, probed for
+.I /api/health
+besides the ports its pid file and settings name.
+.TP
+.B CLAUDE_MEM_MAX_CONCURRENT_AGENTS
+The size of claude\-mem's agent pool (else its settings.json, else 2),
+for \fBdoctor\fR.
+.TP
+.B SESSIONCTL_YES
+Set to 1 (or true, yes, on): \fBclose\fR and \fBjournal undo\fR do not ask,
+as with
+.BR \-\-yes .
+.TP
+.B NO_COLOR
+Set to anything but the empty string: no colors (as \fB\-\-color never\fR),
+unless \fB\-\-color always\fR is given.
+.TP
+.B XDG_CONFIG_HOME
+The config file is
+.I $XDG_CONFIG_HOME/sessionctl/config.toml
+(default:
+.IR ~/.config ).
+.TP
+.B XDG_STATE_HOME
+The journal is
+.I $XDG_STATE_HOME/sessionctl/journal.ndjson
+(default:
+.IR ~/.local/state ).
+.TP
+.B HOME
+Where the default OpenClaw and claude\-mem directories, the config file and
+the journal are looked for.
+.TP
+.B TMPDIR
+Where OpenClaw 2026.7 keeps its gateway locks
+.RI ( $TMPDIR/openclaw\-<uid>/ ,
+also looked for under
+.IR /tmp ).
+.PP
+The environment of running gateways and workers
+.RI ( /proc/<pid>/environ :
+.BR OPENCLAW_STATE_DIR ,
+.BR OPENCLAW_GATEWAY_PORT ,
+.BR CLAUDE_MEM_DATA_DIR ,
+.BR CLAUDE_MEM_WORKER_PORT )
+tells which directory each one owns and where its health endpoint is.
+.PP
+Hook targets: an HTTP header's value is read from the variable the config file
+names for it.
+A command target gets only
+.BR PATH ,
+.BR HOME ,
+.BR LANG ,
+.BR LC_* ,
+.BR TZ ,
+.BR TMPDIR ,
+.B USER
+and
+.B LOGNAME
+(when set), the variables its
+.B env
+list names, and
+.BR SESSIONCTL_DELIVERY_ID ,
+the same for every attempt to deliver one session's payload to that target.
+"#;
+
+const FILES: &str = r#".SH FILES
+.TP
+.I ~/.config/sessionctl/config.toml
+The config file: hook targets, \fBconcurrency\fR, and the \fB[journal]\fR limits
+.RB ( max_size ,
+.BR max_backups_size ,
+.BR keep ).
+In
+.B $XDG_CONFIG_HOME
+when set;
+.B \-\-config
+names another.
+.TP
+.I ~/.local/state/sessionctl/journal.ndjson
+The journal of \fBclose\fR and \fBjournal undo\fR runs, with the prior value
+of every row and entry a run changed.
+In
+.B $XDG_STATE_HOME
+when set;
+.B \-\-journal
+names another.
+The files below live beside it.
+.TP
+.I journal.ndjson.1
+The journal as it was before its last compaction.
+.TP
+.I backups/<run>/
+The copies of each sessions.json a run rewrote, for a byte\-exact undo;
+removed after \fB[journal] keep\fR,
+or when all together exceed \fBmax_backups_size\fR.
+.TP
+.I close.lock
+Held while \fBclose\fR or \fBjournal undo\fR runs: one at a time per journal.
+.PP
+Read, in each OpenClaw state directory
+.RI ( ~/.openclaw
+by default):
+.TP
+.I agents/<agent>/sessions/sessions.json
+The session store of OpenClaw 2026.7
+(rewritten by \fBclose\fR under OpenClaw's own
+.IR sessions.json.lock ).
+.TP
+.I agents/<agent>/agent/openclaw\-agent.sqlite
+The session store of OpenClaw 2026.8 and later.
+.TP
+.I agents/<agent>/sessions/<sessionId>.jsonl.lock
+A session's lock: the pid and start time of the gateway process that runs it.
+\fBclose\fR removes a dead owner's lock once its entry is ended.
+.TP
+.I tmp/openclaw\-<uid>/gateway.*.lock
+A gateway's lock file (2026.9; 2026.7 keeps it in
+.IR $TMPDIR/openclaw\-<uid>/ ).
+.TP
+.I state/openclaw.sqlite
+The gateway\-owner lease of 2026.9 (only its owner fields are read).
+.TP
+.I openclaw.json
+OpenClaw's config: the claude\-mem plugin's worker port.
+.PP
+Read, in the claude\-mem data directory
+.RI ( ~/.claude\-mem
+by default):
+.TP
+.I claude\-mem.db
+The sdk_sessions table; \fBclose\fR ends orphaned rows there.
+.TP
+.I worker.pid
+The worker's pid file (in
+.I ~/.claude\-mem
+up to claude\-mem 12.5).
+.TP
+.I settings.json
+The data directory, the worker port and the pool size.
+.TP
+.I logs/
+Worker logs, searched by \fBdoctor\fR for pool timeouts.
+.PP
+And
+.IR /proc :
+processes, their start times and environments, and the boot time.
+"#;
+
+const EXAMPLES: &str = r#".SH EXAMPLES
+After a crash: what is orphaned and why, one session in detail, then close them
+(a picker on a terminal, then a confirmation):
+.PP
+.EX
+sessionctl
+sessionctl show agent:main:e2e\-slow
+sessionctl close
+.EE
+.PP
+From cron or CI: close every orphan without asking, and keep the record:
+.PP
+.EX
+sessionctl check || sessionctl close \-\-yes \-\-format json \e
+    >> /var/log/sessionctl.json
+.EE
+.PP
+What \fBclose\fR would do, changing nothing:
+.PP
+.EX
+sessionctl close \-\-dry\-run
+.EE
+.PP
+Past runs, one run's actions, and undoing a run:
+.PP
+.EX
+sessionctl journal
+sessionctl journal 20261125T213925.482Z\-4bde07c91a3e55d2
+sessionctl journal undo 20261125T213925.482Z\-4bde07c91a3e55d2 \-\-dry\-run
+.EE
+.PP
+Report sessions idle for an hour and a half as stale:
+.PP
+.EX
+sessionctl list \-\-idle 1h30m
+.EE
+.PP
+Install these man pages for your user:
+.PP
+.EX
+sessionctl man \-\-dir ~/.local/share/man/man1
+.EE
+"#;
+
+const SHOW_IDS: &str = r#".SH "SESSION IDS"
+A session is named as the ID and SESSION columns of
+\fBsessionctl list\fR show it:
+.TP
+.BR cm:42 ", " claude\-mem:42 ", " 42
+A claude\-mem row id.
+.TP
+.B ae3ade86\-9fb7\-4837\-a009\-6fcc1c41c22b
+An OpenClaw sessionId, or a unique prefix of it of at least 6 characters
+.RB ( ae3ade86 );
+a shorter prefix is refused as too short.
+.TP
+.B agent:main:e2e\-slow
+An OpenClaw session key.
+.TP
+.B openclaw\-agent:main:e2e\-slow\-1764103313188
+A claude\-mem content session id.
+.PP
+The records linked to the session (an OpenClaw session and its claude\-mem
+rows) are shown with it.
+"#;
+
+const CLOSE_IDS: &str = r#".SH "SESSION IDS"
+The ids are those \fBsessionctl show\fR takes: a claude\-mem row id
+.RB ( cm:42 ),
+an OpenClaw sessionId or a unique prefix of it of at least 6 characters,
+a session key, or a claude\-mem content session id.
+"#;
+
+const MAN_INSTALL: &str = r#".SH EXAMPLES
+Install every page for your user, where
+.BR man (1)
+finds them:
+.PP
+.EX
+sessionctl man \-\-dir ~/.local/share/man/man1
+.EE
+"#;
+
+/// Make clap_mangen's roff lint-clean: `.br`, blank line, `.br` (its separation of an
+/// option's help from its possible values) becomes one `.sp`; text lines are wrapped at
+/// 80 bytes; no line ends in a space.
+fn tidy(roff: &str) -> String {
+    let roff = roff.replace("\n.br\n\n.br\n", "\n.sp\n");
+    // clap_mangen starts every section it renders with the same two lines defining `Aq`;
+    // once is enough.
+    let mut defined_aq = false;
+    let mut out = String::with_capacity(roff.len() + roff.len() / 16);
+    let mut no_fill = false;
+    let mut tag_line = false;
+    for line in roff.lines() {
+        let line = line.trim_end();
+        let request = line.starts_with('.') || line.starts_with('\'');
+        if line.starts_with(".ie \\n(.g .ds Aq") || line.starts_with(".el .ds Aq") {
+            if defined_aq && line.starts_with(".ie") {
+                continue;
+            }
+            if line.starts_with(".el") {
+                if defined_aq {
+                    continue;
+                }
+                defined_aq = true;
+            }
+        }
+        if request {
+            let name = line[1..].split_whitespace().next().unwrap_or("");
+            match name {
+                "nf" | "EX" => no_fill = true,
+                "fi" | "EE" => no_fill = false,
+                _ => {}
+            }
+            out.push_str(line);
+            out.push('\n');
+            // The line after `.TP` is the tag: one line, never wrapped.
+            tag_line = name == "TP";
+            continue;
+        }
+        if no_fill || tag_line {
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            wrap(line, &mut out);
+        }
+        tag_line = false;
+    }
+    out
+}
+
+/// Split a filled text line at spaces into lines of at most 80 bytes. A line never
+/// starts with a space, `.` or `'` (those would be a break or a request), and never
+/// ends with a backslash (an escaped space or a continuation).
+fn wrap(line: &str, out: &mut String) {
+    const WIDTH: usize = 80;
+    let mut rest = line;
+    while rest.len() > WIDTH {
+        let b = rest.as_bytes();
+        let ok = |i: usize| {
+            b[i] == b' '
+                && i > 0
+                && b[i - 1] != b' '
+                && b[i - 1] != b'\\'
+                && i + 1 < b.len()
+                && !matches!(b[i + 1], b' ' | b'.' | b'\'')
+        };
+        let at = (1..=WIDTH)
+            .rev()
+            .find(|&i| ok(i))
+            .or_else(|| (WIDTH..b.len()).find(|&i| ok(i)));
+        let Some(at) = at else { break };
+        out.push_str(&rest[..at]);
+        out.push('\n');
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_only_where_roff_allows() {
+        let mut out = String::new();
+        let word = "abcdefghi ";
+        let line = word.repeat(12);
+        wrap(line.trim_end(), &mut out);
+        assert!(out.lines().all(|l| l.len() <= 80), "{out}");
+        assert_eq!(out.replace('\n', " ").trim_end(), line.trim_end());
+
+        // Never a line that starts with `.` or `'`, nor a break in `\ `.
+        let mut out = String::new();
+        let line = format!("{} .x 'y a\\ b", "w".repeat(76));
+        wrap(&line, &mut out);
+        for l in out.lines().skip(1) {
+            assert!(!l.starts_with(['.', '\'', ' ']), "{out}");
+        }
+        assert!(out.contains("a\\ b"), "{out}");
+    }
+
+    #[test]
+    fn tidy_joins_the_possible_values_break() {
+        let t = tidy(".TP\nhelp\n.br\n\n.br\n\\fIPossible values:\\fR\n");
+        assert_eq!(t, ".TP\nhelp\n.sp\n\\fIPossible values:\\fR\n");
+    }
+
+    #[test]
+    fn every_subcommand_has_a_page() {
+        let names: Vec<String> = man_pages().into_iter().map(|(n, _)| n).collect();
+        for want in [
+            "sessionctl.1",
+            "sessionctl-list.1",
+            "sessionctl-close.1",
+            "sessionctl-journal.1",
+            "sessionctl-journal-undo.1",
+            "sessionctl-man.1",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
+        }
+        assert!(!names.iter().any(|n| n.contains("help")), "{names:?}");
+    }
 }

@@ -13,10 +13,7 @@ pub fn run(cfg: &Config, q: &str) -> io::Result<u8> {
     let hits: Vec<&Session> = r.sessions.iter().filter(|s| matches(s, q)).collect();
     if hits.is_empty() {
         crate::report::print_problems(&r.problems);
-        eprintln!(
-            "sessionctl: no active session matches `{}`",
-            crate::report::escape_control(q)
-        );
+        eprintln!("sessionctl: {}", scan::no_match_message(&r.sessions, q));
         return Ok(EXIT_ERROR);
     }
     // Show the records linked to the match as well.

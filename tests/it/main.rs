@@ -5,6 +5,7 @@ mod common;
 mod corpus;
 mod crash;
 mod doctor;
+mod first_minutes;
 mod fixtures_claude_mem;
 mod fixtures_openclaw;
 mod journal_retention;
