@@ -247,6 +247,9 @@ pub struct OpenclawSession {
     pub last_activity_ms: Option<i64>,
     /// `<sessionId>.jsonl.lock` (file store), when present and parseable.
     pub lock: Option<Claim>,
+    /// SQLite era: `running`, `abortedLastRun: true` and no run id — an interrupted session
+    /// that a restarted gateway's recovery queued (it re-runs one at a time).
+    pub queued: bool,
 }
 
 /// Classify a running OpenClaw session against the gateways of its state dir.
@@ -338,6 +341,20 @@ fn classify_openclaw_inner(
                 human_age(h.now_ms - st)
             ),
         );
+    }
+
+    // 2b. Interrupted and queued for the live gateway's recovery: not running now (so not
+    //     live), not abandoned either (it will be re-run).
+    if s.queued {
+        if let Some(g) = live.first() {
+            return unknown(
+                Reason::RecoveryQueued,
+                format!(
+                    "interrupted (abortedLastRun, no run id): queued for the restart recovery of gateway pid {}, which re-runs interrupted sessions one at a time",
+                    g.pid
+                ),
+            );
+        }
     }
 
     // 3. The lock names an owner that is gone.

@@ -80,6 +80,7 @@ fn gateway_gone_carries_its_evidence() {
         let s = OpenclawSession {
             last_activity_ms: Some(t),
             lock: None,
+            queued: false,
         };
         let (v, ev) = classify_openclaw(
             &s,
@@ -326,6 +327,7 @@ fn openclaw_rules() {
         let s = OpenclawSession {
             last_activity_ms: c.last,
             lock: c.lock.clone(),
+            queued: false,
         };
         let (v, ev) = classify_openclaw(&s, &c.gw, &host(), &o);
         assert_eq!(
@@ -374,6 +376,7 @@ fn never_orphan_when_owner_alive_with_matching_start() {
                 let s = OpenclawSession {
                     last_activity_ms: last,
                     lock: Some(claim("session-lock", 10, PidState::Alive, NOW - MIN, None)),
+                    queued: false,
                 };
                 let gw = owners(vec![gw_lock(11, gs, BOOT + MIN)], vec![], vec![]);
                 let o = Options {
@@ -594,6 +597,7 @@ fn no_host_facts_never_yields_rebooted() {
     let s = OpenclawSession {
         last_activity_ms: Some(1),
         lock: None,
+        queued: false,
     };
     let (v, _) = classify_openclaw(&s, &OwnerFacts::default(), &h, &Options::default());
     assert_eq!(
@@ -701,7 +705,7 @@ mod properties {
             if let (Some(c), Some(b)) = (lock.created_ms, h.btime_ms) {
                 lock.created_ms = Some(c.max(b));
             }
-            let s = OpenclawSession { last_activity_ms: last, lock: Some(lock) };
+            let s = OpenclawSession { last_activity_ms: last, lock: Some(lock), queued: false };
             let (v, _) = classify_openclaw(&s, &gw, &h, &o);
             prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
         }
@@ -720,7 +724,7 @@ mod properties {
         ) {
             gw.running.push(RunningOwner { kind: "gateway-process", pid, start_ms: Some(la - before), path: None });
             let lock = invalid_lock.map(|mut l| { l.state = PidState::Invalid; l });
-            let s = OpenclawSession { last_activity_ms: Some(la), lock };
+            let s = OpenclawSession { last_activity_ms: Some(la), lock, queued: false };
             let (v, _) = classify_openclaw(&s, &gw, &h, &o);
             prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
         }
@@ -769,11 +773,56 @@ mod properties {
             o in options(),
             last in time(),
         ) {
-            let s = OpenclawSession { last_activity_ms: last, lock };
+            let s = OpenclawSession { last_activity_ms: last, lock, queued: false };
             let (v, ev) = classify_openclaw(&s, &gw, &h, &o);
             if v.kind == VerdictKind::Orphan {
                 prop_assert!(!ev.is_empty(), "{:?}", v);
             }
         }
     }
+}
+
+/// 2026.9: a second agent's interrupted session waits `running`, `abortedLastRun`, no run
+/// id, while the restarted gateway's recovery re-runs another one; the gateway bumped its
+/// `updatedAt`. It is `recovery-queued` (not live, not an orphan) while that gateway lives,
+/// and an orphan once it is gone.
+#[test]
+fn a_session_queued_for_recovery_is_neither_live_nor_an_orphan() {
+    let gw_start = NOW - 30 * MIN;
+    let queued = OpenclawSession {
+        // updatedAt bumped by the gateway after it started
+        last_activity_ms: Some(gw_start + MIN),
+        lock: None,
+        queued: true,
+    };
+    let (v, _) = classify_openclaw(
+        &queued,
+        &owners(vec![], vec![running(42, gw_start)], vec![]),
+        &host(),
+        &Options::default(),
+    );
+    assert_eq!(
+        (v.kind, v.reason),
+        (VerdictKind::Unknown, Reason::RecoveryQueued)
+    );
+    assert!(v.summary.contains("pid 42"), "{}", v.summary);
+    // The same facts without the queued flag: the gateway holds it, live.
+    let (v, _) = classify_openclaw(
+        &OpenclawSession {
+            queued: false,
+            ..queued.clone()
+        },
+        &owners(vec![], vec![running(42, gw_start)], vec![]),
+        &host(),
+        &Options::default(),
+    );
+    assert_eq!(v.kind, VerdictKind::Live);
+    // Its gateway gone: nobody will re-run it.
+    let (v, _) = classify_openclaw(
+        &queued,
+        &owners(vec![gw_lock(42, PidState::Dead, gw_start)], vec![], vec![]),
+        &host(),
+        &Options::default(),
+    );
+    assert_eq!(v.kind, VerdictKind::Orphan);
 }

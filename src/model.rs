@@ -101,6 +101,8 @@ pub enum Reason {
     Unverifiable,
     /// A gateway started moments ago; its restart recovery may still claim the session.
     RecoveryPending,
+    /// 2026.9: interrupted and waiting its turn in the live gateway's restart recovery.
+    RecoveryQueued,
 }
 
 impl Reason {
@@ -122,6 +124,7 @@ impl Reason {
             Reason::NotOpenclaw => "not-openclaw",
             Reason::Unverifiable => "unverifiable",
             Reason::RecoveryPending => "recovery-pending",
+            Reason::RecoveryQueued => "recovery-queued",
         }
     }
 }

@@ -103,6 +103,62 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
+/// A JSON `true`, or anything else (which is not true), never an error.
+struct TrueOrNot(bool);
+
+impl<'de> Deserialize<'de> for TrueOrNot {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(TrueOrNot(matches!(
+            IgnoredOrBool::deserialize(d)?,
+            IgnoredOrBool::Bool(true)
+        )))
+    }
+}
+
+enum IgnoredOrBool {
+    Bool(bool),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for IgnoredOrBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IgnoredOrBool;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<IgnoredOrBool, E> {
+                Ok(IgnoredOrBool::Bool(b))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<IgnoredOrBool, E> {
+                Ok(IgnoredOrBool::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<IgnoredOrBool, E> {
+                Ok(IgnoredOrBool::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<IgnoredOrBool, E> {
+                Ok(IgnoredOrBool::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<IgnoredOrBool, E> {
+                Ok(IgnoredOrBool::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<IgnoredOrBool, E> {
+                Ok(IgnoredOrBool::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<IgnoredOrBool, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(IgnoredOrBool::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<IgnoredOrBool, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(IgnoredOrBool::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The members of a session entry sessionctl uses (file store entry, or SQLite `entry_json`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entry {
@@ -118,6 +174,8 @@ pub struct Entry {
     pub ended_at: Scalar,
     pub session_file: Scalar,
     pub lifecycle_run_id: Scalar,
+    /// `abortedLastRun: true` (anything else, or absent, is false).
+    pub aborted_last_run: bool,
 }
 
 impl Entry {
@@ -167,6 +225,10 @@ impl<'de> Deserialize<'de> for Entry {
                         "endedAt" => &mut e.ended_at,
                         "sessionFile" => &mut e.session_file,
                         "lifecycleRunId" => &mut e.lifecycle_run_id,
+                        "abortedLastRun" => {
+                            e.aborted_last_run = a.next_value::<TrueOrNot>()?.0;
+                            continue;
+                        }
                         _ => {
                             a.next_value::<IgnoredAny>()?;
                             continue;
@@ -266,5 +328,25 @@ mod tests {
     fn top_level_must_be_an_object() {
         assert!(serde_json::from_str::<EntryMap>("[1,2]").is_err());
         assert!(serde_json::from_str::<EntryMap>(r#"{"a":{"sessionId":"x""#).is_err());
+    }
+
+    #[test]
+    fn aborted_last_run_is_true_only_when_it_is_true() {
+        let e = |v: &str| -> Entry {
+            serde_json::from_str(&format!(
+                r#"{{"sessionId":"x","abortedLastRun":{v},"status":"running"}}"#
+            ))
+            .unwrap()
+        };
+        assert!(e("true").aborted_last_run);
+        for v in ["false", "\"true\"", "1", "null", "[true]", "{\"a\":true}"] {
+            let got = e(v);
+            assert!(!got.aborted_last_run, "{v}");
+            assert_eq!(
+                got.status.as_str(),
+                Some("running"),
+                "{v}: the rest still parsed"
+            );
+        }
     }
 }

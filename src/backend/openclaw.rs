@@ -447,6 +447,8 @@ fn read_file_store(
         let mut facts = OpenclawSession {
             last_activity_ms: s.last_activity_at,
             lock: None,
+            // 2026.7 recovery marks interrupted sessions failed and re-runs none.
+            queued: false,
         };
         if safe_id(sid) {
             let lock_path = sessions_dir.join(format!("{sid}.jsonl.lock"));
@@ -709,10 +711,17 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path, links: 
         let facts = OpenclawSession {
             last_activity_ms: la,
             lock: None,
+            queued: queued(&e),
         };
         scan.sessions.push((s, facts));
     }
     true
+}
+
+/// A SQLite-era entry the restarted gateway's recovery has queued: interrupted
+/// (`abortedLastRun`) and no run active (`lifecycleRunId` absent).
+fn queued(e: &super::lenient::Entry) -> bool {
+    e.aborted_last_run && e.lifecycle_run_id.as_str().is_none_or(str::is_empty)
 }
 
 /// Directories where gateway locks live: `<state>/tmp/openclaw-<uid>/` (2026.9) and
