@@ -98,7 +98,7 @@ _sessionctl() {
 
     case "${cmd}" in
         sessionctl)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version completions man list show gateways doctor check close journal help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version completions man list show gateways doctor check close journal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,7 +144,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__check)
-            opts="-v -q -h -V --prometheus-textfile --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --prometheus-textfile --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,7 +194,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__close)
-            opts="-n -y -v -q -h -V --all --include-stale --force --dry-run --yes --reason --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-n -y -v -q -h -V --all --include-stale --force --dry-run --yes --reason --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -258,7 +258,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__doctor)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,7 +304,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__gateways)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,7 +518,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__journal)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version undo help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version undo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,7 +606,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__journal__subcmd__undo)
-            opts="-n -y -v -q -h -V --dry-run --yes --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-n -y -v -q -h -V --dry-run --yes --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -652,7 +652,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__list)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -716,7 +716,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__show)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

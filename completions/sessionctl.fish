@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sessionctl_global_optspecs
-    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= color= no-color v/verbose q/quiet h/help V/version
+    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= color= no-color owed v/verbose q/quiet h/help V/version
 end
 
 function __fish_sessionctl_needs_command
@@ -38,6 +38,7 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -l color -d 'When to
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -71,6 +72,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l color -d 
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -89,6 +91,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l color -d 
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -107,6 +110,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l color
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -125,6 +129,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l color -
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -144,6 +149,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l color -d
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -176,6 +182,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l force -d
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s n -l dry-run -d 'Print every payload and planned write, and change nothing'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s y -l yes -d 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -194,6 +201,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not _
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -216,6 +224,7 @@ never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s n -l dry-run -d 'Show what would be restored, and change nothing'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s y -l yes -d 'Do not ask for confirmation. Also SESSIONCTL_YES=1'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help (see more with \'--help\')'

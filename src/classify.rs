@@ -241,6 +241,85 @@ fn from_dead_claims(claims: &[Claim], h: &HostFacts, dead_reason: Reason) -> Opt
     None
 }
 
+/// One gateway lifetime on record: a row of `gateway_boot_lifecycle` (both eras), or,
+/// where that table cannot be read, a dead gateway's lock left behind (a clean stop
+/// deletes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetime {
+    pub pid: i64,
+    pub started_ms: i64,
+    /// The gateway stopped cleanly (`outcome = 'clean_stop'`): its drain sent a
+    /// session_end for every session it had started.
+    pub clean: bool,
+    /// Where it is recorded (the database or the lock file).
+    pub source: PathBuf,
+}
+
+/// What became of the session_end for a session, judged by the gateway lifetimes its
+/// turns fell in (`turns`: its start and interaction times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndFate {
+    /// A turn fell in the lifetime of a gateway that died without a clean stop: its
+    /// session_start fired there, and no session_end ever will. `successor`: a later
+    /// gateway took over the state dir (the payload says `restart`).
+    Owed { by: Lifetime, successor: bool },
+    /// Its turns fell only in lifetimes that ended cleanly: that drain sent it.
+    Drained { by: Lifetime },
+    /// A gateway that runs now had a turn of it: that gateway's own stop will end it (a
+    /// late session_end would end a live session downstream).
+    Live,
+    /// No lifetime on record covers its turns.
+    Unknown,
+}
+
+/// Decide [`EndFate`] from the lifetimes on record (any order), the gateways running now
+/// and the session's turn times. A lifetime is the one running now when a running gateway
+/// has its pid (and, when known, started within 30 s of it).
+pub fn end_fate(lifetimes: &[Lifetime], running: &[RunningOwner], turns: &[i64]) -> EndFate {
+    if turns.is_empty() {
+        return EndFate::Unknown;
+    }
+    let mut ls: Vec<&Lifetime> = lifetimes.iter().collect();
+    ls.sort_by_key(|l| l.started_ms);
+    let alive = |l: &Lifetime| {
+        running.iter().any(|r| {
+            r.pid == l.pid
+                && r.start_ms
+                    .is_none_or(|st| (st - l.started_ms).abs() <= 30_000)
+        })
+    };
+    // The running gateways' own lifetimes begin at the earliest of their starts.
+    let live_since = running
+        .iter()
+        .filter_map(|r| r.start_ms)
+        .chain(ls.iter().filter(|l| alive(l)).map(|l| l.started_ms))
+        .min();
+    if live_since.is_some_and(|c| turns.iter().any(|t| *t >= c)) {
+        return EndFate::Live;
+    }
+    let mut owed: Option<(usize, &Lifetime)> = None;
+    let mut drained: Option<&Lifetime> = None;
+    for (i, l) in ls.iter().enumerate() {
+        let end = ls.get(i + 1).map(|n| n.started_ms).unwrap_or(i64::MAX);
+        if !turns.iter().any(|t| (l.started_ms..end).contains(t)) || alive(l) {
+            continue;
+        }
+        if l.clean {
+            drained = Some(l);
+        } else {
+            owed = Some((i, l));
+        }
+    }
+    match (owed, drained) {
+        (Some((i, l)), _) => EndFate::Owed {
+            by: l.clone(),
+            successor: i + 1 < ls.len() || !running.is_empty(),
+        },
+        (None, Some(l)) => EndFate::Drained { by: l.clone() },
+        (None, None) => EndFate::Unknown,
+    }
+}
+
 /// Facts of one OpenClaw session the store shows as running.
 #[derive(Debug, Clone, Default)]
 pub struct OpenclawSession {
@@ -542,7 +621,7 @@ fn classify_claude_mem_inner(
                 "its OpenClaw session's owner cannot be verified",
             );
         }
-        Upstream::Running(VerdictKind::Orphan | VerdictKind::Delivered) => {
+        Upstream::Running(VerdictKind::Orphan | VerdictKind::Delivered | VerdictKind::Owed) => {
             ev.push(upstream_note("linked OpenClaw session is an orphan".into()))
         }
         Upstream::Ended(st) => ev.push(upstream_note(format!(

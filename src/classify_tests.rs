@@ -826,3 +826,81 @@ fn a_session_queued_for_recovery_is_neither_live_nor_an_orphan() {
     );
     assert_eq!(v.kind, VerdictKind::Orphan);
 }
+
+/// Which gateway lifetime a session's session_end belongs to.
+#[test]
+fn end_fate_follows_the_lifetimes_turns_ran_in() {
+    let l = |pid: i64, started: i64, clean: bool| Lifetime {
+        pid,
+        started_ms: started,
+        clean,
+        source: PathBuf::from("/s/state/openclaw.sqlite"),
+    };
+    let crashed = l(10, NOW - 60 * MIN, false);
+    let clean = l(11, NOW - 30 * MIN, true);
+    let lifetimes = [crashed.clone(), clean.clone()];
+    // A turn in the crashed one: owed, and a later gateway took over.
+    assert_eq!(
+        end_fate(&lifetimes, &[], &[NOW - 50 * MIN]),
+        EndFate::Owed {
+            by: crashed.clone(),
+            successor: true
+        }
+    );
+    // Only in the clean one: its drain sent it.
+    assert_eq!(
+        end_fate(&lifetimes, &[], &[NOW - 20 * MIN]),
+        EndFate::Drained { by: clean.clone() }
+    );
+    // In both: the crashed one still owes it.
+    assert!(matches!(
+        end_fate(&lifetimes, &[], &[NOW - 50 * MIN, NOW - 20 * MIN]),
+        EndFate::Owed { .. }
+    ));
+    // Before any lifetime on record: nothing can be said.
+    assert_eq!(
+        end_fate(&lifetimes, &[], &[NOW - 90 * MIN]),
+        EndFate::Unknown
+    );
+    assert_eq!(end_fate(&lifetimes, &[], &[]), EndFate::Unknown);
+    // The last lifetime, crashed, with nobody after it: shutdown, not restart.
+    assert_eq!(
+        end_fate(std::slice::from_ref(&crashed), &[], &[NOW - 50 * MIN]),
+        EndFate::Owed {
+            by: crashed.clone(),
+            successor: false
+        }
+    );
+    // A gateway running now had a turn of it: never owed (its own stop ends it).
+    let live = l(12, NOW - 10 * MIN, false);
+    let with_live = [crashed.clone(), live.clone()];
+    assert_eq!(
+        end_fate(
+            &with_live,
+            &[running(12, NOW - 10 * MIN)],
+            &[NOW - 50 * MIN, NOW - 5 * MIN]
+        ),
+        EndFate::Live
+    );
+    // Its turns all before the live gateway: owed by the crashed one, restart.
+    assert_eq!(
+        end_fate(
+            &with_live,
+            &[running(12, NOW - 10 * MIN)],
+            &[NOW - 50 * MIN]
+        ),
+        EndFate::Owed {
+            by: crashed,
+            successor: true
+        }
+    );
+    // The running gateway's own lifetime (pid and start match) is never the one that owes.
+    assert_eq!(
+        end_fate(
+            &[live],
+            &[running(12, NOW - 10 * MIN + 5_000)],
+            &[NOW - 9 * MIN]
+        ),
+        EndFate::Live
+    );
+}

@@ -74,6 +74,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_color: bool,
 
+    /// Also report the session_end a crashed gateway owes its finished sessions (verdict
+    /// owed; close delivers it), and send none again for a running orphan whose gateway
+    /// stopped cleanly. Off by default for now.
+    #[arg(long, global = true, env = "SESSIONCTL_OWED")]
+    pub owed: bool,
+
     /// Print more detail about discovery and probes to stderr.
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,

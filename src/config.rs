@@ -60,6 +60,8 @@ pub struct Config {
     pub backends: Vec<Backend>,
     pub format: Format,
     pub idle_ms: i64,
+    /// `--owed`: judge finished sessions by the gateway lifetimes their turns ran in.
+    pub owed: bool,
     pub color: bool,
     pub verbose: bool,
     pub quiet: bool,
@@ -116,6 +118,7 @@ impl Config {
             backends,
             format: g.format,
             idle_ms: crate::duration::as_ms(g.idle),
+            owed: g.owed,
             color,
             verbose: g.verbose,
             quiet: g.quiet,

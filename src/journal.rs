@@ -54,6 +54,9 @@ pub enum Kind {
     /// The OpenClaw store left to the live gateway that owns it (nothing is written): the
     /// record that lets the next scan call the session `delivered`.
     LeftToGateway,
+    /// A session_end owed by a gateway that died without a clean stop, for a session the
+    /// store already shows finished (nothing is written; the deliveries follow).
+    EndOwed,
     /// Undo of one of the above.
     Restore,
 }
@@ -67,6 +70,7 @@ impl Kind {
             Kind::OpenclawRowEnd => "openclaw-row-end",
             Kind::LockRemove => "lock-remove",
             Kind::LeftToGateway => "left-to-gateway",
+            Kind::EndOwed => "end-owed",
             Kind::Restore => "restore",
         }
     }
@@ -211,9 +215,13 @@ impl History {
     /// recorded `left` (see [`crate::close::left_to_gateway_id`]) as done, and every
     /// `session_end` delivery any run planned for (key, sessionId) has been made.
     pub fn handled(&self, left: &str, key: &str, sid: &str) -> Option<String> {
-        if !self.succeeded(left) {
-            return None;
-        }
+        self.handled_by_any(&[left.to_string()], key, sid)
+    }
+
+    /// [`History::handled`] where any of `records` (the end-owed record, the store write
+    /// that ended the session, or leaving it to its gateway) counts.
+    pub fn handled_by_any(&self, records: &[String], key: &str, sid: &str) -> Option<String> {
+        let left = records.iter().find(|r| self.succeeded(r))?.as_str();
         let suffix = format!(":{key}:{sid}");
         let all_delivered = self
             .intents()

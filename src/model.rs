@@ -47,6 +47,10 @@ pub enum VerdictKind {
     /// the live gateway that owns it: nothing is left to do, and it is not counted as an
     /// orphan (so `check`, the alert and `close` go quiet after one successful run).
     Delivered,
+    /// Finished or ended in the store (so not an orphan), but its turns ran in a gateway
+    /// that died without a clean stop: the session_end that stop sends is owed, and
+    /// `close` delivers it (nothing is written to the store).
+    Owed,
 }
 
 impl VerdictKind {
@@ -57,6 +61,7 @@ impl VerdictKind {
             VerdictKind::Stale => "stale",
             VerdictKind::Unknown => "unknown",
             VerdictKind::Delivered => "delivered",
+            VerdictKind::Owed => "owed",
         }
     }
 }
@@ -103,6 +108,9 @@ pub enum Reason {
     RecoveryPending,
     /// 2026.9: interrupted and waiting its turn in the live gateway's restart recovery.
     RecoveryQueued,
+    /// Finished or ended in the store, but its turns ran in a gateway that died without
+    /// a clean stop: the session_end that stop would have sent is owed.
+    EndOwed,
 }
 
 impl Reason {
@@ -125,6 +133,7 @@ impl Reason {
             Reason::Unverifiable => "unverifiable",
             Reason::RecoveryPending => "recovery-pending",
             Reason::RecoveryQueued => "recovery-queued",
+            Reason::EndOwed => "end-owed",
         }
     }
 }
@@ -240,6 +249,23 @@ pub struct OpenclawDetail {
     /// The entry's own `updatedAt`, as read: a write is refused if it changed since.
     #[serde(skip)]
     pub updated_at: Option<i64>,
+    /// A session_end owed by a gateway lifetime that ended without a clean stop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owed: Option<OwedBy>,
+    /// Pid of the gateway whose clean stop already sent this session's session_end
+    /// (the store was left `running` all the same): the store is repaired, nothing is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drained_by: Option<i64>,
+}
+
+/// The gateway lifetime that owes a session's session_end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OwedBy {
+    pub pid: i64,
+    #[serde(serialize_with = "timefmt::ser_ms")]
+    pub started_at: i64,
+    /// A later gateway took over the state dir: the payload says `restart`.
+    pub successor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

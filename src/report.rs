@@ -201,6 +201,7 @@ pub fn verdict_cell(v: VerdictKind, color: bool) -> Cell {
         VerdictKind::Live => c.fg(Color::Green),
         VerdictKind::Unknown => c.fg(Color::DarkGrey),
         VerdictKind::Delivered => c.fg(Color::Cyan),
+        VerdictKind::Owed => c.fg(Color::Magenta),
     }
 }
 
@@ -286,11 +287,13 @@ pub fn write_table<W: Write>(
 
 pub fn summary_line(s: &Summary) -> String {
     let noun = if s.total == 1 { "session" } else { "sessions" };
-    let delivered = if s.delivered > 0 {
-        format!(", {} delivered", s.delivered)
-    } else {
-        String::new()
-    };
+    let mut delivered = String::new();
+    if s.owed > 0 {
+        delivered.push_str(&format!(", {} owed a session_end", s.owed));
+    }
+    if s.delivered > 0 {
+        delivered.push_str(&format!(", {} delivered", s.delivered));
+    }
     format!(
         "{} active {noun}: {} orphan, {} stale, {} live, {} unknown{delivered}",
         s.total, s.orphan, s.stale, s.live, s.unknown

@@ -108,6 +108,8 @@ pub fn run(cfg: &Config) -> Report {
     let mut sessions = Vec::new();
     let mut problems = Vec::new();
     let mut oc_scans = Vec::new();
+    // Finished sessions a gateway that died without a clean stop owes a session_end.
+    let mut owed: Vec<Session> = Vec::new();
     // session key -> (running session verdict, started) or ended status, across state dirs
     let mut upstream: HashMap<String, (Upstream, Option<i64>)> = HashMap::new();
 
@@ -202,11 +204,18 @@ pub fn run(cfg: &Config) -> Report {
                 }
                 s.set_verdict(v);
                 s.evidence = ev;
+                if cfg.owed && s.verdict == VerdictKind::Orphan {
+                    note_drained(&mut s, &scan);
+                }
                 if let Some(k) = &s.session_key {
                     upstream.insert(k.clone(), (Upstream::Running(s.verdict), s.started_at));
                 }
                 sessions.push(s);
             }
+            if cfg.owed {
+                owed.extend(owed_sessions(&mut scan));
+            }
+            scan.ended = Vec::new();
             oc_scans.push(scan);
         }
     }
@@ -262,6 +271,7 @@ pub fn run(cfg: &Config) -> Report {
     }
 
     mark_delivered(cfg, &mut sessions, &oc_scans);
+    sessions.extend(unhandled(cfg, owed));
 
     missing.sort_by_key(|m| m.backend);
     Report {
@@ -273,6 +283,98 @@ pub fn run(cfg: &Config) -> Report {
         claude_mem: cm_scans,
         missing,
     }
+}
+
+/// A running orphan whose turns ran only in a gateway that stopped cleanly: that drain
+/// sent its session_end (2026.7 leaves such an entry `running`). The store is still
+/// repaired; nothing is sent again.
+fn note_drained(s: &mut Session, scan: &openclaw::StateDirScan) {
+    let turns: Vec<i64> = [s.started_at, s.last_activity_at]
+        .into_iter()
+        .flatten()
+        .collect();
+    if let classify::EndFate::Drained { by } =
+        classify::end_fate(&scan.lifetimes, &scan.owners.live(), &turns)
+    {
+        s.evidence.push(lifetime_evidence(
+            &by,
+            format!(
+                "gateway pid {} (started {}) stopped cleanly: its drain sent this session's session_end",
+                by.pid,
+                crate::timefmt::iso_ms(by.started_ms)
+            ),
+        ));
+        if let Detail::Openclaw(d) = &mut s.detail {
+            d.drained_by = Some(by.pid);
+        }
+    }
+}
+
+fn lifetime_evidence(l: &classify::Lifetime, note: String) -> Evidence {
+    Evidence {
+        kind: "gateway-lifetime",
+        path: Some(l.source.clone()),
+        pid: Some(l.pid),
+        at: Some(l.started_ms),
+        note,
+        ..Evidence::default()
+    }
+}
+
+/// The finished sessions of a state dir whose session_end a dead gateway owes: their
+/// turns ran in a lifetime that ended without a clean stop, and no gateway running now
+/// had a turn of them since (see [`classify::end_fate`]).
+fn owed_sessions(scan: &mut openclaw::StateDirScan) -> Vec<Session> {
+    let running = scan.owners.live();
+    let mut out = Vec::new();
+    for (mut s, turns) in std::mem::take(&mut scan.ended) {
+        let classify::EndFate::Owed { by, successor } =
+            classify::end_fate(&scan.lifetimes, &running, &turns)
+        else {
+            continue;
+        };
+        s.verdict = VerdictKind::Owed;
+        s.reason = crate::model::Reason::EndOwed;
+        s.summary = format!(
+            "{} in the store, but its turns ran in gateway pid {}, which died without a clean stop: the session_end that stop sends was never sent",
+            s.status, by.pid
+        );
+        s.evidence = vec![lifetime_evidence(
+            &by,
+            format!(
+                "gateway pid {} (started {}) ended without a clean stop",
+                by.pid,
+                crate::timefmt::iso_ms(by.started_ms)
+            ),
+        )];
+        if let Detail::Openclaw(d) = &mut s.detail {
+            d.owed = Some(crate::model::OwedBy {
+                pid: by.pid,
+                started_at: by.started_ms,
+                successor,
+            });
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// Owed sessions a `close` run has not handled yet (its end-owed record and every
+/// delivery it planned): the journal is read only when there are any.
+fn unhandled(cfg: &Config, owed: Vec<Session>) -> Vec<Session> {
+    if owed.is_empty() {
+        return owed;
+    }
+    let Ok(history) = crate::journal::History::read(&cfg.journal) else {
+        return owed;
+    };
+    owed.into_iter()
+        .filter(|s| {
+            let key = s.session_key.clone().unwrap_or_default();
+            let records = crate::close::settling_records(&s.store, &key, &s.id);
+            history.handled_by_any(&records, &key, &s.id).is_none()
+        })
+        .collect()
 }
 
 /// OpenClaw orphans whose store a live gateway owns (so `close` leaves it alone) and that
@@ -321,6 +423,7 @@ pub struct Summary {
     pub stale: usize,
     pub unknown: usize,
     pub delivered: usize,
+    pub owed: usize,
 }
 
 impl Summary {
@@ -334,6 +437,7 @@ impl Summary {
                 VerdictKind::Stale => s.stale += 1,
                 VerdictKind::Unknown => s.unknown += 1,
                 VerdictKind::Delivered => s.delivered += 1,
+                VerdictKind::Owed => s.owed += 1,
             }
         }
         s

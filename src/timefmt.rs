@@ -72,6 +72,10 @@ pub fn human_age(ms: i64) -> String {
     }
 }
 
+pub fn ser_ms<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&iso_ms(*v))
+}
+
 pub fn ser_opt_ms<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(ms) => s.serialize_str(&iso_ms(*ms)),

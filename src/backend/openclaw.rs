@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::lenient::{Entry, EntryMap, Scalar};
 use super::{columns, inside, lenient_i64, lenient_string, open_read_only, same_dir, tables};
-use crate::classify::{Claim, OpenclawSession, OwnerFacts, RunningOwner};
+use crate::classify::{Claim, Lifetime, OpenclawSession, OwnerFacts, RunningOwner};
 use crate::config::Config;
 use crate::model::{
     Backend, Detail, LockFile, OpenclawDetail, PidState, Problem, Reason, Session, StoreKind,
@@ -113,6 +113,11 @@ pub struct StateDirScan {
     pub leases: Vec<Lease>,
     pub owners: OwnerFacts,
     pub problems: Vec<Problem>,
+    /// Gateway lifetimes on record, oldest first.
+    pub lifetimes: Vec<Lifetime>,
+    /// Entries no longer running with a turn since the oldest lifetime that did not end
+    /// cleanly: the sessions a crashed gateway may owe a session_end (with turn times).
+    pub ended: Vec<(Session, Vec<i64>)>,
 }
 
 fn problem(path: &Path, message: impl Into<String>) -> Problem {
@@ -146,6 +151,20 @@ pub fn scan_state_dir(
             return Some(scan);
         }
     }
+    // Gateway evidence first: which lifetimes died without a clean stop decides which
+    // finished sessions are read at all.
+    gather_gateways(&mut scan, cfg, host);
+    // (Only with --owed, until it is the default.)
+    if cfg.owed {
+        scan.lifetimes =
+            read_lifetimes(&scan.state_dir).unwrap_or_else(|| lifetimes_from_locks(&scan));
+    }
+    let since = scan
+        .lifetimes
+        .iter()
+        .filter(|l| !l.clean)
+        .map(|l| l.started_ms)
+        .min();
     let agents_dir = dir.join("agents");
     match fs::read_dir(&agents_dir) {
         Ok(rd) => {
@@ -156,7 +175,7 @@ pub fn scan_state_dir(
                 .collect();
             agents.sort();
             for agent in agents {
-                read_agent(&mut scan, &agent, host, link_keys);
+                read_agent(&mut scan, &agent, host, link_keys, since);
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -165,7 +184,6 @@ pub fn scan_state_dir(
             format!("cannot list agents: {}", io_msg(&e)),
         )),
     }
-    gather_gateways(&mut scan, cfg, host);
     Some(scan)
 }
 
@@ -177,7 +195,13 @@ pub fn io_msg(e: &std::io::Error) -> String {
     }
 }
 
-fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host, link_keys: &HashSet<String>) {
+fn read_agent(
+    scan: &mut StateDirScan,
+    agent: &Path,
+    host: &Host,
+    link_keys: &HashSet<String>,
+    since: Option<i64>,
+) {
     let agent_id = agent
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -200,6 +224,9 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host, link_keys: &Ha
             return;
         }
         sqlite_ok = read_sqlite_store(scan, &agent_id, &db, !link_keys.is_empty());
+        if let (true, Some(since)) = (sqlite_ok, since) {
+            read_sqlite_ended(scan, &agent_id, &db, since);
+        }
     }
     if present(&json) {
         if !contained(scan, &json) {
@@ -210,7 +237,7 @@ fn read_agent(scan: &mut StateDirScan, agent: &Path, host: &Host, link_keys: &Ha
             // one the gateway uses, so the file is not read as a second truth.
             return;
         }
-        read_file_store(scan, &agent_id, &json, host, link_keys);
+        read_file_store(scan, &agent_id, &json, host, link_keys, since);
     }
 }
 
@@ -379,6 +406,8 @@ fn base_session(
             lock: None,
             run_id: e.lifecycle_run_id.as_str().map(String::from),
             updated_at: e.updated_at.as_ms(),
+            owed: None,
+            drained_by: None,
         }),
     }
 }
@@ -399,6 +428,7 @@ fn read_file_store(
     path: &Path,
     host: &Host,
     link_keys: &HashSet<String>,
+    since: Option<i64>,
 ) {
     let file = match super::open_regular(path) {
         Ok(f) => f,
@@ -441,6 +471,13 @@ fn read_file_store(
             });
         }
         if status != "running" {
+            if let Some(since) = since {
+                let turns = turn_times(&e);
+                if turns.iter().any(|t| *t >= since) {
+                    let s = base_session(scan, agent_id, &key, &e, path, StoreKind::File);
+                    scan.ended.push((s, turns));
+                }
+            }
             continue;
         }
         let mut s = base_session(scan, agent_id, &key, &e, path, StoreKind::File);
@@ -716,6 +753,127 @@ fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path, links: 
         scan.sessions.push((s, facts));
     }
     true
+}
+
+/// When a session had turns: its start and interaction times (not `updatedAt` or
+/// `endedAt`, which a later gateway's recovery bumps when it marks the session failed).
+pub fn turn_times(e: &Entry) -> Vec<i64> {
+    [
+        &e.session_started_at,
+        &e.started_at,
+        &e.last_interaction_at,
+        &e.last_activity_at,
+    ]
+    .iter()
+    .filter_map(|s| super::sane_ms(s.as_ms()))
+    .collect()
+}
+
+/// The SQLite store's entries that are no longer running and were updated since `since`
+/// (a superset of those with a turn since then: `updated_at` is never older than a turn).
+fn read_sqlite_ended(scan: &mut StateDirScan, agent_id: &str, db: &Path, since: i64) {
+    let Ok(conn) = open_read_only(db) else { return };
+    let sql = "SELECT session_key, current_session_id, entry_json, status FROM session_nodes \
+               WHERE status IS NOT 'running' AND updated_at >= ?1";
+    let mut found = Vec::new();
+    let res = (|| {
+        let mut st = conn.prepare(sql)?;
+        let mut rows = st.query([since])?;
+        while let Some(r) = rows.next()? {
+            found.push((
+                lenient_string(r.get_ref(0)?).unwrap_or_default(),
+                lenient_string(r.get_ref(1)?).unwrap_or_default(),
+                lenient_string(r.get_ref(2)?).unwrap_or_default(),
+                lenient_string(r.get_ref(3)?).unwrap_or_default(),
+            ));
+        }
+        Ok::<(), rusqlite::Error>(())
+    })();
+    if let Err(e) = res {
+        scan.problems.push(problem(db, super::sqlite_message(&e)));
+        return;
+    }
+    for (key, sid, entry_json, status) in found {
+        let Ok(mut e) = serde_json::from_str::<Entry>(&entry_json) else {
+            continue;
+        };
+        if e.session_id.as_str().is_none_or(str::is_empty) {
+            e.session_id = Scalar::Str(sid);
+        }
+        e.status = Scalar::Str(status);
+        let turns = turn_times(&e);
+        if !turns.iter().any(|t| *t >= since) {
+            continue;
+        }
+        let s = base_session(scan, agent_id, &key, &e, db, StoreKind::Sqlite);
+        if !s.id.is_empty() {
+            scan.ended.push((s, turns));
+        }
+    }
+}
+
+/// The gateway lifetimes in `<state>/state/openclaw.sqlite` (`gateway_boot_lifecycle`,
+/// both eras), oldest first; None when that table cannot be read.
+fn read_lifetimes(state: &Path) -> Option<Vec<Lifetime>> {
+    let db = state.join("state").join("openclaw.sqlite");
+    if !db.is_file() || super::contained(state, &db).is_err() {
+        return None;
+    }
+    let conn = open_read_only(&db).ok()?;
+    let cols = columns(&conn, "gateway_boot_lifecycle").ok()?;
+    if !["pid", "started_at_ms", "outcome"]
+        .iter()
+        .all(|c| cols.iter().any(|x| x == c))
+    {
+        return None;
+    }
+    let mut st = conn
+        .prepare(
+            "SELECT pid, started_at_ms, outcome FROM gateway_boot_lifecycle \
+             ORDER BY started_at_ms LIMIT 100000",
+        )
+        .ok()?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get_ref(0).ok().and_then(lenient_i64),
+                r.get_ref(1).ok().and_then(lenient_i64),
+                r.get_ref(2).ok().and_then(lenient_string),
+            ))
+        })
+        .ok()?;
+    let mut out = Vec::new();
+    for (pid, started, outcome) in rows.flatten() {
+        if let (Some(pid), Some(started)) = (pid, super::sane_ms(started)) {
+            out.push(Lifetime {
+                pid,
+                started_ms: started,
+                clean: outcome.as_deref() == Some("clean_stop"),
+                source: db.clone(),
+            });
+        }
+    }
+    Some(out)
+}
+
+/// Without a lifecycle table: every dead gateway's lock left behind is a lifetime that
+/// did not end cleanly (a clean stop deletes its lock), from the lock's `createdAt`.
+fn lifetimes_from_locks(scan: &StateDirScan) -> Vec<Lifetime> {
+    let mut out: Vec<Lifetime> = scan
+        .locks
+        .iter()
+        .filter(|l| matches!(l.state, Some(PidState::Dead | PidState::Reused)))
+        .filter_map(|l| {
+            Some(Lifetime {
+                pid: l.pid?,
+                started_ms: l.created_at?,
+                clean: false,
+                source: l.path.clone(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|l| l.started_ms);
+    out
 }
 
 /// A SQLite-era entry the restarted gateway's recovery has queued: interrupted

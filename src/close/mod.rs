@@ -57,6 +57,7 @@ pub fn eligible(s: &Session, sel: &Selection, named: bool) -> Result<(), String>
             s.summary
         )),
         VerdictKind::Delivered => Err(format!("nothing left to do: {}", s.summary)),
+        VerdictKind::Owed => Ok(()),
     }
 }
 
@@ -100,6 +101,10 @@ pub enum Op {
     },
     /// Nothing written: the store belongs to the live gateway `pid` (journaled).
     LeaveToGateway {
+        pid: i64,
+    },
+    /// Nothing written: the session_end that dead gateway `pid` owed (journaled).
+    EndOwed {
         pid: i64,
     },
 }
@@ -237,6 +242,22 @@ pub fn plan(
                     prior: Some(cm_prior.clone()),
                     new: Some(cm_new.clone()),
                 }),
+                Detail::Openclaw(d) if d.owed.is_some() => {
+                    let key = s.session_key.clone().unwrap_or_default();
+                    let pid = d.owed.as_ref().map(|o| o.pid).unwrap_or_default();
+                    item.actions.push(Action {
+                        id: end_owed_id(&s.store, &key, &s.id),
+                        kind: Kind::EndOwed,
+                        session: sref(s),
+                        op: Op::EndOwed { pid },
+                        describe: format!(
+                            "session `{key}` is {} in the store; send the session_end gateway pid {pid} owed it",
+                            s.status
+                        ),
+                        prior: None,
+                        new: None,
+                    });
+                }
                 Detail::Openclaw(d) => {
                     let scan = r.openclaw.iter().find(|x| x.state_dir == d.state_dir);
                     let live = scan.map(|x| x.owners.live()).unwrap_or_default();
@@ -318,6 +339,16 @@ pub fn plan(
             }
         }
         item.payload = payload(&ix, r, oc, &recs, sel);
+        let drained = oc.and_then(|s| match &s.detail {
+            Detail::Openclaw(d) => d.drained_by,
+            _ => None,
+        });
+        if let (Some(pid), None) = (drained, &sel.reason) {
+            item.notes.push(format!(
+                "no session_end sent: the drain of gateway pid {pid} sent it when that gateway stopped cleanly"
+            ));
+            item.payload = None;
+        }
         if item.payload.is_none() {
             if let Some(k) = recs
                 .iter()
@@ -440,12 +471,15 @@ pub fn payload(
             (key, sid, agent, found.map(|f| f.1.to_path_buf()), file)
         }
     };
+    let successor = oc.is_some_and(|s| {
+        matches!(&s.detail, Detail::Openclaw(d) if d.owed.as_ref().is_some_and(|o| o.successor))
+    });
     let reason = sel.reason.clone().unwrap_or_else(|| {
-        let restarted = r
-            .openclaw
-            .iter()
-            .filter(|x| state_dir.as_ref().is_none_or(|d| &x.state_dir == d))
-            .any(|x| !x.owners.live().is_empty());
+        let restarted = successor
+            || r.openclaw
+                .iter()
+                .filter(|x| state_dir.as_ref().is_none_or(|d| &x.state_dir == d))
+                .any(|x| !x.owners.live().is_empty());
         if restarted { "restart" } else { "shutdown" }.to_string()
     });
     let mut event = Map::new();
@@ -515,7 +549,10 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
                     a.new = Some(Value::Object(ended));
                 }
             }
-            Op::LockRemove { .. } | Op::Deliver { .. } | Op::LeaveToGateway { .. } => {}
+            Op::LockRemove { .. }
+            | Op::Deliver { .. }
+            | Op::LeaveToGateway { .. }
+            | Op::EndOwed { .. } => {}
         }
     }
 }
@@ -604,7 +641,7 @@ fn intent_of(
         Op::OpenclawEntry { file, .. } => (Some(file.clone()), None),
         Op::OpenclawRow { db, .. } => (Some(db.clone()), None),
         Op::LockRemove { path, .. } => (Some(path.clone()), None),
-        Op::LeaveToGateway { .. } => (None, None),
+        Op::LeaveToGateway { .. } | Op::EndOwed { .. } => (None, None),
         Op::Deliver { target } => (None, Some(targets[*target].name.clone())),
     };
     Intent {
@@ -836,6 +873,14 @@ pub fn execute(
             });
             record(*ii, a, ch, None);
         }
+        if let Op::EndOwed { pid } = &a.op {
+            // Nothing is written; with the deliveries, the record ends the debt.
+            let ch = Ok(Change::Done {
+                prior: Value::Null,
+                new: json!({"owed_by_gateway_pid": pid}),
+            });
+            record(*ii, a, ch, None);
+        }
         if let Op::LockRemove { path, content } = &a.op {
             let fate = entry_fates.borrow().get(&session_key(&a.session)).cloned();
             let ch = match fate.map(|f| f.lock_may_go()).unwrap_or(Ok(())) {
@@ -966,6 +1011,22 @@ impl EntryFate {
 fn fault(name: &str) -> Option<String> {
     (cfg!(debug_assertions) && std::env::var("SESSIONCTL_FAILPOINT").is_ok_and(|v| v == name))
         .then(|| "cannot write: No space left on device (os error 28) (injected by SESSIONCTL_FAILPOINT); nothing was written".to_string())
+}
+
+/// The journal records that settle a session's session_end once its deliveries landed:
+/// its end-owed record, the store write that ended it, or leaving it to its gateway.
+pub fn settling_records(store: &Path, key: &str, sid: &str) -> Vec<String> {
+    vec![
+        end_owed_id(store, key, sid),
+        format!("openclaw-entry-end:{}:{key}:{sid}", store.display()),
+        format!("openclaw-row-end:{}:{key}:{sid}", store.display()),
+        left_to_gateway_id(store, key, sid),
+    ]
+}
+
+/// The journal action that records an owed session_end as handled by a run.
+pub fn end_owed_id(store: &Path, key: &str, sid: &str) -> String {
+    format!("end-owed:{}:{key}:{sid}", store.display())
 }
 
 /// The journal action that records an OpenClaw session's store as left to its live

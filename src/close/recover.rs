@@ -73,7 +73,7 @@ fn applied(i: &Intent) -> Result<bool, String> {
         Kind::LockRemove => Ok(!path.exists()),
         Kind::Deliver | Kind::Restore => Ok(false),
         // Nothing to apply: leaving the store alone is done once it was decided.
-        Kind::LeftToGateway => Ok(true),
+        Kind::LeftToGateway | Kind::EndOwed => Ok(true),
     }
 }
 
@@ -369,7 +369,7 @@ pub fn undo_plan<'a>(history: &'a History, run: &str) -> UndoPlan<'a> {
         }
         match i.kind {
             Kind::Deliver => plan.deliveries += 1,
-            Kind::Restore | Kind::LeftToGateway => {}
+            Kind::Restore | Kind::LeftToGateway | Kind::EndOwed => {}
             _ => {
                 let tag = format!("{}/{}", i.run, i.action);
                 let undone = history.intents().any(|u| {
@@ -529,7 +529,9 @@ fn still_ours(i: &Intent, o: &Outcome) -> Result<Option<String>, String> {
                 Ok(None)
             }
         }
-        Kind::Deliver | Kind::Restore | Kind::LeftToGateway => left("not a store change"),
+        Kind::Deliver | Kind::Restore | Kind::LeftToGateway | Kind::EndOwed => {
+            left("not a store change")
+        }
     }
 }
 

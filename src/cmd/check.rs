@@ -75,7 +75,7 @@ pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
     crate::report::print_problems(&r.problems);
     let code = if !r.problems.is_empty() || metrics_failed {
         super::EXIT_ERROR
-    } else if sum.orphan > 0 {
+    } else if sum.orphan > 0 || sum.owed > 0 {
         super::EXIT_FINDINGS
     } else {
         super::EXIT_OK

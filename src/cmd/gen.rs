@@ -367,6 +367,10 @@ Set to 1 (or true, yes, on): \fBclose\fR and \fBjournal undo\fR do not ask,
 as with
 .BR \-\-yes .
 .TP
+.B SESSIONCTL_OWED
+Set to 1 (or true): as
+.BR \-\-owed .
+.TP
 .B NO_COLOR
 Set to anything but the empty string: no colors (as \fB\-\-color never\fR),
 unless \fB\-\-color always\fR is given.

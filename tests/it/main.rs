@@ -13,6 +13,7 @@ mod json_schema;
 mod kill_loop;
 mod liveness;
 mod newcomer;
+mod owed;
 mod ownership;
 mod picker_tmux;
 mod processes;
