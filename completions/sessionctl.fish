@@ -50,6 +50,7 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "gateways" -d 
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "watch" -d 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "journal" -d 'List close runs and their actions, or undo a run'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -180,6 +181,26 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s v -l ver
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l grace -d 'How long to wait after a gateway or worker exits before closing its orphans: a `Restart=always` gateway comes back within it and runs its own recovery' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l prometheus-textfile -d 'Also write node_exporter textfile-collector metrics to this file (atomically) on every event' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
@@ -222,14 +243,15 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "undo" -d 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page to a directory'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page to a directory'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "watch" -d 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close watch journal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "undo" -d 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'

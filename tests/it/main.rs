@@ -22,3 +22,4 @@ mod security;
 mod security_support;
 mod terminal;
 mod undo_guard;
+mod watch;
