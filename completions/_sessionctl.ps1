@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line')
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'List close runs and their actions, or undo a run')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -201,6 +202,29 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sessionctl;watch' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'How long to wait after a gateway or worker exits before closing its orphans: a `Restart=always` gateway comes back within it and runs its own recovery')
+            [CompletionResult]::new('--prometheus-textfile', '--prometheus-textfile', [CompletionResultType]::ParameterName, 'Also write node_exporter textfile-collector metrics to this file (atomically) on every event')
+            [CompletionResult]::new('--openclaw-state-dir', '--openclaw-state-dir', [CompletionResultType]::ParameterName, 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw')
+            [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
+            [CompletionResult]::new('--owed', '--owed', [CompletionResultType]::ParameterName, 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sessionctl;journal' {
             [CompletionResult]::new('--openclaw-state-dir', '--openclaw-state-dir', [CompletionResultType]::ParameterName, 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw')
             [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
@@ -269,6 +293,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line')
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'List close runs and their actions, or undo a run')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -295,6 +320,9 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             break
         }
         'sessionctl;help;close' {
+            break
+        }
+        'sessionctl;help;watch' {
             break
         }
         'sessionctl;help;journal' {

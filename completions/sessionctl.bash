@@ -46,6 +46,9 @@ _sessionctl() {
             sessionctl,show)
                 cmd="sessionctl__subcmd__show"
                 ;;
+            sessionctl,watch)
+                cmd="sessionctl__subcmd__watch"
+                ;;
             sessionctl__subcmd__help,check)
                 cmd="sessionctl__subcmd__help__subcmd__check"
                 ;;
@@ -76,6 +79,9 @@ _sessionctl() {
             sessionctl__subcmd__help,show)
                 cmd="sessionctl__subcmd__help__subcmd__show"
                 ;;
+            sessionctl__subcmd__help,watch)
+                cmd="sessionctl__subcmd__help__subcmd__watch"
+                ;;
             sessionctl__subcmd__help__subcmd__journal,undo)
                 cmd="sessionctl__subcmd__help__subcmd__journal__subcmd__undo"
                 ;;
@@ -98,7 +104,7 @@ _sessionctl() {
 
     case "${cmd}" in
         sessionctl)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version completions man list show gateways doctor check close journal help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version completions man list show gateways doctor check close watch journal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,7 +356,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__help)
-            opts="completions man list show gateways doctor check close journal help"
+            opts="completions man list show gateways doctor check close watch journal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,6 +510,20 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -722,6 +742,60 @@ _sessionctl() {
                 return 0
             fi
             case "${prev}" in
+                --openclaw-state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claude-mem-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__watch)
+            opts="-v -q -h -V --grace --prometheus-textfile --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus-textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --openclaw-state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

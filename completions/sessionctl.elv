@@ -44,6 +44,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand doctor 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
             cand check 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
             cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+            cand watch 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does'
             cand journal 'List close runs and their actions, or undo a run'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -189,6 +190,28 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sessionctl;watch'= {
+            cand --grace 'How long to wait after a gateway or worker exits before closing its orphans: a `Restart=always` gateway comes back within it and runs its own recovery'
+            cand --prometheus-textfile 'Also write node_exporter textfile-collector metrics to this file (atomically) on every event'
+            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
+            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
+            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
+            cand --format 'Output format: a table for people, json or ndjson for programs'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --no-color 'Same as --color never'
+            cand --owed 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+            cand -v 'Print more detail about discovery and probes to stderr'
+            cand --verbose 'Print more detail about discovery and probes to stderr'
+            cand -q 'Print nothing but the requested output and errors'
+            cand --quiet 'Print nothing but the requested output and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sessionctl;journal'= {
             cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
             cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
@@ -252,6 +275,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand doctor 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
             cand check 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
             cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+            cand watch 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does'
             cand journal 'List close runs and their actions, or undo a run'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -270,6 +294,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         &'sessionctl;help;check'= {
         }
         &'sessionctl;help;close'= {
+        }
+        &'sessionctl;help;watch'= {
         }
         &'sessionctl;help;journal'= {
             cand undo 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'

@@ -113,6 +113,28 @@ pub enum Command {
     /// Close orphans: deliver the session_end payload a clean shutdown would have sent
     /// and repair the stores. Journaled; interactive on a terminal unless --yes.
     Close(CloseArgs),
+    /// Stay in the foreground and repair after every gateway or claude-mem worker death:
+    /// wait --grace, then close what is orphaned, as `close --yes` does.
+    ///
+    /// watch holds a pidfd for every gateway and worker it finds and learns of new ones
+    /// from inotify on the gateway lock dirs and claude-mem data dirs (and a rescan every
+    /// minute); it uses no CPU while nothing happens. When one exits it waits --grace,
+    /// then runs `close --yes`: the same journal, hook targets, locks, re-check and
+    /// verdicts, so nothing a live gateway owns is touched. Sessions of a gateway that came
+    /// back get one more pass once its 120 s recovery window is over (`reason: restart`).
+    /// Its first pass runs a grace after it starts. Each gateway and worker lifetime it saw
+    /// is appended to lifetimes.ndjson beside the journal. One line per event on stderr;
+    /// SIGTERM or SIGINT stops it (exit 0).
+    Watch {
+        /// How long to wait after a gateway or worker exits before closing its orphans: a
+        /// `Restart=always` gateway comes back within it and runs its own recovery.
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_grace, allow_hyphen_values = true)]
+        grace: Duration,
+        /// Also write node_exporter textfile-collector metrics to this file (atomically)
+        /// on every event.
+        #[arg(long, value_name = "PATH")]
+        prometheus_textfile: Option<PathBuf>,
+    },
     /// List close runs and their actions, or undo a run.
     Journal {
         #[command(subcommand)]
@@ -151,6 +173,11 @@ with it.";
 const MAN_INSTALL: &str = "\
 Install the pages for your user:
   sessionctl man --dir ~/.local/share/man/man1";
+
+/// `watch --grace`: a duration; a bare number is taken to mean seconds in the hint.
+fn parse_grace(s: &str) -> Result<Duration, String> {
+    crate::duration::parse(s, "s")
+}
 
 /// The `sessionctl` command as it is parsed and documented: [`Cli`], with the global
 /// options hidden from `completions` and `man`, which take none of them. (They are still

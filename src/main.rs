@@ -39,6 +39,10 @@ fn main() -> ExitCode {
             prometheus_textfile,
         } => cmd::check::run(&cfg, prometheus_textfile.as_deref()),
         Command::Close(args) => cmd::close::run(&cfg, &args),
+        Command::Watch {
+            grace,
+            prometheus_textfile,
+        } => cmd::watch::run(&cfg, grace, prometheus_textfile.as_deref()),
         Command::Journal { action, run } => {
             cmd::journal::run(&cfg, action.as_ref(), run.as_deref())
         }

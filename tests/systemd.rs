@@ -15,11 +15,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const UNITS: [&str; 4] = [
+const UNITS: [&str; 5] = [
     "sessionctl-check.service",
     "sessionctl-check.timer",
     "sessionctl-close.service",
     "sessionctl-close.timer",
+    "sessionctl-watch.service",
 ];
 
 /// Where the units expect `cargo install` to have put the binary.
@@ -231,14 +232,46 @@ const NAMESPACE_OPTIONS: [&str; 16] = [
     "BindReadOnlyPaths",
 ];
 
+/// A oneshot unit's essentials: [`assert_unit_basics`], `Type=oneshot`, and exit 1 (a
+/// finding) as success.
 fn assert_service_basics(u: &Unit, subcommand: &str) -> Vec<String> {
+    assert_eq!(u.must("Service", "Type"), "oneshot", "{}: Type=", u.name);
+    let argv = assert_unit_basics(u, subcommand);
+
+    // exit 1 (orphans found / something skipped) is a finding, not a failed unit.
+    let ok: Vec<&str> = u
+        .all("Service", "SuccessExitStatus")
+        .iter()
+        .flat_map(|v| v.split_whitespace())
+        .collect();
+    assert!(
+        ok.contains(&"1"),
+        "{}: SuccessExitStatus= must include 1",
+        u.name
+    );
+    assert!(
+        !ok.contains(&"2"),
+        "{}: exit 2 is a real error and must fail the unit",
+        u.name
+    );
+    argv
+}
+
+/// What every service must say: its description and documentation, one ExecStart= running
+/// `sessionctl <subcommand>` from where `cargo install` puts it, no private /tmp, no
+/// namespace sandboxing, a low priority, only `%h`.
+fn assert_unit_basics(u: &Unit, subcommand: &str) -> Vec<String> {
     assert!(
         !u.must("Unit", "Description").is_empty(),
         "{}: empty Description=",
         u.name
     );
-    assert_eq!(u.must("Service", "Type"), "oneshot", "{}: Type=", u.name);
-
+    assert_eq!(
+        u.get("Unit", "Documentation"),
+        Some("man:sessionctl(1)"),
+        "{}: Documentation=",
+        u.name
+    );
     let starts = u.all("Service", "ExecStart");
     assert_eq!(
         starts.len(),
@@ -256,23 +289,6 @@ fn assert_service_basics(u: &Unit, subcommand: &str) -> Vec<String> {
         argv.get(1).map(String::as_str),
         Some(subcommand),
         "{}: ExecStart= must run `sessionctl {subcommand}`",
-        u.name
-    );
-
-    // exit 1 (orphans found / something skipped) is a finding, not a failed unit.
-    let ok: Vec<&str> = u
-        .all("Service", "SuccessExitStatus")
-        .iter()
-        .flat_map(|v| v.split_whitespace())
-        .collect();
-    assert!(
-        ok.contains(&"1"),
-        "{}: SuccessExitStatus= must include 1",
-        u.name
-    );
-    assert!(
-        !ok.contains(&"2"),
-        "{}: exit 2 is a real error and must fail the unit",
         u.name
     );
 
@@ -387,6 +403,71 @@ fn close_service_has_the_essentials() {
     assert!(
         !u.is_on("Service", "MemoryDenyWriteExecute"),
         "sessionctl-close.service: MemoryDenyWriteExecute= would break JIT-based hook commands"
+    );
+}
+
+#[test]
+fn watch_service_has_the_essentials() {
+    let u = Unit::load("sessionctl-watch.service");
+    let argv = assert_unit_basics(&u, "watch");
+    // A daemon: started once and kept running, restarted after a crash, not after a stop.
+    assert!(
+        matches!(u.must("Service", "Type"), "exec" | "simple"),
+        "sessionctl-watch.service: Type= must be exec or simple, not {}",
+        u.must("Service", "Type")
+    );
+    assert_eq!(u.get("Service", "Restart"), Some("on-failure"));
+    assert!(parse_span(u.must("Service", "RestartSec")) >= 1.0);
+    assert!(
+        !argv
+            .iter()
+            .any(|a| a == "--force" || a == "--include-stale" || a == "--dry-run"),
+        "{argv:?}"
+    );
+    // Command hook targets run as its children, as for the close unit.
+    assert!(!u.is_on("Service", "MemoryDenyWriteExecute"));
+    assert_eq!(u.get("Install", "WantedBy"), Some("default.target"));
+    let text = read(&contrib("systemd/sessionctl-watch.service"));
+    assert!(
+        text.contains("systemctl --user enable --now sessionctl-watch.service"),
+        "sessionctl-watch.service: the comment no longer says how to enable it"
+    );
+}
+
+/// The watch unit's command line starts, runs until SIGTERM, and exits 0 on it (what
+/// `systemctl --user stop` sends), in a throw-away home.
+#[test]
+fn watch_unit_command_line_runs_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let u = Unit::load("sessionctl-watch.service");
+    let home = fake_home();
+    let h = home.path().to_str().unwrap();
+    let argv: Vec<String> = exec_argv(&u, u.all("Service", "ExecStart")[0])
+        .into_iter()
+        .map(|a| a.replace("%h", h))
+        .collect();
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    isolated(&mut cmd, home.path());
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let started = first.contains("watch: started");
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(started, "first line: {first}\n{}", rest.join("\n"));
+    assert_eq!(status.code(), Some(0), "{first}\n{}", rest.join("\n"));
+    assert!(
+        rest.last().is_some_and(|l| l.contains("stopped (SIGTERM)")),
+        "{}",
+        rest.join("\n")
     );
 }
 

@@ -92,13 +92,52 @@ struct DryAction<'a> {
     describe: &'a str,
 }
 
+/// What one `close` run did: its exit code and the counts `watch` logs.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub code: u8,
+    /// The journal run, when one was started.
+    pub run: Option<String>,
+    /// Session groups closed, and those that were not (an action failed).
+    pub closed: usize,
+    pub failed: usize,
+    /// Planned sessions the re-check dropped.
+    pub skipped: usize,
+    /// Actions earlier runs owed that this run settled, and those that failed again.
+    pub resumed: usize,
+    pub resumed_failed: usize,
+}
+
+impl Outcome {
+    fn code(code: u8) -> Outcome {
+        Outcome {
+            code,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// `sessionctl close`: the report on stdout; the process exits after it.
 pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
+    let mut out = stdout();
+    Ok(run_to(cfg, args, &mut out, true)?.code)
+}
+
+/// One `close` run with its report (table or JSON, as `cfg.format` says) written to `out`.
+/// `exiting`: the process exits right after, so the run's large values are not freed one
+/// by one (`watch` runs it again and again, and frees them).
+pub fn run_to<W: Write>(
+    cfg: &Config,
+    args: &CloseArgs,
+    out: &mut W,
+    exiting: bool,
+) -> io::Result<Outcome> {
     let (cfg_path, explicit) = &cfg.config_file;
     let tcfg = match targets::load(cfg_path, *explicit, &|k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
             super::error_line("config file", &e.path, &e.message);
-            return Ok(EXIT_ERROR);
+            return Ok(Outcome::code(EXIT_ERROR));
         }
     };
     let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
@@ -106,7 +145,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         eprintln!(
             "sessionctl: close needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1) to close without asking, or --dry-run to see the plan"
         );
-        return Ok(EXIT_ERROR);
+        return Ok(Outcome::code(EXIT_ERROR));
     }
     let _lock = if args.dry_run {
         None
@@ -115,7 +154,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             Ok(l) => Some(l),
             Err(e) => {
                 eprintln!("sessionctl: {e}");
-                return Ok(EXIT_ERROR);
+                return Ok(Outcome::code(EXIT_ERROR));
             }
         }
     };
@@ -128,7 +167,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("sessionctl: {e}");
-                return Ok(EXIT_ERROR);
+                return Ok(Outcome::code(EXIT_ERROR));
             }
         }
     };
@@ -137,7 +176,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     }
     let history = match super::read_history(cfg) {
         Ok(h) => h,
-        Err(code) => return Ok(code),
+        Err(code) => return Ok(Outcome::code(code)),
     };
     let now = now_ms();
     let sel = Selection {
@@ -194,19 +233,21 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         }
         let retries = recover::planned_retries(&history, &tcfg.targets);
         let code = print_dry_run(cfg, &plan, &refusals, &retries, &tcfg.targets);
-        std::mem::forget((report, plan)); // as at the end of a real run
-        return code;
+        if exiting {
+            std::mem::forget((report, plan)); // as at the end of a real run
+        }
+        return code.map(Outcome::code);
     }
     if tty && !args.yes && !plan.items.is_empty() {
         match pick(&mut plan, report.now_ms) {
             Ok(true) => {}
             Ok(false) => {
                 eprintln!("sessionctl: nothing closed");
-                return Ok(EXIT_OK);
+                return Ok(Outcome::code(EXIT_OK));
             }
             Err(e) => {
                 eprintln!("sessionctl: {e}");
-                return Ok(EXIT_ERROR);
+                return Ok(Outcome::code(EXIT_ERROR));
             }
         }
     }
@@ -263,7 +304,6 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     let closed = results.iter().filter(|r| r.closed).count();
     let failed = results.len() - closed;
     let resumed_bad = resumed.iter().filter(|r| !r.ok && !r.skipped).count();
-    let mut out = stdout();
     match cfg.format {
         Format::Json | Format::Ndjson => {
             let doc = Doc {
@@ -278,7 +318,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
                     .collect(),
                 summary: json!({"closed": closed, "failed": failed, "refused": plan.refused.len(), "skipped": dropped.len()}),
             };
-            write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
+            write_doc(out, cfg.format, &stamped(now_ms(), doc))?;
         }
         Format::Table => {
             for r in &resumed {
@@ -290,7 +330,7 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
                 )?;
             }
             for r in &results {
-                write_item(&mut out, r)?;
+                write_item(out, r)?;
             }
             for r in &refusals {
                 writeln!(out, "not closed {}", r.text())?;
@@ -317,10 +357,21 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
     } else {
         EXIT_FINDINGS
     };
-    // The process exits next: freeing tens of thousands of sessions, actions and JSON
-    // values one by one would take longer than closing them did.
-    std::mem::forget((report, fresh, plan, results));
-    Ok(code)
+    let outcome = Outcome {
+        code,
+        run: run_id,
+        closed,
+        failed,
+        skipped: dropped.len(),
+        resumed: resumed.len() - resumed_bad,
+        resumed_failed: resumed_bad,
+    };
+    if exiting {
+        // The process exits next: freeing tens of thousands of sessions, actions and JSON
+        // values one by one would take longer than closing them did.
+        std::mem::forget((report, fresh, plan, results));
+    }
+    Ok(outcome)
 }
 
 /// Once per run, on stderr: with no hook target in the config file, closing repairs the

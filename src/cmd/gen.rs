@@ -155,6 +155,7 @@ fn sections(page: &str) -> String {
         "gateways" => s.push_str(&exit_status(EXIT_READ)),
         "doctor" => s.push_str(&exit_status(EXIT_DOCTOR)),
         "check" => s.push_str(&exit_status(EXIT_CHECK)),
+        "watch" => s.push_str(&exit_status(EXIT_WATCH)),
         "journal" => s.push_str(&exit_status(EXIT_JOURNAL)),
         "journal-undo" => s.push_str(&exit_status(EXIT_UNDO)),
         "completions" => s.push_str(&exit_status(EXIT_GEN)),
@@ -216,6 +217,14 @@ const EXIT_CLOSE: Statuses = &[
          running after 3 seconds.",
     ),
 ];
+const EXIT_WATCH: Statuses = &[
+    (0, "Stopped by SIGTERM or SIGINT."),
+    (
+        2,
+        "A usage error, a config file or journal directory that cannot be used, or another \
+         \\fBwatch\\fR already running with the same journal.",
+    ),
+];
 const EXIT_JOURNAL: Statuses = &[
     (0, "Success."),
     (
@@ -258,6 +267,7 @@ fn see_also(page: &str) -> String {
             "doctor",
             "check",
             "close",
+            "watch",
             "journal",
             "journal-undo",
             "completions",
@@ -273,7 +283,8 @@ fn see_also(page: &str) -> String {
             "sessionctl-gateways" => &["doctor"],
             "sessionctl-doctor" => &["gateways", "close"],
             "sessionctl-check" => &["list", "close"],
-            "sessionctl-close" => &["list", "show", "journal", "journal-undo"],
+            "sessionctl-close" => &["list", "show", "watch", "journal", "journal-undo"],
+            "sessionctl-watch" => &["close", "journal", "check"],
             "sessionctl-journal" => &["journal-undo", "close"],
             "sessionctl-journal-undo" => &["journal", "close"],
             _ => &[],
@@ -457,6 +468,16 @@ or when all together exceed \fBmax_backups_size\fR.
 .TP
 .I close.lock
 Held while \fBclose\fR or \fBjournal undo\fR runs: one at a time per journal.
+.TP
+.I lifetimes.ndjson
+Each gateway and claude\-mem worker lifetime \fBwatch\fR saw: a start and an end
+record (pid, start time, state or data directory, how it ended).
+Rotated to
+.I lifetimes.ndjson.1
+past 1 MiB.
+.TP
+.I watch.lock
+Held while \fBwatch\fR runs: one per journal.
 .PP
 Read, in each OpenClaw state directory
 .RI ( ~/.openclaw
@@ -479,7 +500,9 @@ A gateway's lock file (2026.9; 2026.7 keeps it in
 .IR $TMPDIR/openclaw\-<uid>/ ).
 .TP
 .I state/openclaw.sqlite
-The gateway\-owner lease of 2026.9 (only its owner fields are read).
+The gateway\-owner lease of 2026.9 (only its owner fields are read), and how each
+gateway boot ended (\fBwatch\fR reads the \fIgateway_boot_lifecycle\fR row of a gateway
+that exited).
 .TP
 .I openclaw.json
 OpenClaw's config: the claude\-mem plugin's worker port.

@@ -8,6 +8,7 @@ pub mod gen;
 pub mod journal;
 pub mod list;
 pub mod show;
+pub mod watch;
 
 use std::io::{self, BufWriter, StdoutLock, Write};
 

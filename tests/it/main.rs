@@ -23,3 +23,4 @@ mod security;
 mod security_support;
 mod terminal;
 mod undo_guard;
+mod watch;
