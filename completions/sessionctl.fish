@@ -51,6 +51,7 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "doctor" -d 'D
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "journal" -d 'List close runs and their actions, or undo a run'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "install" -d 'Install sessionctl into other programs\' service managers'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s V -l version -d 'Print version'
@@ -175,6 +176,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l include-
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l force -d 'Also close sessions whose verdict is unknown; only with explicit ids'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s n -l dry-run -d 'Print every payload and planned write, and change nothing'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s y -l yes -d 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l after-stop -d 'For the gateway unit\'s ExecStopPost= (see `sessionctl install systemd`): do nothing after a clean stop ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS); otherwise close as --yes does, leaving out the running sessions of SQLite stores, which the restarted gateway re-runs. Implies --yes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s q -l quiet -d 'Print nothing but the requested output and errors'
@@ -222,14 +224,62 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "undo" -d 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page to a directory'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -f -a "systemd" -d 'Write (or remove) a drop-in for OpenClaw\'s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l profile -d 'The OpenClaw profile whose gateway unit to extend (openclaw-gateway-NAME.service instead of openclaw-gateway.service)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l unit-dir -d 'The systemd user unit directory (default: $XDG_CONFIG_HOME/systemd/user, usually ~/.config/systemd/user)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
+claude-mem\t'claude-mem\'s sdk_sessions table'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
+json\t'One JSON document'
+ndjson\t'One JSON object per line'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l idle -d 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l config -d 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l journal -d 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l color -d 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l uninstall -d 'Remove the drop-in this command wrote (never a file it did not write)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s n -l dry-run -d 'Print the path and the drop-in, and write nothing'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l force -d 'Replace a sessionctl.conf that sessionctl did not write'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l reload -d 'Run `systemctl --user daemon-reload` afterwards (when systemctl is installed)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l no-color -d 'Same as --color never'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s q -l quiet -d 'Print nothing but the requested output and errors'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from help" -f -a "systemd" -d 'Write (or remove) a drop-in for OpenClaw\'s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page to a directory'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "list" -d 'List every active session of every backend with its verdict (the default)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "show" -d 'Explain one session: every backend\'s record, the evidence and the verdict'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "gateways" -d 'List gateway and worker processes, lock files and pid files with their health'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "doctor" -d 'Diagnose pool exhaustion and stale state: findings, worst first, each with the fix'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "check" -d 'Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "close" -d 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "journal" -d 'List close runs and their actions, or undo a run'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "install" -d 'Install sessionctl into other programs\' service managers'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from completions man list show gateways doctor check close journal install help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "undo" -d 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from install" -f -a "systemd" -d 'Write (or remove) a drop-in for OpenClaw\'s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway'
