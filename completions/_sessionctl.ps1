@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'List close runs and their actions, or undo a run')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install sessionctl into other programs'' service managers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -190,6 +191,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print every payload and planned write, and change nothing')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1')
+            [CompletionResult]::new('--after-stop', '--after-stop', [CompletionResultType]::ParameterName, 'For the gateway unit''s ExecStopPost= (see `sessionctl install systemd`): do nothing after a clean stop ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS); otherwise close as --yes does, leaving out the running sessions of SQLite stores, which the restarted gateway re-runs. Implies --yes')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
             [CompletionResult]::new('--owed', '--owed', [CompletionResultType]::ParameterName, 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
@@ -284,6 +286,68 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
         'sessionctl;journal;help;help' {
             break
         }
+        'sessionctl;install' {
+            [CompletionResult]::new('--openclaw-state-dir', '--openclaw-state-dir', [CompletionResultType]::ParameterName, 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw')
+            [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
+            [CompletionResult]::new('--owed', '--owed', [CompletionResultType]::ParameterName, 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('systemd', 'systemd', [CompletionResultType]::ParameterValue, 'Write (or remove) a drop-in for OpenClaw''s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sessionctl;install;systemd' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The OpenClaw profile whose gateway unit to extend (openclaw-gateway-NAME.service instead of openclaw-gateway.service)')
+            [CompletionResult]::new('--unit-dir', '--unit-dir', [CompletionResultType]::ParameterName, 'The systemd user unit directory (default: $XDG_CONFIG_HOME/systemd/user, usually ~/.config/systemd/user)')
+            [CompletionResult]::new('--openclaw-state-dir', '--openclaw-state-dir', [CompletionResultType]::ParameterName, 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw')
+            [CompletionResult]::new('--claude-mem-dir', '--claude-mem-dir', [CompletionResultType]::ParameterName, 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only inspect these backends (repeatable or comma-separated)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a table for people, json or ndjson for programs')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--uninstall', '--uninstall', [CompletionResultType]::ParameterName, 'Remove the drop-in this command wrote (never a file it did not write)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Print the path and the drop-in, and write nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the path and the drop-in, and write nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a sessionctl.conf that sessionctl did not write')
+            [CompletionResult]::new('--reload', '--reload', [CompletionResultType]::ParameterName, 'Run `systemctl --user daemon-reload` afterwards (when systemctl is installed)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
+            [CompletionResult]::new('--owed', '--owed', [CompletionResultType]::ParameterName, 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about discovery and probes to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the requested output and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sessionctl;install;help' {
+            [CompletionResult]::new('systemd', 'systemd', [CompletionResultType]::ParameterValue, 'Write (or remove) a drop-in for OpenClaw''s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sessionctl;install;help;systemd' {
+            break
+        }
+        'sessionctl;install;help;help' {
+            break
+        }
         'sessionctl;help' {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write every page to a directory')
@@ -295,6 +359,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'List close runs and their actions, or undo a run')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install sessionctl into other programs'' service managers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -330,6 +395,13 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             break
         }
         'sessionctl;help;journal;undo' {
+            break
+        }
+        'sessionctl;help;install' {
+            [CompletionResult]::new('systemd', 'systemd', [CompletionResultType]::ParameterValue, 'Write (or remove) a drop-in for OpenClaw''s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway')
+            break
+        }
+        'sessionctl;help;install;systemd' {
             break
         }
         'sessionctl;help;help' {

@@ -34,6 +34,9 @@ _sessionctl() {
             sessionctl,help)
                 cmd="sessionctl__subcmd__help"
                 ;;
+            sessionctl,install)
+                cmd="sessionctl__subcmd__install"
+                ;;
             sessionctl,journal)
                 cmd="sessionctl__subcmd__journal"
                 ;;
@@ -67,6 +70,9 @@ _sessionctl() {
             sessionctl__subcmd__help,help)
                 cmd="sessionctl__subcmd__help__subcmd__help"
                 ;;
+            sessionctl__subcmd__help,install)
+                cmd="sessionctl__subcmd__help__subcmd__install"
+                ;;
             sessionctl__subcmd__help,journal)
                 cmd="sessionctl__subcmd__help__subcmd__journal"
                 ;;
@@ -82,8 +88,23 @@ _sessionctl() {
             sessionctl__subcmd__help,watch)
                 cmd="sessionctl__subcmd__help__subcmd__watch"
                 ;;
+            sessionctl__subcmd__help__subcmd__install,systemd)
+                cmd="sessionctl__subcmd__help__subcmd__install__subcmd__systemd"
+                ;;
             sessionctl__subcmd__help__subcmd__journal,undo)
                 cmd="sessionctl__subcmd__help__subcmd__journal__subcmd__undo"
+                ;;
+            sessionctl__subcmd__install,help)
+                cmd="sessionctl__subcmd__install__subcmd__help"
+                ;;
+            sessionctl__subcmd__install,systemd)
+                cmd="sessionctl__subcmd__install__subcmd__systemd"
+                ;;
+            sessionctl__subcmd__install__subcmd__help,help)
+                cmd="sessionctl__subcmd__install__subcmd__help__subcmd__help"
+                ;;
+            sessionctl__subcmd__install__subcmd__help,systemd)
+                cmd="sessionctl__subcmd__install__subcmd__help__subcmd__systemd"
                 ;;
             sessionctl__subcmd__journal,help)
                 cmd="sessionctl__subcmd__journal__subcmd__help"
@@ -104,7 +125,7 @@ _sessionctl() {
 
     case "${cmd}" in
         sessionctl)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version completions man list show gateways doctor check close watch journal help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version completions man list show gateways doctor check close watch journal install help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,7 +221,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__close)
-            opts="-n -y -v -q -h -V --all --include-stale --force --dry-run --yes --reason --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
+            opts="-n -y -v -q -h -V --all --include-stale --force --dry-run --yes --reason --after-stop --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,7 +377,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__help)
-            opts="completions man list show gateways doctor check close watch journal help"
+            opts="completions man list show gateways doctor check close watch journal install help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -453,6 +474,34 @@ _sessionctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sessionctl__subcmd__help__subcmd__install)
+            opts="systemd"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__help__subcmd__install__subcmd__systemd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sessionctl__subcmd__help__subcmd__journal)
             opts="undo"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -530,6 +579,148 @@ _sessionctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__install)
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version systemd help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --openclaw-state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claude-mem-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__install__subcmd__help)
+            opts="systemd help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__install__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__install__subcmd__help__subcmd__systemd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__install__subcmd__systemd)
+            opts="-n -v -q -h -V --profile --uninstall --dry-run --unit-dir --force --reload --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --owed --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unit-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --openclaw-state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claude-mem-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -46,6 +46,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
             cand watch 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does'
             cand journal 'List close runs and their actions, or undo a run'
+            cand install 'Install sessionctl into other programs'' service managers'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;completions'= {
@@ -179,6 +180,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --dry-run 'Print every payload and planned write, and change nothing'
             cand -y 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
             cand --yes 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
+            cand --after-stop 'For the gateway unit''s ExecStopPost= (see `sessionctl install systemd`): do nothing after a clean stop ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS); otherwise close as --yes does, leaving out the running sessions of SQLite stores, which the restarted gateway re-runs. Implies --yes'
             cand --no-color 'Same as --color never'
             cand --owed 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
             cand -v 'Print more detail about discovery and probes to stderr'
@@ -266,6 +268,63 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;journal;help;help'= {
         }
+        &'sessionctl;install'= {
+            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
+            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
+            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
+            cand --format 'Output format: a table for people, json or ndjson for programs'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --no-color 'Same as --color never'
+            cand --owed 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+            cand -v 'Print more detail about discovery and probes to stderr'
+            cand --verbose 'Print more detail about discovery and probes to stderr'
+            cand -q 'Print nothing but the requested output and errors'
+            cand --quiet 'Print nothing but the requested output and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand systemd 'Write (or remove) a drop-in for OpenClaw''s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;install;systemd'= {
+            cand --profile 'The OpenClaw profile whose gateway unit to extend (openclaw-gateway-NAME.service instead of openclaw-gateway.service)'
+            cand --unit-dir 'The systemd user unit directory (default: $XDG_CONFIG_HOME/systemd/user, usually ~/.config/systemd/user)'
+            cand --openclaw-state-dir 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw'
+            cand --claude-mem-dir 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem'
+            cand --backend 'Only inspect these backends (repeatable or comma-separated)'
+            cand --format 'Output format: a table for people, json or ndjson for programs'
+            cand --idle 'Idle time after which a session with a living owner is reported stale: a number and a unit (ms, s, m, h, d), e.g. 90s, 30m, 1h30m, 6h, 2d'
+            cand --config 'Config file with hook targets (default: $XDG_CONFIG_HOME/sessionctl/config.toml)'
+            cand --journal 'Journal of close runs (default: $XDG_STATE_HOME/sessionctl/journal.ndjson)'
+            cand --color 'When to color tables: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --uninstall 'Remove the drop-in this command wrote (never a file it did not write)'
+            cand -n 'Print the path and the drop-in, and write nothing'
+            cand --dry-run 'Print the path and the drop-in, and write nothing'
+            cand --force 'Replace a sessionctl.conf that sessionctl did not write'
+            cand --reload 'Run `systemctl --user daemon-reload` afterwards (when systemctl is installed)'
+            cand --no-color 'Same as --color never'
+            cand --owed 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+            cand -v 'Print more detail about discovery and probes to stderr'
+            cand --verbose 'Print more detail about discovery and probes to stderr'
+            cand -q 'Print nothing but the requested output and errors'
+            cand --quiet 'Print nothing but the requested output and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;install;help'= {
+            cand systemd 'Write (or remove) a drop-in for OpenClaw''s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;install;help;systemd'= {
+        }
+        &'sessionctl;install;help;help'= {
+        }
         &'sessionctl;help'= {
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout, or write every page to a directory'
@@ -277,6 +336,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand close 'Close orphans: deliver the session_end payload a clean shutdown would have sent and repair the stores. Journaled; interactive on a terminal unless --yes'
             cand watch 'Stay in the foreground and repair after every gateway or claude-mem worker death: wait --grace, then close what is orphaned, as `close --yes` does'
             cand journal 'List close runs and their actions, or undo a run'
+            cand install 'Install sessionctl into other programs'' service managers'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;help;completions'= {
@@ -301,6 +361,11 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand undo 'Restore the store rows and entries a run changed (hook deliveries cannot be unsent)'
         }
         &'sessionctl;help;journal;undo'= {
+        }
+        &'sessionctl;help;install'= {
+            cand systemd 'Write (or remove) a drop-in for OpenClaw''s own systemd user unit that runs `sessionctl close --yes --after-stop` after every stop of the gateway'
+        }
+        &'sessionctl;help;install;systemd'= {
         }
         &'sessionctl;help;help'= {
         }

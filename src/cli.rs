@@ -142,6 +142,11 @@ pub enum Command {
         /// Show the actions of this run (default: list all runs).
         run: Option<String>,
     },
+    /// Install sessionctl into other programs' service managers.
+    Install {
+        #[command(subcommand)]
+        target: InstallTarget,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell to generate completions for.
@@ -227,7 +232,55 @@ pub struct CloseArgs {
     /// The session_end reason to send (default: restart when a newer gateway runs, else shutdown).
     #[arg(long, value_enum)]
     pub reason: Option<EndReason>,
+    /// For the gateway unit's ExecStopPost= (see `sessionctl install systemd`): do nothing
+    /// after a clean stop ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS); otherwise close as
+    /// --yes does, leaving out the running sessions of SQLite stores, which the restarted
+    /// gateway re-runs. Implies --yes.
+    #[arg(long, conflicts_with_all = ["ids", "force"])]
+    pub after_stop: bool,
 }
+
+/// What `install` installs into.
+#[derive(Debug, Subcommand)]
+pub enum InstallTarget {
+    /// Write (or remove) a drop-in for OpenClaw's own systemd user unit that runs
+    /// `sessionctl close --yes --after-stop` after every stop of the gateway.
+    #[command(after_help = INSTALL_SYSTEMD)]
+    Systemd(InstallSystemdArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct InstallSystemdArgs {
+    /// The OpenClaw profile whose gateway unit to extend
+    /// (openclaw-gateway-NAME.service instead of openclaw-gateway.service).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Remove the drop-in this command wrote (never a file it did not write).
+    #[arg(long)]
+    pub uninstall: bool,
+    /// Print the path and the drop-in, and write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// The systemd user unit directory (default: $XDG_CONFIG_HOME/systemd/user, usually
+    /// ~/.config/systemd/user).
+    #[arg(long, value_name = "DIR")]
+    pub unit_dir: Option<PathBuf>,
+    /// Replace a sessionctl.conf that sessionctl did not write.
+    #[arg(long, conflicts_with = "uninstall")]
+    pub force: bool,
+    /// Run `systemctl --user daemon-reload` afterwards (when systemctl is installed).
+    #[arg(long)]
+    pub reload: bool,
+}
+
+const INSTALL_SYSTEMD: &str = "\
+The drop-in is <unit>.d/sessionctl.conf in the unit directory. OpenClaw's installer rewrites
+its unit file on update, never the drop-in. --journal, --config, --openclaw-state-dir and
+--claude-mem-dir given to `install` are passed on to the repair.
+
+Then:
+  systemctl --user daemon-reload
+  systemctl --user cat openclaw-gateway.service   # the unit, with the drop-in at the end";
 
 /// OpenClaw's session_end reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

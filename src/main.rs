@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, InstallTarget};
 use crate::config::{Config, Env};
 
 fn main() -> ExitCode {
@@ -46,6 +46,9 @@ fn main() -> ExitCode {
         Command::Journal { action, run } => {
             cmd::journal::run(&cfg, action.as_ref(), run.as_deref())
         }
+        Command::Install {
+            target: InstallTarget::Systemd(args),
+        } => cmd::install::systemd(&cfg, &cli.global, &args),
         Command::Completions { shell } => {
             let mut out = cmd::stdout();
             cmd::gen::completions(shell, &mut out)

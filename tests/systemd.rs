@@ -10,6 +10,10 @@
 //! Checked when the tool is installed (else one `SKIPPED:` line on stderr, and a pass):
 //! `systemd-analyze verify --user` on every unit, `promtool check rules`,
 //! `promtool test rules` and `promtool check metrics`.
+//!
+//! Also the drop-in `sessionctl install systemd` writes for OpenClaw's own gateway unit:
+//! what it sets (and does not), and `systemd-analyze verify` of a unit with OpenClaw's
+//! policy together with the generated drop-in.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -733,6 +737,161 @@ fn units_pass_systemd_analyze_verify() {
     );
     for l in ran.stdout.lines().chain(ran.stderr.lines()) {
         loud(&format!("note: systemd-analyze: {l}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The drop-in for OpenClaw's gateway unit
+
+/// OpenClaw's gateway unit as its installer writes it (2026.9.6; DESIGN §6), with a stand-in
+/// ExecStart=: the policy the drop-in must work with.
+const GATEWAY_UNIT: &str = "\
+[Unit]
+Description=OpenClaw Gateway
+After=network-online.target
+Wants=network-online.target
+StartLimitBurst=10
+StartLimitIntervalSec=300
+
+[Service]
+Type=simple
+ExecStart=/bin/sh -c \"exec sleep infinity\"
+Restart=always
+RestartSec=5
+TimeoutStopSec=330
+KillMode=mixed
+OOMPolicy=continue
+SuccessExitStatus=0 143
+
+[Install]
+WantedBy=default.target
+";
+
+/// `sessionctl install systemd --unit-dir <units> <args>` in a throw-away home; the
+/// drop-in's path.
+fn install_drop_in(units: &Path, unit: &str, args: &[&str]) -> PathBuf {
+    let home = fake_home();
+    let mut cmd = Command::new(bin());
+    isolated(&mut cmd, home.path());
+    cmd.args(["install", "systemd", "--unit-dir"])
+        .arg(units)
+        .args(args);
+    let ran = run(&mut cmd, 60);
+    assert_eq!(ran.code, Some(0), "install systemd failed\n{}", ran.both());
+    let path = units.join(format!("{unit}.d/sessionctl.conf"));
+    assert!(path.is_file(), "no {}\n{}", path.display(), ran.both());
+    path
+}
+
+#[test]
+fn drop_in_adds_exec_stop_post_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (unit, args) in [
+        ("openclaw-gateway.service", &[][..]),
+        ("openclaw-gateway-work.service", &["--profile", "work"][..]),
+    ] {
+        let path = install_drop_in(tmp.path(), unit, args);
+        let text = read(&path);
+        let entries = parse_unit(&text);
+        let exec = format!("-{} close --yes --after-stop", bin());
+        assert_eq!(
+            entries,
+            [("Service".to_string(), "ExecStopPost".to_string(), exec)],
+            "{unit}: the drop-in must not change the gateway's own policy\n{text}"
+        );
+    }
+}
+
+#[test]
+fn gateway_unit_with_drop_in_passes_systemd_analyze_verify() {
+    let Some(analyze) = which("systemd-analyze") else {
+        skipped(
+            "systemd-analyze verify of openclaw-gateway.service with the sessionctl drop-in",
+            "systemd-analyze",
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let runtime = tmp.path().join("runtime");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let verify = |dir: &Path, unit: &str| {
+        let mut cmd = Command::new(&analyze);
+        cmd.args(["verify", "--user", "--man=no"])
+            .arg(dir.join(unit))
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("HOME", &home)
+            .env("SYSTEMD_LOG_COLOR", "0")
+            .env_remove("SYSTEMD_UNIT_PATH")
+            .current_dir(dir);
+        run(&mut cmd, 60)
+    };
+    // Warnings do not change the exit status: any line naming the unit dir fails.
+    let about = |ran: &Ran, dir: &Path, unit: &str| -> Vec<String> {
+        ran.stdout
+            .lines()
+            .chain(ran.stderr.lines())
+            .filter(|l| l.contains(dir.to_str().unwrap()) || l.contains(unit))
+            .map(str::to_string)
+            .collect()
+    };
+
+    for (unit, args) in [
+        ("openclaw-gateway.service", &[][..]),
+        (
+            "openclaw-gateway-work.service",
+            &[
+                "--profile",
+                "work",
+                "--journal",
+                "/var/lib/sessionctl/journal.ndjson",
+            ][..],
+        ),
+    ] {
+        let units = tmp.path().join(unit).join("units");
+        std::fs::create_dir_all(&units).unwrap();
+        std::fs::write(units.join(unit), GATEWAY_UNIT).unwrap();
+        let drop_in = install_drop_in(&units, unit, args);
+        let text = read(&drop_in);
+
+        // Prove that verify reads the drop-in beside the unit: a broken key in it shows.
+        std::fs::write(&drop_in, format!("{text}NoSuchKey=1\n")).unwrap();
+        let ran = verify(&units, unit);
+        assert!(
+            about(&ran, &units, unit)
+                .iter()
+                .any(|l| l.contains("NoSuchKey")),
+            "systemd-analyze verify did not read the drop-in; cannot trust it\n{}",
+            ran.both()
+        );
+
+        // With `-`, verify does not check the command: without it, the path must parse
+        // to this (existing, executable) binary.
+        std::fs::write(&drop_in, text.replace("ExecStopPost=-", "ExecStopPost=")).unwrap();
+        let ran = verify(&units, unit);
+        let lines = about(&ran, &units, unit);
+        assert!(
+            ran.code == Some(0) && lines.is_empty(),
+            "{unit} with the drop-in's command checked:\n{}\n\n{}",
+            lines.join("\n"),
+            ran.both()
+        );
+
+        std::fs::write(&drop_in, &text).unwrap();
+        let ran = verify(&units, unit);
+        let lines = about(&ran, &units, unit);
+        assert!(
+            ran.code == Some(0) && lines.is_empty(),
+            "systemd-analyze verify --user found problems in {unit} with the drop-in:\n{}\n\n{}",
+            lines.join("\n"),
+            ran.both()
+        );
     }
 }
 

@@ -5,6 +5,7 @@ pub mod close;
 pub mod doctor;
 pub mod gateways;
 pub mod gen;
+pub mod install;
 pub mod journal;
 pub mod list;
 pub mod show;

@@ -8,6 +8,7 @@ mod doctor;
 mod first_minutes;
 mod fixtures_claude_mem;
 mod fixtures_openclaw;
+mod install_systemd;
 mod journal_retention;
 mod json_schema;
 mod kill_loop;
