@@ -169,7 +169,27 @@ pub fn select<'a>(r: &'a Report, sel: &Selection) -> (Vec<&'a Session>, Vec<(Str
             .filter(|s| crate::scan::matches(s, q))
             .collect();
         if hits.is_empty() {
-            refused.push((q.clone(), "no active session matches".into()));
+            refused.push((q.clone(), crate::scan::no_match_message(&r.sessions, q)));
+            continue;
+        }
+        // A sessionId prefix must name one session: closing every session it happens to
+        // start would close sessions nobody named.
+        let by_prefix: std::collections::BTreeSet<&str> = hits
+            .iter()
+            .filter(|s| {
+                s.backend == Backend::Openclaw && s.id != *q && s.id.starts_with(q.as_str())
+            })
+            .map(|s| s.id.as_str())
+            .collect();
+        if by_prefix.len() > 1 {
+            refused.push((
+                q.clone(),
+                format!(
+                    "`{}` is ambiguous: {} sessionIds start with it; give more characters",
+                    crate::report::escape_control(q),
+                    by_prefix.len()
+                ),
+            ));
             continue;
         }
         for h in hits {

@@ -1367,6 +1367,49 @@ fn a_delivered_orphan_under_a_live_gateway_stops_counting() {
     assert_eq!(sent(&h), 1, "a second close sent session_end again");
 }
 
+/// A sessionId prefix names one session or none: an ambiguous one and a too-short one
+/// are refused, with why, and nothing is closed.
+#[test]
+fn close_refuses_an_ambiguous_or_too_short_prefix() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let mut doc: Value = read_json(&h.sessions_json());
+    let mut twin = doc[SLOW_KEY].clone();
+    let sid = twin["sessionId"].as_str().unwrap().to_string();
+    let twin_sid = format!("{}0000-4000-8000-000000000001", &sid[..9]);
+    twin["sessionId"] = json!(twin_sid);
+    doc["agent:main:twin"] = twin;
+    fs::write(
+        h.sessions_json(),
+        serde_json::to_string_pretty(&doc).unwrap(),
+    )
+    .unwrap();
+    let before = fs::read(h.sessions_json()).unwrap();
+
+    let out = h.run(&["close", "--yes", &sid[..8]]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("is ambiguous: 2 sessionIds start with it"),
+        "{out:?}"
+    );
+    let out = h.run(&["close", "--yes", &sid[..4]]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("too short"), "{out:?}");
+    assert_eq!(
+        fs::read(h.sessions_json()).unwrap(),
+        before,
+        "something was closed"
+    );
+    assert!(h.cmd_lines().is_empty(), "something was delivered");
+    // The full sessionId still names exactly one.
+    let out = h.run(&["close", "--yes", &sid]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let after: Value = read_json(&h.sessions_json());
+    assert_eq!(after[SLOW_KEY]["status"], "failed");
+    assert_eq!(after["agent:main:twin"]["status"], "running");
+}
+
 #[test]
 fn row_of_a_finished_session_735() {
     row_of_a_finished_session(Base::File735);
