@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sessionctl_global_optspecs
-    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= color= no-color owed v/verbose q/quiet h/help V/version
+    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= color= no-color no-owed v/verbose q/quiet h/help V/version
 end
 
 function __fish_sessionctl_needs_command
@@ -38,7 +38,7 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -l color -d 'When to
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -74,7 +74,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l color -d 
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -93,7 +93,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l color -d 
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -112,7 +112,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l color
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -131,7 +131,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l color -
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -151,7 +151,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l color -d
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -185,7 +185,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s n -l dry
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s y -l yes -d 'Do not ask; close what was selected (for cron and CI). Also SESSIONCTL_YES=1'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l after-stop -d 'For the gateway unit\'s ExecStopPost= (see `sessionctl install systemd`): do nothing after a clean stop ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS); otherwise close as --yes does, leaving out the running sessions of SQLite stores, which the restarted gateway re-runs. Implies --yes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -206,7 +206,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l color -d
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -225,7 +225,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not _
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -248,7 +248,7 @@ never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s n -l dry-run -d 'Show what would be restored, and change nothing'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s y -l yes -d 'Do not ask for confirmation. Also SESSIONCTL_YES=1'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -269,7 +269,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not _
 always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -296,7 +296,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l force -d 'Replace a sessionctl.conf that sessionctl did not write'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l reload -d 'Run `systemctl --user daemon-reload` afterwards (when systemctl is installed)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l no-color -d 'Same as --color never'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l owed -d 'Also report the session_end a crashed gateway owes its finished sessions (verdict owed; close delivers it), and send none again for a running orphan whose gateway stopped cleanly. Off by default for now'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s h -l help -d 'Print help (see more with \'--help\')'

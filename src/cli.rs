@@ -74,11 +74,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_color: bool,
 
-    /// Also report the session_end a crashed gateway owes its finished sessions (verdict
-    /// owed; close delivers it), and send none again for a running orphan whose gateway
-    /// stopped cleanly. Off by default for now.
-    #[arg(long, global = true, env = "SESSIONCTL_OWED")]
-    pub owed: bool,
+    /// Leave finished sessions out: do not report the session_end a crashed gateway owes
+    /// them (verdict owed, which close delivers), and treat every running orphan as owed
+    /// one, as before sessionctl read gateway lifetimes.
+    #[arg(long = "no-owed", global = true, env = "SESSIONCTL_NO_OWED")]
+    pub no_owed: bool,
 
     /// Print more detail about discovery and probes to stderr.
     #[arg(short, long, global = true, conflicts_with = "quiet")]

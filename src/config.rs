@@ -118,7 +118,7 @@ impl Config {
             backends,
             format: g.format,
             idle_ms: crate::duration::as_ms(g.idle),
-            owed: g.owed,
+            owed: !g.no_owed,
             color,
             verbose: g.verbose,
             quiet: g.quiet,

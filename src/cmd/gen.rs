@@ -378,9 +378,9 @@ Set to 1 (or true, yes, on): \fBclose\fR and \fBjournal undo\fR do not ask,
 as with
 .BR \-\-yes .
 .TP
-.B SESSIONCTL_OWED
+.B SESSIONCTL_NO_OWED
 Set to 1 (or true): as
-.BR \-\-owed .
+.BR \-\-no\-owed .
 .TP
 .B NO_COLOR
 Set to anything but the empty string: no colors (as \fB\-\-color never\fR),

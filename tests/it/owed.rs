@@ -80,7 +80,6 @@ fn planned_keys(fx: &Fixture) -> (BTreeSet<String>, Value) {
         [
             "close",
             "--dry-run",
-            "--owed",
             "--backend",
             "openclaw",
             "--openclaw-state-dir",
@@ -184,7 +183,6 @@ fn close_delivers_every_owed_session_end_once() {
         let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
         v.extend(
             [
-                "--owed",
                 "--backend",
                 "openclaw",
                 "--openclaw-state-dir",
