@@ -841,13 +841,19 @@ class Sandbox:
                 self.label(), args[0], r.returncode, run["secs"], brief(doc) if doc else r.stdout[:200]))
         return r.returncode, doc
 
+    def journal_args(self):
+        """The journal the scenario's close runs use: what they settled is read from it."""
+        j = getattr(self, "journal", None)
+        return ["--journal", j] if j else []
+
     def check(self):
         """`check --openclaw-state-dir <state> --format json` (explicit dir)."""
-        return self.sessionctl_run("check", "--openclaw-state-dir", self.state, "--format", "json")
+        return self.sessionctl_run("check", "--openclaw-state-dir", self.state, "--format", "json",
+                                   *self.journal_args())
 
     def list(self):
         """`list --format json`, the state dir found through OPENCLAW_STATE_DIR."""
-        return self.sessionctl_run("list", "--format", "json")
+        return self.sessionctl_run("list", "--format", "json", *self.journal_args())
 
     # --- reporting --------------------------------------------------------------------
 
@@ -955,10 +961,67 @@ def expect(cond, msg):
         raise ScenarioFailure(msg)
 
 
-def expect_orphans(sb, expected, expected_code):
-    """check and list must agree: exactly `expected` orphans, check exits expected_code."""
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError, ValueError):
+        return False
+
+
+def owed_by_hook_log(sb):
+    """Ground truth (issue 12): the keys whose session_start fired in a gateway that is dead
+    now and whose session_end never did, from the recorder plugin's hook log."""
+    started, ended = {}, set()
+    for h in sb.hooks():
+        ev = h.get("event") or {}
+        if h.get("hook") == "session_start" and not pid_alive(h.get("pid") or 0):
+            started[ev.get("sessionId")] = ev.get("sessionKey")
+        elif h.get("hook") == "session_end":
+            ended.add(ev.get("sessionId"))
+    return sorted({k for sid, k in started.items() if sid not in ended})
+
+
+def settled_keys(sb):
+    """Keys a close run of the scenario already delivered or ended (its journal)."""
+    j = getattr(sb, "journal", None)
+    if not j:
+        return set()
+    kinds, keys = {}, set()
+    for l in read_jsonl(j):
+        if l.get("type") == "intent":
+            kinds[l.get("action")] = (l.get("kind"), (l.get("session") or {}).get("session_key"))
+        elif l.get("type") == "outcome" and l.get("ok") and not l.get("skipped"):
+            kind, key = kinds.get(l.get("action"), (None, None))
+            if kind in ("deliver", "end-owed", "openclaw-entry-end", "openclaw-row-end") and key:
+                keys.add(key)
+    return keys
+
+
+def planned_keys(doc):
+    """The keys sessionctl owes a session_end: `owed` sessions, and orphans whose gateway
+    did not stop cleanly (a cleanly stopped one's drain sent it)."""
+    return sorted({s.get("session_key") for s in openclaw_sessions(doc)
+                   if s.get("verdict") == "owed" or (
+                       s.get("verdict") == "orphan"
+                       and "drained_by" not in (s.get("detail") or {}))})
+
+
+def owed_keys(doc):
+    return sorted(s.get("session_key") for s in openclaw_sessions(doc) if s.get("verdict") == "owed")
+
+
+def expect_orphans(sb, expected, expected_code=None):
+    """check and list must agree: exactly `expected` orphans; the session_ends sessionctl
+    plans are exactly those the hook log shows owed (session_start in a dead gateway, no
+    session_end), but for sessions a running gateway holds; check exits 1 when anything
+    is orphaned or owed, 0 otherwise."""
     code, cdoc = sb.check()
     _, ldoc = sb.list()
+    held = {s.get("session_key") for s in openclaw_sessions(ldoc)
+            if s.get("verdict") in ("live", "stale", "unknown", "delivered")}
+    done = settled_keys(sb)
+    want_owed = [k for k in owed_by_hook_log(sb) if k not in held and k not in done]
     for what, doc in (("check", cdoc), ("list", ldoc)):
         expect(not doc.get("problems"), "sessionctl %s reported problems: %s" % (what, doc.get("problems")))
         got = orphan_keys(doc)
@@ -967,7 +1030,13 @@ def expect_orphans(sb, expected, expected_code):
         expect(doc.get("summary", {}).get("orphan") == len(expected),
                "sessionctl %s: summary.orphan = %s, expected %d" % (
                    what, doc.get("summary", {}).get("orphan"), len(expected)))
-    expect(code == expected_code, "sessionctl check exited %d, expected %d" % (code, expected_code))
+        expect(planned_keys(doc) == want_owed,
+               "sessionctl %s: session_ends planned for %s, the hook log owes %s (%s)" % (
+                   what, planned_keys(doc), want_owed, brief(doc)))
+    want_code = 1 if (expected or owed_keys(ldoc)) else 0
+    expect(code == want_code, "sessionctl check exited %d, expected %d" % (code, want_code))
+    sb.owed_summary = "session_end owed by the hook log %d, planned %d" % (
+        len(want_owed), len(planned_keys(ldoc)))
     return cdoc, ldoc
 
 
@@ -1255,11 +1324,9 @@ def scenario_crash(sb):
     store = sb.store()
     st = store["agent:main:e2e-slow"]
     expect(st["sessionId"] == slow_sid, "e2e-slow has a new sessionId after restart: %s" % st)
-    code, cdoc = sb.check()
-    _, ldoc = sb.list()
-    expect(orphan_keys(cdoc) == [] and orphan_keys(ldoc) == [],
-           "orphans after restart recovery: %s / %s" % (brief(cdoc), brief(ldoc)))
-    expect(code == 0, "check exited %d after restart recovery, expected 0" % code)
+    # No orphan; what the dead gateway owes its finished sessions is still owed (the
+    # restarted gateway sends nothing for them), and check says so.
+    cdoc, ldoc = expect_orphans(sb, [])
     x = by_key(ldoc).get("agent:main:e2e-slow")
     if st["status"] == "running":
         expect(x is not None, "store holds e2e-slow running, sessionctl does not list it")
@@ -1284,7 +1351,8 @@ def scenario_crash(sb):
     y = by_key(ldoc).get("agent:main:e2e-after")
     expect(y is not None and y.get("verdict") == "live",
            "new in-flight turn e2e-after is %s (%s)" % (y and (y.get("verdict"), y.get("reason")), brief(ldoc)))
-    expect(orphan_keys(cdoc) == [] and code == 0, "check after the new turn: exit %d, %s" % (code, brief(cdoc)))
+    expect(orphan_keys(cdoc) == [] and code == (1 if owed_keys(cdoc) else 0),
+           "check after the new turn: exit %d, %s" % (code, brief(cdoc)))
     return summary_line(sb, after_kill[0], 1, after_kill[1],
                         extra="after kill: e2e-slow orphan/%s; %s; new turn live/%s" % (
                             killed_reason, outcome, y.get("reason")))
@@ -1507,6 +1575,7 @@ class CloseRig:
         self.receiver = HookReceiver()
         self.cmd_out = os.path.join(sb.root, "cmd.jsonl")
         self.journal = os.path.join(sb.root, "journal.ndjson")
+        sb.journal = self.journal
         self.config = os.path.join(sb.root, "sessionctl-config.toml")
         argv = ["/bin/sh", "-c", 'cat >> "$0"', self.cmd_out]
         with open(self.config, "w") as f:
@@ -1586,6 +1655,8 @@ def summary_line(sb, checked, orphans_expected, orphans_found, delivered=None, e
                  extra=""):
     line = "sessions checked %d, orphans expected %d found %d" % (
         checked, orphans_expected, orphans_found)
+    if getattr(sb, "owed_summary", None):
+        line += ", " + sb.owed_summary
     if expected is not None:
         line += ", payloads delivered %d of %d expected" % (delivered, expected)
     if extra:
@@ -1603,25 +1674,42 @@ def scenario_close(sb):
     slow_sid, dead_pid = crash_gateway(sb)
     rig = CloseRig(sb)
     try:
-        cdoc, _ = expect_orphans(sb, [key], 1)
+        cdoc, ldoc = expect_orphans(sb, [key], 1)
         checked1 = cdoc.get("summary", {}).get("total", len(cdoc.get("sessions", [])))
         had_lock = os.path.exists(transcript_path(sb, slow_sid) + ".lock")
+        # Every session the dead gateway started is owed one (the hook log's count).
+        owed = planned_keys(ldoc)
+        expect(key in owed, "e2e-slow is not among the session_ends planned: %s" % owed)
 
-        # 1. close with no gateway running: one shutdown payload per target.
+        # 1. close with no gateway running: one shutdown payload per owed session and target.
         code, out, err = rig.close()
         expect(code == 0, "close --yes exited %d, expected 0:\n%s\n%s" % (code, out, err))
         cmds, reqs = rig.cmd_payloads(), rig.http_requests()
-        expect(len(cmds) == 1, "command target received %d payloads, expected 1: %s" % (
-            len(cmds), json.dumps(cmds)[:1000]))
-        expect(len(reqs) == 1, "http target received %d payloads, expected 1: %s" % (
-            len(reqs), json.dumps(reqs)[:1000]))
-        check_payload(sb, cmds[0], key, slow_sid, "shutdown", ref, "command target")
-        check_payload(sb, reqs[0]["body"], key, slow_sid, "shutdown", ref, "http target")
-        expect(reqs[0]["body"] == cmds[0], "the two targets got different payloads:\n%s\n%s" % (
-            json.dumps(cmds[0]), json.dumps(reqs[0]["body"])))
-        expect(bool(reqs[0]["idempotency_key"]), "http delivery without an Idempotency-Key header")
+        got_cmd = sorted((p.get("event") or {}).get("sessionKey") for p in cmds)
+        got_http = sorted(((r["body"] or {}).get("event") or {}).get("sessionKey") for r in reqs)
+        expect(got_cmd == owed, "command target received %s, expected one each for %s" % (
+            got_cmd, owed))
+        expect(got_http == owed, "http target received %s, expected one each for %s" % (
+            got_http, owed))
+        slow_cmd = [p for p in cmds if (p.get("event") or {}).get("sessionKey") == key][0]
+        slow_req = [r for r in reqs if ((r["body"] or {}).get("event") or {}).get("sessionKey") == key][0]
+        check_payload(sb, slow_cmd, key, slow_sid, "shutdown", ref, "command target")
+        check_payload(sb, slow_req["body"], key, slow_sid, "shutdown", ref, "http target")
+        store_now = sb.store()
+        for p in cmds:
+            k = p["event"]["sessionKey"]
+            if k == key:
+                continue
+            # A finished session: the drain names its transcript.
+            check_payload(sb, p, k, store_now.get(k, {}).get("sessionId"), "shutdown", ref,
+                          "command target (%s)" % k)
+        for p in cmds:
+            twin = [r["body"] for r in reqs if r["body"]["event"]["sessionKey"] == p["event"]["sessionKey"]]
+            expect(twin == [p], "the two targets got different payloads:\n%s\n%s" % (
+                json.dumps(p), json.dumps(twin)))
+        expect(all(r["idempotency_key"] for r in reqs), "http delivery without an Idempotency-Key header")
         log("%s: delivered: %s (Idempotency-Key %s)" % (
-            sb.label(), json.dumps(cmds[0]).replace(sb.state, "$STATE_DIR"), reqs[0]["idempotency_key"]))
+            sb.label(), json.dumps(slow_cmd).replace(sb.state, "$STATE_DIR"), slow_req["idempotency_key"]))
         delivered1 = rig.delivered()
 
         # The store as the gateway's own recovery leaves it.
@@ -2088,7 +2176,7 @@ def scenario_claude_mem(sb):
         # One session_end per closed session key and target (a clean stop sends one for every
         # session its process started, the finished e2e-1 included), as the drain shapes it;
         # "shutdown" because no gateway runs.
-        want_keys = sorted(set(linked.values()) | set(oc_orphans))
+        want_keys = sorted(set(linked.values()) | set(oc_orphans) | set(owed_keys(cdoc)))
         for via, got in (("command target", rig.cmd_payloads()),
                          ("http target", [r["body"] for r in rig.http_requests()])):
             keys = sorted((p.get("event") or {}).get("sessionKey") for p in got)
