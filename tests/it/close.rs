@@ -21,6 +21,8 @@ pub const SLOW_ID_735: &str = "ae3ade86-9fb7-4837-a009-6fcc1c41c22b";
 pub const SLOW_ID_96: &str = "b56abc17-9f9c-4e50-ab34-f5a9769de19c";
 /// A session of the captures that finished (`done`) before the kill.
 pub const E2E1_KEY: &str = "agent:main:e2e-1";
+/// The other session of the captures that finished before the kill.
+pub const E2E2_KEY: &str = "agent:main:e2e-2";
 pub const TG_KEY: &str = "agent:main:telegram:direct:4242";
 pub const DEFAULT_GROUP: &str = "openclaw-default-1764100600000";
 pub const CM_VERSION: &str = "13.25.3";
@@ -43,6 +45,22 @@ impl Base {
         match self {
             Base::File735 => SLOW_ID_735,
             Base::Sqlite96 => SLOW_ID_96,
+        }
+    }
+
+    /// e2e-1 and e2e-2 (key, sessionId): finished in the store, started by the gateway
+    /// that was killed (7.35: pid 7288, 9.6: pid 6908), so owed the session_end its drain
+    /// would have sent (the hook log has their session_start and no session_end).
+    pub fn owed(self) -> [(&'static str, &'static str); 2] {
+        match self {
+            Base::File735 => [
+                (E2E1_KEY, "585fb36c-7dbd-4f4f-ba32-cb269ac5e837"),
+                (E2E2_KEY, "25e06c1d-b1e8-4c34-b699-5f2a6f363915"),
+            ],
+            Base::Sqlite96 => [
+                (E2E1_KEY, "e4e13683-30f8-4078-a2a2-4c97f3180534"),
+                (E2E2_KEY, "f840368b-0b26-47a3-b571-af417743b490"),
+            ],
         }
     }
 }
@@ -289,6 +307,28 @@ impl Host {
         }
     }
 
+    /// The owed session_end of e2e-1 / e2e-2 as the drain sends it: with `sessionFile` and
+    /// `transcriptArchived: false` where the transcript exists (2026.7), without (2026.9).
+    pub fn assert_owed_payload(&self, p: &Value, key: &str, reason: &str) {
+        let sid = self
+            .base
+            .owed()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .unwrap_or_else(|| panic!("{key} is not an owed session"))
+            .1;
+        match self.base {
+            Base::File735 => assert_payload_with_transcript(
+                p,
+                key,
+                sid,
+                reason,
+                &self.sessions_dir().join(format!("{sid}.jsonl")),
+            ),
+            Base::Sqlite96 => assert_payload(p, key, Some(sid), reason),
+        }
+    }
+
     /// Every sdk_sessions row, keyed by id, with all columns.
     pub fn cm_rows(&self) -> BTreeMap<i64, Row> {
         let conn = rusqlite::Connection::open(self.cm_db()).unwrap();
@@ -524,6 +564,13 @@ pub fn one_each() -> BTreeMap<String, usize> {
     BTreeMap::from([(SLOW_KEY.to_string(), 1), (TG_KEY.to_string(), 1)])
 }
 
+/// [`one_each`] plus one payload for each owed finished session (e2e-1, e2e-2).
+pub fn one_each_and_owed() -> BTreeMap<String, usize> {
+    let mut m = one_each();
+    m.extend([E2E1_KEY, E2E2_KEY].map(|k| (k.to_string(), 1)));
+    m
+}
+
 pub fn status(rows: &BTreeMap<i64, Row>, id: i64) -> String {
     rows[&id].text("status")
 }
@@ -662,6 +709,25 @@ pub fn assert_payload(p: &Value, key: &str, sid: Option<&str>, reason: &str) {
     }
 }
 
+/// [`assert_payload`] for a session whose transcript exists: the keys and JSON types of the
+/// real drain's payload with a transcript, `sessionFile` = `file`, `transcriptArchived: false`.
+pub fn assert_payload_with_transcript(p: &Value, key: &str, sid: &str, reason: &str, file: &Path) {
+    let reference = real_drain()
+        .into_iter()
+        .find(|l| l["event"]["sessionFile"].is_string())
+        .expect("a drained session with a transcript in session_end.jsonl");
+    assert_eq!(shape(&p["event"]), shape(&reference["event"]), "{p}");
+    assert_eq!(shape(&p["ctx"]), shape(&reference["ctx"]), "{p}");
+    assert!(file.is_file(), "precondition: {} exists", file.display());
+    assert_eq!(p["event"]["sessionFile"], file.to_str().unwrap(), "{p}");
+    assert_eq!(p["event"]["transcriptArchived"], false, "{p}");
+    let mut rest = p.clone();
+    let event = rest["event"].as_object_mut().unwrap();
+    event.shift_remove("sessionFile");
+    event.shift_remove("transcriptArchived");
+    assert_payload(&rest, key, Some(sid), reason);
+}
+
 /// sessions.json as 2026.7.35 would leave it after ending e2e-slow at `now`: the entry's
 /// updatedAt and status replaced in place, abortedLastRun true and endedAt appended — every
 /// other byte as before (2-space JSON, no final newline).
@@ -727,7 +793,13 @@ fn full_close(base: Base) {
     assert!(doc["run"].is_string(), "{doc:#}");
     assert_eq!(
         groups(&doc),
-        BTreeSet::from([SLOW_KEY.into(), TG_KEY.into(), DEFAULT_GROUP.into()]),
+        BTreeSet::from([
+            E2E1_KEY.into(),
+            E2E2_KEY.into(),
+            SLOW_KEY.into(),
+            TG_KEY.into(),
+            DEFAULT_GROUP.into()
+        ]),
         "{out:?}"
     );
     for i in doc["items"].as_array().unwrap() {
@@ -739,13 +811,44 @@ fn full_close(base: Base) {
     }
     assert!(item(&doc, DEFAULT_GROUP)["payload"].is_null(), "{doc:#}");
     assert!(actions(item(&doc, DEFAULT_GROUP), "deliver", None).is_empty());
-    assert_eq!(doc["summary"]["closed"], 3, "{doc:#}");
+    // The owed finished sessions: their session_end only, no store write.
+    for (key, sid) in base.owed() {
+        let i = item(&doc, key);
+        assert_eq!(
+            i["sessions"],
+            json!([{"backend": "openclaw", "id": sid, "session_key": key}]),
+            "{i:#}"
+        );
+        let mut kinds: Vec<&str> = i["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap())
+            .collect();
+        kinds.sort();
+        assert_eq!(kinds, ["deliver", "deliver", "end-owed"], "{i:#}");
+    }
+    assert_eq!(doc["summary"]["closed"], 5, "{doc:#}");
+    let owed_journaled: Vec<Value> = h.outcomes("end-owed:");
+    assert_eq!(owed_journaled.len(), 2, "{owed_journaled:#?}");
+    assert!(
+        owed_journaled.iter().all(|o| o["ok"] == true),
+        "{owed_journaled:#?}"
+    );
 
     // Each target got exactly one payload per group with a session key.
     let lines = h.cmd_lines();
     let bodies = stub.bodies();
-    assert_eq!(per_key(&lines), one_each(), "command target: {lines:#?}");
-    assert_eq!(per_key(&bodies), one_each(), "http target: {bodies:#?}");
+    assert_eq!(
+        per_key(&lines),
+        one_each_and_owed(),
+        "command target: {lines:#?}"
+    );
+    assert_eq!(
+        per_key(&bodies),
+        one_each_and_owed(),
+        "http target: {bodies:#?}"
+    );
     for r in stub.received() {
         assert_eq!(r.method, "POST");
         assert_eq!(r.path, "/hook");
@@ -756,7 +859,11 @@ fn full_close(base: Base) {
         for p in got.iter() {
             let key = p["event"]["sessionKey"].as_str().unwrap();
             let sid = (key == SLOW_KEY).then(|| base.slow_id());
-            assert_payload(p, key, sid, "shutdown");
+            if key == E2E1_KEY || key == E2E2_KEY {
+                h.assert_owed_payload(p, key, "shutdown");
+            } else {
+                assert_payload(p, key, sid, "shutdown");
+            }
             assert_eq!(
                 &item(&doc, key)["payload"],
                 p,
@@ -888,8 +995,8 @@ fn full_close(base: Base) {
     let out = h.run(&["close", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("No orphans to close."), "{out:?}");
-    assert_eq!(h.cmd_lines().len(), 2, "no new payloads");
-    assert_eq!(stub.count(), 2, "no new payloads");
+    assert_eq!(h.cmd_lines().len(), 4, "no new payloads");
+    assert_eq!(stub.count(), 4, "no new payloads");
     assert_eq!(h.cm_rows(), cm_after);
 }
 
@@ -937,7 +1044,13 @@ fn dry_run_writes_nothing(base: Base) {
     );
     assert_eq!(
         groups(&doc),
-        BTreeSet::from([SLOW_KEY.into(), TG_KEY.into(), DEFAULT_GROUP.into()])
+        BTreeSet::from([
+            E2E1_KEY.into(),
+            E2E2_KEY.into(),
+            SLOW_KEY.into(),
+            TG_KEY.into(),
+            DEFAULT_GROUP.into()
+        ])
     );
     assert_eq!(doc["refused"], json!([]));
     let kinds = |g: &str| -> Vec<String> {
@@ -969,6 +1082,16 @@ fn dry_run_writes_nothing(base: Base) {
     assert_eq!(kinds(SLOW_KEY), slow_kinds, "{doc:#}");
     assert_eq!(kinds(TG_KEY), ["claude-mem-end", "deliver", "deliver"]);
     assert_eq!(kinds(DEFAULT_GROUP), ["claude-mem-end"]);
+    for (key, sid) in base.owed() {
+        // Owed: its session_end only, no store write.
+        assert_eq!(kinds(key), ["deliver", "deliver", "end-owed"], "{doc:#}");
+        let s = &item(&doc, key)["sessions"];
+        assert_eq!(s.as_array().unwrap().len(), 1, "{s:#}");
+        assert_eq!(s[0]["id"], sid, "{s:#}");
+        assert_eq!(s[0]["verdict"], "owed", "{s:#}");
+        assert_eq!(s[0]["reason"], "end-owed", "{s:#}");
+        h.assert_owed_payload(&item(&doc, key)["payload"], key, "shutdown");
+    }
     assert_payload(
         &item(&doc, SLOW_KEY)["payload"],
         SLOW_KEY,
@@ -988,6 +1111,9 @@ fn dry_run_writes_nothing(base: Base) {
         "idle",
     );
     assert_payload(&item(&doc, TG_KEY)["payload"], TG_KEY, None, "idle");
+    for (key, _) in base.owed() {
+        h.assert_owed_payload(&item(&doc, key)["payload"], key, "idle");
+    }
     assert_tree_unchanged(
         &before,
         &tree_snapshot(h.root()),
@@ -1039,8 +1165,13 @@ fn live_session_is_never_touched() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         groups(&doc),
-        BTreeSet::from([TG_KEY.into(), DEFAULT_GROUP.into()]),
-        "only rows 4 and 5: row 3 belongs to the live e2e-slow\n{out:?}"
+        BTreeSet::from([
+            E2E1_KEY.into(),
+            E2E2_KEY.into(),
+            TG_KEY.into(),
+            DEFAULT_GROUP.into()
+        ]),
+        "only rows 4 and 5 (and the session_ends the dead gateway owes e2e-1/e2e-2): row 3 belongs to the live e2e-slow\n{out:?}"
     );
     assert_cm_closed(&cm_before, &h.cm_rows(), &[4, 5], t0, t1);
     assert_eq!(
@@ -1055,7 +1186,17 @@ fn live_session_is_never_touched() {
     );
     assert_eq!(
         per_key(&h.cmd_lines()),
-        BTreeMap::from([(TG_KEY.to_string(), 1)])
+        BTreeMap::from([
+            (E2E1_KEY.to_string(), 1),
+            (E2E2_KEY.to_string(), 1),
+            (TG_KEY.to_string(), 1)
+        ])
+    );
+    assert!(
+        h.cmd_lines()
+            .iter()
+            .all(|p| p["event"]["sessionId"] != SLOW_ID_735),
+        "a session_end naming the live session was sent\n{out:?}"
     );
 
     let cm_mid = h.cm_rows();
@@ -1072,7 +1213,7 @@ fn live_session_is_never_touched() {
     assert_eq!(fs::read(h.sessions_json()).unwrap(), sessions);
     assert_eq!(fs::read(h.slow_lock()).unwrap(), lock);
     assert_eq!(h.cm_rows(), cm_mid);
-    assert_eq!(h.cmd_lines().len(), 1);
+    assert_eq!(h.cmd_lines().len(), 3);
 }
 
 /// The fixture's row 3 was made a year before e2e-slow's current session started: it
@@ -1262,17 +1403,30 @@ fn payload_reason_is_restart_while_a_gateway_runs() {
 
     let (out, doc) = h.close_json(&["--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let openclaw_closed: Vec<&Value> = doc["items"]
+    // The only OpenClaw sessions in the run are the finished e2e-1/e2e-2 the dead gateway
+    // owed a session_end: delivered, with no write to the store (checked below).
+    let openclaw_closed: BTreeSet<&str> = doc["items"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|i| i["sessions"].as_array().unwrap())
         .filter(|s| s["backend"] == "openclaw")
+        .map(|s| s["session_key"].as_str().unwrap())
         .collect();
-    assert!(
-        openclaw_closed.is_empty(),
-        "OpenClaw sessions closed under a running gateway: {openclaw_closed:?}"
+    assert_eq!(
+        openclaw_closed,
+        BTreeSet::from([E2E1_KEY, E2E2_KEY]),
+        "OpenClaw sessions closed under a running gateway\n{out:?}"
     );
+    for i in doc["items"].as_array().unwrap() {
+        for a in i["actions"].as_array().unwrap() {
+            assert!(
+                !["openclaw-entry-end", "openclaw-row-end", "lock-remove"]
+                    .contains(&a["kind"].as_str().unwrap()),
+                "a store write under a running gateway: {a:#}"
+            );
+        }
+    }
     assert_eq!(
         fs::read(h.sessions_json()).unwrap(),
         sessions,
@@ -1286,6 +1440,19 @@ fn payload_reason_is_restart_while_a_gateway_runs() {
     assert_eq!(sent.len(), 1, "{out:?}");
     assert_eq!(sent[0]["event"]["reason"], "restart", "{}", sent[0]);
     assert_eq!(sent[0]["event"]["sessionId"], sid.as_str(), "{}", sent[0]);
+    h.assert_owed_payload(&sent[0], E2E1_KEY, "restart");
+    let sent2: Vec<Value> = h
+        .cmd_lines()
+        .into_iter()
+        .filter(|p| p["event"]["sessionKey"] == E2E2_KEY)
+        .collect();
+    assert_eq!(sent2.len(), 1, "{out:?}");
+    h.assert_owed_payload(&sent2[0], E2E2_KEY, "restart");
+    assert_eq!(
+        per_key(&h.cmd_lines()),
+        BTreeMap::from([(E2E1_KEY.to_string(), 1), (E2E2_KEY.to_string(), 1)]),
+        "nothing for e2e-slow, which waits for the gateway's recovery\n{out:?}"
+    );
     assert_eq!(status(&h.cm_rows(), 4), "completed");
 
     // With --reason the operator's word wins.
@@ -1462,7 +1629,12 @@ fn stale_session_needs_include_stale() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         groups(&doc),
-        BTreeSet::from([TG_KEY.into(), DEFAULT_GROUP.into()]),
+        BTreeSet::from([
+            E2E1_KEY.into(),
+            E2E2_KEY.into(),
+            TG_KEY.into(),
+            DEFAULT_GROUP.into()
+        ]),
         "{out:?}"
     );
     assert_eq!(
@@ -1487,7 +1659,7 @@ fn stale_session_needs_include_stale() {
     assert_cm_closed(&cm_mid, &h.cm_rows(), &[3], t0, t1);
     // The lock's owner still runs: its lock is not ours to remove.
     assert_eq!(fs::read(h.slow_lock()).unwrap(), lock);
-    assert_eq!(per_key(&h.cmd_lines()), one_each());
+    assert_eq!(per_key(&h.cmd_lines()), one_each_and_owed());
     assert!(pid_alive(child.pid));
 }
 
@@ -1526,7 +1698,10 @@ fn undo_restores_file_store_and_claude_mem() {
 
     let out = h.run(&["journal", "undo", &run, "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("cannot be unsent"), "{out:?}");
+    assert!(
+        out.stdout.contains("4 hook deliveries cannot be unsent"),
+        "{out:?}"
+    );
     assert_eq!(
         fs::read(h.sessions_json()).unwrap(),
         sessions,
@@ -1550,7 +1725,10 @@ fn undo_restores_file_store_and_claude_mem() {
     let jrel = h.journal.strip_prefix(h.root()).unwrap().to_path_buf();
     after_second.insert(jrel.clone(), before_second[&jrel].clone());
     assert_tree_unchanged(&before_second, &after_second, "second undo");
-    assert_eq!(h.cmd_lines().len(), 2, "undo sends nothing");
+    assert_eq!(h.cmd_lines().len(), 4, "undo sends nothing");
+    // The owed session_ends were delivered and cannot be unsent: not owed again.
+    let (out, doc) = h.fx.json(h.args(&["check"]), &[]);
+    assert_eq!(summary_count(&doc, "owed"), 0, "{out:?}");
 }
 
 #[test]
@@ -1602,9 +1780,9 @@ fn without_a_terminal_close_needs_yes() {
     let t1 = now_ms();
     assert_eq!(out.code, 0, "{out:?}");
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(doc["summary"]["closed"], 3, "{doc:#}");
+    assert_eq!(doc["summary"]["closed"], 5, "{doc:#}");
     assert_cm_closed(&cm_before, &h.cm_rows(), &[3, 4, 5], t0, t1);
-    assert_eq!(per_key(&h.cmd_lines()), one_each());
+    assert_eq!(per_key(&h.cmd_lines()), one_each_and_owed());
     assert_eq!(read_json(&h.sessions_json())[SLOW_KEY]["status"], "failed");
 }
 
@@ -1630,7 +1808,7 @@ fn interactive_picker_closes_the_chosen_groups() {
     );
     pty.wait_for("Orphans to close", Duration::from_secs(15));
     pty.wait_for(DEFAULT_GROUP, Duration::from_secs(5));
-    // All three groups are listed, in group order, pre-selected.
+    // All five groups (the owed e2e-1/e2e-2 first) are listed, in group order, pre-selected.
     let screen = pty.output();
     let offered: Vec<&str> = screen
         .split(['\r', '\n'])
@@ -1643,28 +1821,36 @@ fn interactive_picker_closes_the_chosen_groups() {
             .unwrap_or_else(|| panic!("{g} not offered:\n{screen}"))
     };
     assert!(
-        pos(SLOW_KEY) < pos(TG_KEY) && pos(TG_KEY) < pos(DEFAULT_GROUP),
+        pos(E2E1_KEY) < pos(E2E2_KEY)
+            && pos(E2E2_KEY) < pos(SLOW_KEY)
+            && pos(SLOW_KEY) < pos(TG_KEY)
+            && pos(TG_KEY) < pos(DEFAULT_GROUP),
         "{screen}"
     );
-    for g in [SLOW_KEY, TG_KEY, DEFAULT_GROUP] {
+    for g in [E2E1_KEY, E2E2_KEY] {
+        assert!(offered[pos(g)].contains("owed (end-owed)"), "{screen}");
+    }
+    for g in [E2E1_KEY, E2E2_KEY, SLOW_KEY, TG_KEY, DEFAULT_GROUP] {
         assert!(
             offered[pos(g)].contains("[x]"),
             "{g} is not pre-selected:\n{screen}"
         );
     }
     std::thread::sleep(Duration::from_millis(200));
-    pty.send(b"\x1b[B"); // down: telegram:direct:4242
-    std::thread::sleep(Duration::from_millis(150));
+    for _ in 0..3 {
+        pty.send(b"\x1b[B"); // down: e2e-2, e2e-slow, telegram:direct:4242
+        std::thread::sleep(Duration::from_millis(150));
+    }
     pty.send(b" "); // deselect it
     std::thread::sleep(Duration::from_millis(150));
     pty.send(b"\r"); // accept
-    pty.wait_for("Close 2 session group(s)?", Duration::from_secs(10));
+    pty.wait_for("Close 4 session group(s)?", Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(150));
     pty.send(b"y");
     let (code, screen) = pty.wait(Duration::from_secs(20));
     let t1 = now_ms();
     assert_eq!(code, 0, "{screen}");
-    assert!(screen.contains("Closed 2 of 2"), "{screen}");
+    assert!(screen.contains("Closed 4 of 4"), "{screen}");
     let cm_after = h.cm_rows();
     assert_eq!(
         status(&cm_after, 4),
@@ -1674,7 +1860,11 @@ fn interactive_picker_closes_the_chosen_groups() {
     assert_cm_closed(&cm_before, &cm_after, &[3, 5], t0, t1);
     assert_eq!(
         per_key(&h.cmd_lines()),
-        BTreeMap::from([(SLOW_KEY.to_string(), 1)])
+        BTreeMap::from([
+            (E2E1_KEY.to_string(), 1),
+            (E2E2_KEY.to_string(), 1),
+            (SLOW_KEY.to_string(), 1)
+        ])
     );
     assert_eq!(read_json(&h.sessions_json())[SLOW_KEY]["status"], "failed");
 }

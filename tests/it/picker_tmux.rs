@@ -230,14 +230,23 @@ fn picker_space_deselects_one_and_the_rest_are_closed() {
         .iter()
         .map(|i| i["group"].as_str().unwrap().to_string())
         .collect();
+    // Each line shows its group's verdict: `owed` for the finished e2e-1/e2e-2 (listed
+    // first), `orphan` for the rest.
+    let verdicts: Vec<String> = items
+        .iter()
+        .map(|i| i["sessions"][0]["verdict"].as_str().unwrap().to_string())
+        .collect();
     let t = Tmux::start(&h, &["close"]);
     let s = t.wait_for(PROMPT);
-    for g in &groups {
-        assert!(s.contains(&format!("[x] {g}  orphan")), "{g}:\n{s}");
+    for (g, v) in groups.iter().zip(&verdicts) {
+        assert!(s.contains(&format!("[x] {g}  {v}")), "{g}:\n{s}");
     }
     t.keys(&["Down", "Space"]);
-    let s = t.wait_for(&format!("[ ] {}  orphan", groups[1]));
-    assert!(s.contains(&format!("[x] {}  orphan", groups[0])), "{s}");
+    let s = t.wait_for(&format!("[ ] {}  {}", groups[1], verdicts[1]));
+    assert!(
+        s.contains(&format!("[x] {}  {}", groups[0], verdicts[0])),
+        "{s}"
+    );
     t.keys(&["Enter"]);
     t.wait_for(&format!("Close {} session group(s)?", groups.len() - 1));
     t.keys(&["y"]);
@@ -267,12 +276,13 @@ fn picker_space_deselects_one_and_the_rest_are_closed() {
         }
     }
     assert_eq!(touched, chosen, "{doc:#}");
-    // The stores: the deselected group is still an active orphan, the others are gone.
+    // The stores: the deselected group is still an active orphan (or still owed its
+    // session_end), the others are gone.
     let (out, list) = h.fx.json(h.args(&["list"]), &[]);
     assert_eq!(out.code, 0, "{out:?}");
     let active: BTreeSet<String> = sessions(&list)
         .iter()
-        .filter(|s| s["verdict"] == "orphan")
+        .filter(|s| s["verdict"] == "orphan" || s["verdict"] == "owed")
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(active, ids_of(&items[1]), "{list:#}");
