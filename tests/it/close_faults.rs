@@ -15,6 +15,36 @@ use serde_json::Value;
 use crate::close::*;
 use crate::common::*;
 
+/// The other finished session the crashed gateway (pid 7288) started besides
+/// [`E2E1_KEY`]: both are owed their session_end.
+const E2E2_KEY: &str = "agent:main:e2e-2";
+
+/// [`one_each`] plus one payload for each finished session the crashed gateway owes a
+/// session_end (e2e-1, e2e-2): everything a default `close` of the 7.35 capture delivers.
+fn one_each_with_owed() -> BTreeMap<String, usize> {
+    let mut m = one_each();
+    m.extend([(E2E1_KEY.to_string(), 1), (E2E2_KEY.to_string(), 1)]);
+    m
+}
+
+/// The owed groups of a run whose targets all worked: an `end-owed` action and their
+/// deliveries, all ok, no store write, closed.
+fn assert_owed_delivered(doc: &Value) {
+    for g in [E2E1_KEY, E2E2_KEY] {
+        let it = item(doc, g);
+        assert_eq!(it["closed"], true, "{it:#}");
+        let end = action(it, "end-owed", None);
+        assert_eq!(end["ok"], true, "{end:#}");
+        for a in it["actions"].as_array().unwrap() {
+            assert!(
+                a["kind"] == "end-owed" || a["kind"] == "deliver",
+                "an owed session gets no store write: {a:#}"
+            );
+            assert_eq!(a["ok"], true, "{a:#}");
+        }
+    }
+}
+
 /// Every action of the run's items, flattened: (group, action).
 fn all_actions(doc: &Value) -> Vec<(String, Value)> {
     doc["items"]
@@ -81,7 +111,9 @@ fn first_run_with_hook(
     h.configure(&[h.rec(), h.hook(url, timeout, retries)]);
     let cm_before = h.cm_rows();
     let t0 = now_ms();
-    let (out, doc) = h.close_json(&["--yes"]);
+    // --no-owed: the owed e2e-1/e2e-2 would make four payloads, and the failing target's
+    // fourth is then "not attempted" (the 3-in-a-row give-up, tested on its own below).
+    let (out, doc) = h.close_json(&["--yes", "--no-owed"]);
     let t1 = now_ms();
     (out, doc, cm_before, t0, t1)
 }
@@ -152,7 +184,7 @@ fn failed_deliveries_are_retried_by_a_rerun() {
     ]);
     let (out, _) = h.close_json(&["--yes"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(per_key(&h.cmd_lines()), one_each());
+    assert_eq!(per_key(&h.cmd_lines()), one_each_with_owed());
 
     let stub = HttpStub::ok_receiver();
     h.configure(&[
@@ -164,7 +196,7 @@ fn failed_deliveries_are_retried_by_a_rerun() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         per_key(&stub.bodies()),
-        one_each(),
+        one_each_with_owed(),
         "hook: the missing payloads, once\n{out:?}"
     );
     let flaky_lines: Vec<Value> = fs::read_to_string(&flaky_out)
@@ -174,20 +206,20 @@ fn failed_deliveries_are_retried_by_a_rerun() {
         .collect();
     assert_eq!(
         per_key(&flaky_lines),
-        one_each(),
+        one_each_with_owed(),
         "flaky: the missing payloads, once\n{out:?}"
     );
     assert_eq!(
         per_key(&h.cmd_lines()),
-        one_each(),
+        one_each_with_owed(),
         "rec had them: nothing again\n{out:?}"
     );
 
     // And a third run has nothing left to do.
     let out = h.run(&["close", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(stub.count(), 2);
-    assert_eq!(per_key(&h.cmd_lines()), one_each());
+    assert_eq!(stub.count(), 4);
+    assert_eq!(per_key(&h.cmd_lines()), one_each_with_owed());
 }
 
 /// Add `n` running entries without a lock (no gateway runs: orphans, gateway-gone) to the
@@ -235,9 +267,10 @@ fn dead_target_is_given_up_after_three_failures_in_a_row() {
     let (out, doc) = h.close_json(&["--yes"]);
     assert_eq!(out.code, 1, "{out:?}");
 
-    // Every orphan with a session key: the 40 added ones, e2e-slow and telegram.
+    // Every orphan with a session key (the 40 added ones, e2e-slow and telegram) and the
+    // two owed finished sessions, e2e-1 and e2e-2.
     let mut want: BTreeMap<String, usize> = bulk.iter().map(|k| (k.clone(), 1)).collect();
-    want.extend(one_each());
+    want.extend(one_each_with_owed());
     assert_eq!(per_key(&healthy.bodies()), want, "{out:?}");
 
     // Three deliveries of two attempts each reached the dead target, no more.
@@ -247,7 +280,7 @@ fn dead_target_is_given_up_after_three_failures_in_a_row() {
         .map(|(_, a)| a)
         .filter(|a| a["target"] == "dead")
         .collect();
-    assert_eq!(to_dead.len(), 42, "{doc:#}");
+    assert_eq!(to_dead.len(), 44, "{doc:#}");
     assert!(to_dead.iter().all(|a| a["ok"] == false), "{doc:#}");
     let details: BTreeMap<String, usize> = to_dead.iter().fold(BTreeMap::new(), |mut m, a| {
         *m.entry(a["detail"].as_str().unwrap().to_string())
@@ -261,7 +294,7 @@ fn dead_target_is_given_up_after_three_failures_in_a_row() {
             (
                 "not attempted: target dead failed 3 times in a row this run; left for the next run"
                     .to_string(),
-                39
+                41
             ),
         ]),
         "{doc:#}"
@@ -272,7 +305,7 @@ fn dead_target_is_given_up_after_three_failures_in_a_row() {
         .into_iter()
         .filter(|o| o["ok"] == false && o["skipped"] == false)
         .count();
-    assert_eq!(failed, 42);
+    assert_eq!(failed, 44);
 
     // The target is back: the next run delivers every payload it is missing, once, and
     // nothing again to the healthy one.
@@ -284,7 +317,7 @@ fn dead_target_is_given_up_after_three_failures_in_a_row() {
     let out = h.run(&["close", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(per_key(&back.bodies()), want, "{out:?}");
-    assert_eq!(healthy.count(), 42, "{out:?}");
+    assert_eq!(healthy.count(), 44, "{out:?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -318,7 +351,9 @@ fn command_targets_missing_failing_and_never_ending() {
     let cm_before = h.cm_rows();
     let start = Instant::now();
     let t0 = now_ms();
-    let (out, doc) = h.close_json(&["--yes"]);
+    // --no-owed: with the owed e2e-1/e2e-2, "missing" and "endless" would be given up on
+    // after three payloads (tested on its own above) and the fourth not attempted.
+    let (out, doc) = h.close_json(&["--yes", "--no-owed"]);
     let t1 = now_ms();
     let took = start.elapsed();
     assert_eq!(out.code, 1, "{out:?}");
@@ -397,10 +432,12 @@ fn claude_mem_locked_by_a_writer() {
     // The OpenClaw part and the deliveries are done.
     assert_eq!(read_json(&h.sessions_json())[SLOW_KEY]["status"], "failed");
     assert!(!h.slow_lock().exists());
-    assert_eq!(per_key(&h.cmd_lines()), one_each());
+    assert_eq!(per_key(&h.cmd_lines()), one_each_with_owed());
     for g in [SLOW_KEY, TG_KEY, DEFAULT_GROUP] {
         assert_eq!(item(&doc, g)["closed"], false, "{doc:#}");
     }
+    // The owed groups have no claude-mem part: done.
+    assert_owed_delivered(&doc);
 
     // Released: a re-run ends the rows and sends nothing twice.
     let t0 = now_ms();
@@ -410,7 +447,7 @@ fn claude_mem_locked_by_a_writer() {
     assert_cm_closed(&cm_before, &h.cm_rows(), &[3, 4, 5], t0, t1);
     assert_eq!(
         per_key(&h.cmd_lines()),
-        one_each(),
+        one_each_with_owed(),
         "no second payload\n{out:?}"
     );
     for (_, a) in all_actions(&doc) {
@@ -526,7 +563,8 @@ fn claude_mem_read_only() {
         "failed",
         "{out:?}"
     );
-    assert_eq!(per_key(&h.cmd_lines()), one_each());
+    assert_eq!(per_key(&h.cmd_lines()), one_each_with_owed());
+    assert_owed_delivered(&doc);
 
     let t0 = now_ms();
     let out = h.run(&["close", "--yes"]);
@@ -535,7 +573,7 @@ fn claude_mem_read_only() {
     assert_cm_closed(&cm_before, &h.cm_rows(), &[3, 4, 5], t0, t1);
     assert_eq!(
         per_key(&h.cmd_lines()),
-        one_each(),
+        one_each_with_owed(),
         "nothing sent twice\n{out:?}"
     );
 }
@@ -598,7 +636,9 @@ fn sessions_dir_read_only() {
         "{it:#}"
     );
     assert_cm_closed(&cm_before, &h.cm_rows(), &[3, 4, 5], t0, t1);
-    assert_eq!(per_key(&h.cmd_lines()), one_each());
+    assert_eq!(per_key(&h.cmd_lines()), one_each_with_owed());
+    // An owed session_end needs no write to the sessions dir.
+    assert_owed_delivered(&doc);
 
     let out = h.run(&["close", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -610,7 +650,7 @@ fn sessions_dir_read_only() {
     assert!(!h.slow_lock().exists(), "{out:?}");
     assert_eq!(
         per_key(&h.cmd_lines()),
-        one_each(),
+        one_each_with_owed(),
         "nothing sent twice\n{out:?}"
     );
 }
@@ -715,7 +755,8 @@ fn entry_changed_while_the_prompt_waits_is_left_alone() {
     let changed = fs::read(h.sessions_json()).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     pty.send(b"\r");
-    pty.wait_for("Close 3 session group(s)?", Duration::from_secs(10));
+    // e2e-1, e2e-2 (owed), e2e-slow, telegram, the default group.
+    pty.wait_for("Close 5 session group(s)?", Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(150));
     pty.send(b"y");
     let (code, screen) = pty.wait(Duration::from_secs(20));
@@ -738,7 +779,7 @@ fn entry_changed_while_the_prompt_waits_is_left_alone() {
     assert!(!h.slow_lock().exists());
     assert_eq!(
         per_key(&h.cmd_lines()),
-        one_each(),
+        one_each_with_owed(),
         "each payload once, none lost\n{out:?}"
     );
     assert!(h
@@ -812,7 +853,7 @@ fn with_damaged_journal(damage: impl FnOnce(&Path)) {
     assert!(out.stderr.contains("ignored"), "{out:?}");
     let run_b = doc["run"].as_str().unwrap().to_string();
     assert_cm_closed(&after_a, &h.cm_rows(), &[3, 5], t0, t1);
-    assert_eq!(per_key(&h.cmd_lines()), one_each(), "{out:?}");
+    assert_eq!(per_key(&h.cmd_lines()), one_each_with_owed(), "{out:?}");
 
     let (out, list) = h.fx.json(h.args(&["journal"]), &[]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -916,12 +957,12 @@ fn resume_after_a_crash_between_stores_and_deliveries() {
     );
     assert_eq!(
         per_key(&hook.bodies()),
-        one_each(),
+        one_each_with_owed(),
         "hook: the missing payloads, once\n{out:?}"
     );
     assert_eq!(
         per_key(&h.cmd_lines()),
-        one_each(),
+        one_each_with_owed(),
         "rec: nothing again\n{out:?}"
     );
     assert_eq!(h.cm_rows(), cm_closed, "nothing written twice");
@@ -929,15 +970,15 @@ fn resume_after_a_crash_between_stores_and_deliveries() {
     let stores: Vec<&Value> = resumed.iter().filter(|r| r["kind"] != "deliver").collect();
     assert_eq!(
         stores.len(),
-        5,
-        "3 claude-mem rows, the entry, the lock: {doc:#}"
+        7,
+        "3 claude-mem rows, the entry, the lock, end-owed of e2e-1 and e2e-2: {doc:#}"
     );
     for r in &stores {
         assert_eq!(r["ok"], true, "{r:#}");
         assert!(r["detail"].as_str().unwrap().contains("applied"), "{r:#}");
     }
     let delivered: Vec<&Value> = resumed.iter().filter(|r| r["kind"] == "deliver").collect();
-    assert_eq!(delivered.len(), 2, "{doc:#}");
+    assert_eq!(delivered.len(), 4, "{doc:#}");
     assert!(
         delivered
             .iter()
@@ -956,8 +997,8 @@ fn resume_after_a_crash_between_stores_and_deliveries() {
     assert_eq!(r["actions"]["pending"], 0, "{out:?}");
     let out = h.run(&["close", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(hook.count(), 2);
-    assert_eq!(first.count(), 2);
+    assert_eq!(hook.count(), 4);
+    assert_eq!(first.count(), 4);
 }
 
 /// After such a resume, `journal undo` of the crashed run still restores everything it
@@ -1025,11 +1066,21 @@ fn resume_after_a_crash_before_any_write() {
         "{out:?}"
     );
     assert!(!h.slow_lock().exists());
-    assert_eq!(per_key(&hook.bodies()), one_each(), "{out:?}");
-    assert_eq!(per_key(&h.cmd_lines()), one_each(), "{out:?}");
+    assert_eq!(per_key(&hook.bodies()), one_each_with_owed(), "{out:?}");
+    assert_eq!(per_key(&h.cmd_lines()), one_each_with_owed(), "{out:?}");
+    // The owed e2e-1 and e2e-2 were finished by the resume (their intents were journaled),
+    // so the new plan does not list them again.
     assert_eq!(groups(&doc).len(), 3, "{doc:#}");
     for r in doc["resumed"].as_array().unwrap() {
-        if r["kind"] != "deliver" {
+        if r["kind"] == "end-owed" {
+            // It writes nothing, so there is nothing not to have applied: its deliveries are
+            // what the resume still owed (once each, checked above).
+            assert_eq!(
+                (&r["ok"], &r["skipped"]),
+                (&Value::Bool(true), &Value::Bool(false)),
+                "{r:#}"
+            );
+        } else if r["kind"] != "deliver" {
             // The lock too: its entry was not ended, so the lock is not finished on its own
             // (all or nothing per session); the new plan ends the entry and removes the lock.
             assert_eq!(r["skipped"], true, "not applied: {r:#}");
@@ -1084,14 +1135,14 @@ fn sigkill_mid_delivery_then_resume() {
         .unwrap();
     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         wait_until(
-            "hook's two outcomes in the journal",
+            "hook's four outcomes in the journal (e2e-1, e2e-2 owed)",
             Duration::from_secs(8),
             || {
                 h.outcomes("deliver:hook:")
                     .iter()
                     .filter(|o| o["ok"] == true)
                     .count()
-                    == 2
+                    == 4
             },
         )
     }));
@@ -1114,7 +1165,7 @@ fn sigkill_mid_delivery_then_resume() {
         !h.outcomes("deliver:rec:").iter().any(|o| o["ok"] == true),
         "rec was still sleeping"
     );
-    assert_eq!(hook.count(), 2);
+    assert_eq!(hook.count(), 4);
 
     h.configure(&[h.rec(), h.hook(&hook.url("/hook"), "2s", 1)]);
     let (out, _) = h.close_json(&["--yes"]);
@@ -1124,17 +1175,17 @@ fn sigkill_mid_delivery_then_resume() {
     assert!(!h.slow_lock().exists());
     assert_eq!(
         per_key(&hook.bodies()),
-        one_each(),
+        one_each_with_owed(),
         "hook confirmed: never again\n{out:?}"
     );
     let rec = per_key(&h.cmd_lines());
-    for k in [SLOW_KEY, TG_KEY] {
+    for k in [SLOW_KEY, TG_KEY, E2E1_KEY, E2E2_KEY] {
         let n = rec.get(k).copied().unwrap_or(0);
         assert!((1..=2).contains(&n), "rec: {k} arrived {n} times\n{out:?}");
     }
     let out = h.run(&["close", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(hook.count(), 2);
+    assert_eq!(hook.count(), 4);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1185,7 +1236,7 @@ fn second_concurrent_close_is_refused() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(
         per_key(&h.cmd_lines()),
-        one_each(),
+        one_each_with_owed(),
         "the first run finished its work"
     );
     let runs = h
