@@ -55,6 +55,10 @@ impl Host {
     }
 }
 
+/// OpenClaw sessions the after-kill copy lists: the running orphan e2e-slow, and e2e-1 and
+/// e2e-2, finished sessions of the killed gateway 7288 that are owed a session_end.
+const OPENCLAW_LISTED: usize = 3;
+
 /// The OpenClaw record with this key (claude-mem rows may share it).
 fn oc<'a>(v: &'a Value, key: &str) -> &'a Value {
     let hits: Vec<&Value> = sessions(v)
@@ -100,7 +104,11 @@ fn healthy_baseline_has_no_problems() {
     let (out, v) = h.list();
     assert_eq!(out.code, 0, "{out:?}");
     assert!(problems(&v).is_empty(), "{out:?}");
-    assert_eq!(backend_count(&v, "openclaw"), 1);
+    assert_eq!(backend_count(&v, "openclaw"), OPENCLAW_LISTED);
+    assert_eq!(oc(&v, "agent:main:e2e-slow")["verdict"], "orphan");
+    for key in ["agent:main:e2e-1", "agent:main:e2e-2"] {
+        assert_eq!(oc(&v, key)["verdict"], "owed", "{out:?}");
+    }
     assert_eq!(
         backend_count(&v, "claude-mem"),
         5,
@@ -158,8 +166,8 @@ fn entry_missing_session_id_spares_the_others() {
         &h.sessions_json(),
         "entry `agent:main:broken` has no sessionId",
     );
-    // The real running entry is still there.
-    assert_eq!(backend_count(&v, "openclaw"), 1, "{out:?}");
+    // The real running entry is still there (and the two owed finished ones).
+    assert_eq!(backend_count(&v, "openclaw"), OPENCLAW_LISTED, "{out:?}");
     oc(&v, "agent:main:e2e-slow");
 }
 
@@ -199,7 +207,11 @@ fn claude_mem_db_that_is_not_sqlite() {
     fs::write(&db, b"this is a text file, not a database\n".repeat(200)).unwrap();
     let (out, v) = h.list();
     assert_one_line_error(&out, &db, "not an SQLite database");
-    assert_eq!(backend_count(&v, "openclaw"), 1, "OpenClaw still reported");
+    assert_eq!(
+        backend_count(&v, "openclaw"),
+        OPENCLAW_LISTED,
+        "OpenClaw still reported"
+    );
 }
 
 #[test]
@@ -211,7 +223,7 @@ fn claude_mem_db_truncated() {
     fs::write(&db, &bytes[..bytes.len() / 3]).unwrap();
     let (out, v) = h.list();
     assert_one_line_error(&out, &db, "corrupt or truncated");
-    assert_eq!(backend_count(&v, "openclaw"), 1);
+    assert_eq!(backend_count(&v, "openclaw"), OPENCLAW_LISTED);
 }
 
 #[test]
@@ -240,7 +252,7 @@ fn claude_mem_db_locked_by_a_writer() {
         "reader waited too long"
     );
     assert_one_line_error(&out, &db, "locked by another process");
-    assert_eq!(backend_count(&v, "openclaw"), 1);
+    assert_eq!(backend_count(&v, "openclaw"), OPENCLAW_LISTED);
     conn.execute_batch("ROLLBACK").unwrap();
 }
 
@@ -275,7 +287,7 @@ fn claude_mem_unknown_schema() {
         &db,
         "unsupported claude-mem schema: sdk_sessions lacks",
     );
-    assert_eq!(backend_count(&v, "openclaw"), 1);
+    assert_eq!(backend_count(&v, "openclaw"), OPENCLAW_LISTED);
 }
 
 #[test]
@@ -294,7 +306,7 @@ fn openclaw_sqlite_store_with_unknown_schema() {
         "unsupported OpenClaw session store schema: no session_nodes table",
     );
     // The main agent's file store is still read.
-    assert_eq!(backend_count(&v, "openclaw"), 1);
+    assert_eq!(backend_count(&v, "openclaw"), OPENCLAW_LISTED);
     assert_eq!(backend_count(&v, "claude-mem"), 5);
 }
 

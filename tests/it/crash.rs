@@ -2,7 +2,9 @@
 //! SIGKILLed at random points across many runs. After re-runs every orphan is closed,
 //! every claude-mem row and OpenClaw entry was written once, and each target holds exactly
 //! one delivery per session (by its idempotency key; a crash between a delivery and its
-//! journal line can repeat that one delivery, under the same key).
+//! journal line can repeat that one delivery, under the same key). The sessions with a key
+//! include the finished e2e-1 and e2e-2 of the killed gateway, which are owed a
+//! session_end: delivered once each, their store entries never written.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -14,7 +16,19 @@ use crate::common::*;
 struct Host {
     fx: Fixture,
     http: HttpStub,
+    /// sessions.json as copied, before any run.
+    sessions_before: serde_json::Value,
 }
+
+/// The session keys each target must get exactly one delivery for: the running orphan
+/// e2e-slow, claude-mem's telegram row, and the finished e2e-1 and e2e-2 that the killed
+/// gateway 7288 owes a session_end.
+const KEYS: [&str; 4] = [
+    "agent:main:e2e-1",
+    "agent:main:e2e-2",
+    "agent:main:e2e-slow",
+    "agent:main:telegram:direct:4242",
+];
 
 /// 2026.7.35 after-kill + claude-mem 13.25.3 with its orphan rows; an http target and a
 /// command target that records its delivery id with each payload.
@@ -42,7 +56,12 @@ timeout = "5s"
         log.display()
     );
     fs::write(fx.root().join("config.toml"), config).unwrap();
-    Host { fx, http }
+    let sessions_before = read_json(&fx.state().join("agents/main/sessions/sessions.json"));
+    Host {
+        fx,
+        http,
+        sessions_before,
+    }
 }
 
 impl Host {
@@ -72,6 +91,33 @@ impl Host {
             let id = line.split(' ').next().unwrap().to_string();
             assert!(id.starts_with("sessionctl-"), "no delivery id: {line}");
             *m.entry(id).or_default() += 1;
+        }
+        m
+    }
+
+    /// Session key -> the delivery ids the command target got for it.
+    fn command_keys(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let text = fs::read_to_string(self.fx.root().join("cmd.log")).unwrap_or_default();
+        let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for line in text.lines() {
+            let (id, payload) = line.split_once(' ').unwrap();
+            let v: serde_json::Value = serde_json::from_str(payload).unwrap();
+            let key = v["event"]["sessionKey"].as_str().unwrap().to_string();
+            m.entry(key).or_default().insert(id.to_string());
+        }
+        m
+    }
+
+    /// Session key -> the Idempotency-Keys the http target got for it.
+    fn http_keys(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for r in self.http.received() {
+            let id = r.header("idempotency-key").expect("Idempotency-Key header");
+            let key = r.json()["event"]["sessionKey"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            m.entry(key).or_default().insert(id.to_string());
         }
         m
     }
@@ -128,11 +174,34 @@ impl Host {
         let e = &doc["agent:main:e2e-slow"];
         assert_eq!(e["status"], "failed", "{context}");
         assert_eq!(e["endedAt"], e["updatedAt"], "{context}");
-        // Exactly one delivery per session with a key (e2e-slow, telegram), per target.
+        // The owed finished entries were never written.
+        for key in ["agent:main:e2e-1", "agent:main:e2e-2"] {
+            assert_eq!(
+                doc[key], self.sessions_before[key],
+                "{key}: a finished entry was written ({context})"
+            );
+        }
+        // Exactly one delivery per session with a key (KEYS), per target.
         let cmd = self.command_ids();
         let http = self.http_ids();
-        assert_eq!(cmd.len(), 2, "command target ids ({context}): {cmd:?}");
-        assert_eq!(http.len(), 2, "http target ids ({context}): {http:?}");
+        assert_eq!(
+            cmd.len(),
+            KEYS.len(),
+            "command target ids ({context}): {cmd:?}"
+        );
+        assert_eq!(
+            http.len(),
+            KEYS.len(),
+            "http target ids ({context}): {http:?}"
+        );
+        for (target, by_key) in [("command", self.command_keys()), ("http", self.http_keys())] {
+            let keys: Vec<&str> = by_key.keys().map(String::as_str).collect();
+            assert_eq!(keys, KEYS, "{target} target session keys ({context})");
+            assert!(
+                by_key.values().all(|ids| ids.len() == 1),
+                "{target} target: one delivery id per session ({context}): {by_key:?}"
+            );
+        }
         // The journal has nothing left pending.
         let j = fs::read_to_string(self.fx.root().join("state-home/journal.ndjson")).unwrap();
         let mut intents = BTreeSet::new();
@@ -156,7 +225,8 @@ impl Host {
             }
         }
         // No store write was applied twice: at most one successful, non-skipped outcome per
-        // claude-mem row, OpenClaw entry or lock.
+        // claude-mem row, OpenClaw entry or lock; likewise per owed session's `end-owed`
+        // (which writes no store).
         let mut applied: BTreeMap<String, usize> = BTreeMap::new();
         for line in j.lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -175,10 +245,17 @@ impl Host {
             applied.values().all(|n| *n == 1),
             "a store write recorded twice ({context}): {applied:?}"
         );
+        let (owed, writes): (Vec<&String>, Vec<&String>) =
+            applied.keys().partition(|a| a.starts_with("end-owed:"));
         assert_eq!(
-            applied.len(),
+            writes.len(),
             5,
             "3 rows, 1 entry, 1 lock ({context}): {applied:?}"
+        );
+        assert_eq!(
+            owed.len(),
+            2,
+            "end-owed for e2e-1 and e2e-2 ({context}): {applied:?}"
         );
         let pending: Vec<_> = intents.difference(&outcomes).collect();
         assert!(
@@ -236,7 +313,7 @@ fn each_fail_point_then_a_rerun_finishes_the_job() {
         } else {
             assert_eq!(
                 (raw_http, raw_cmd),
-                (2, 2),
+                (KEYS.len(), KEYS.len()),
                 "{point}: each payload exactly once"
             );
         }
@@ -274,8 +351,8 @@ fn sigkill_at_random_points_loses_nothing() {
         }
         assert!(start.elapsed() < Duration::from_secs(20));
         h.assert_all_closed(&format!("run {i}, killed after {delay:?}"));
-        extra_deliveries += h.http_ids().values().sum::<usize>() - 2;
-        extra_deliveries += h.command_ids().values().sum::<usize>() - 2;
+        extra_deliveries += h.http_ids().values().sum::<usize>() - KEYS.len();
+        extra_deliveries += h.command_ids().values().sum::<usize>() - KEYS.len();
     }
     eprintln!("sigkill: {runs} runs, {kills_landed} kills landed mid-run, {extra_deliveries} repeated deliveries (same idempotency key), 0 sessions lost");
     assert!(
@@ -313,7 +390,7 @@ fn a_resume_finishes_a_crashed_run_even_with_the_same_run_id() {
                 h.http_ids().values().sum::<usize>(),
                 h.command_ids().values().sum::<usize>()
             ),
-            (2, 2),
+            (KEYS.len(), KEYS.len()),
             "{point}: each payload exactly once\n{out:?}"
         );
     }

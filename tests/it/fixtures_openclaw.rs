@@ -3,8 +3,13 @@
 //! snapshots are not running on this host, so in a replay every session the store still
 //! calls `running` is an orphan (README: after-restart 9.6 = {e2e-slow} "if that pid is
 //! treated as dead"; graceful/before-sigterm likewise).
+//!
+//! Finished sessions whose turns ran in a gateway that died without a clean stop are
+//! listed as `owed` (README "Every session_end a clean stop would have sent"); each
+//! replay names that set, and holds it against the snapshot's hook log (`session_start`
+//! without `session_end`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 
@@ -195,6 +200,34 @@ fn owning_locks(fx: &Fixture, session_id: &str) -> Vec<Lock> {
     }
 }
 
+/// The snapshot's hook log: every `session_start` without a `session_end`, as
+/// (key, id) -> pid of the gateway the `session_start` fired in.
+fn hook_log_unended(fx: &Fixture) -> BTreeMap<(String, String), i64> {
+    let text = fs::read_to_string(fx.source.join("hook-log.jsonl")).unwrap();
+    let mut started = BTreeMap::new();
+    let mut ended = BTreeSet::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let pair = || {
+            (
+                v["event"]["sessionKey"].as_str().unwrap().to_string(),
+                v["event"]["sessionId"].as_str().unwrap().to_string(),
+            )
+        };
+        match v["hook"].as_str() {
+            Some("session_start") => {
+                started.insert(pair(), v["pid"].as_i64().unwrap());
+            }
+            Some("session_end") => {
+                ended.insert(pair());
+            }
+            _ => {}
+        }
+    }
+    started.retain(|k, _| !ended.contains(k));
+    started
+}
+
 // ---------------------------------------------------------------------------------------
 // The replay check
 
@@ -221,10 +254,39 @@ fn check_args(fx: &Fixture) -> Vec<String> {
     ]
 }
 
-/// Copy a snapshot, run `check --format json`, and hold the result against the README table.
-fn replay(version: &str, snapshot: &str, expected_orphans: &[(&str, &str)]) {
+/// Copy a snapshot, run `check --format json`, and hold the result against the README table
+/// (`expected_orphans`), the finished sessions owed a session_end (`expected_owed`), and the
+/// hook log. `unclaimed`: sessions the hook log owes but for whose dead gateway no evidence
+/// is left in the shipped snapshot (README: "nothing is claimed for it").
+fn replay(
+    version: &str,
+    snapshot: &str,
+    expected_orphans: &[(&str, &str)],
+    expected_owed: &[(&str, &str)],
+    unclaimed: &[(&str, &str)],
+) {
     let fx = Fixture::openclaw(version, snapshot);
     let expected = pairs(expected_orphans);
+    let expected_owed = pairs(expected_owed);
+
+    // The owed set agrees with the hook log of that moment: every owed session had a
+    // session_start and no session_end, and every session the hook log owes is owed,
+    // an orphan (whose session_end `close` plans, see owed.rs), or named unclaimed.
+    let unended = hook_log_unended(&fx);
+    let unended_keys: BTreeSet<(String, String)> = unended.keys().cloned().collect();
+    assert!(
+        expected_owed.is_subset(&unended_keys),
+        "owed {expected_owed:?} vs hook log {unended_keys:?} of {version}/{snapshot}"
+    );
+    let accounted: BTreeSet<(String, String)> = expected_owed
+        .union(&expected)
+        .cloned()
+        .chain(pairs(unclaimed))
+        .collect();
+    assert!(
+        unended_keys.is_subset(&accounted),
+        "hook log {unended_keys:?} of {version}/{snapshot} not accounted for by {accounted:?}"
+    );
     let finished = if version == V735 {
         FINISHED_735
     } else {
@@ -252,7 +314,11 @@ fn replay(version: &str, snapshot: &str, expected_orphans: &[(&str, &str)]) {
         problems(&report).is_empty(),
         "problems reported for {version}/{snapshot}:\n{out:?}"
     );
-    let want_code = if expected.is_empty() { 0 } else { 1 };
+    let want_code = if expected.is_empty() && expected_owed.is_empty() {
+        0
+    } else {
+        1
+    };
     assert_eq!(
         out.code, want_code,
         "exit code for {version}/{snapshot}:\n{out:?}"
@@ -268,13 +334,28 @@ fn replay(version: &str, snapshot: &str, expected_orphans: &[(&str, &str)]) {
         orphans, expected,
         "orphans of {version}/{snapshot}:\n{out:?}"
     );
-    // In a replay every running session is an orphan, and nothing else is listed.
-    let listed: BTreeSet<(String, String)> = list.iter().map(key_id).collect();
+    let owed: BTreeSet<(String, String)> = list
+        .iter()
+        .filter(|s| s["verdict"] == "owed")
+        .map(key_id)
+        .collect();
     assert_eq!(
-        listed, expected,
+        owed, expected_owed,
+        "owed of {version}/{snapshot}:\n{out:?}"
+    );
+    // In a replay every running session is an orphan, every finished session of a gateway
+    // that died without a clean stop is owed, and nothing else is listed.
+    let listed: BTreeSet<(String, String)> = list.iter().map(key_id).collect();
+    let orphans_and_owed: BTreeSet<(String, String)> =
+        expected.union(&expected_owed).cloned().collect();
+    assert_eq!(
+        listed, orphans_and_owed,
         "sessions listed for {version}/{snapshot}:\n{out:?}"
     );
     for (key, id) in finished {
+        if expected_owed.contains(&(key.to_string(), id.to_string())) {
+            continue;
+        }
         assert!(
             !list
                 .iter()
@@ -284,6 +365,35 @@ fn replay(version: &str, snapshot: &str, expected_orphans: &[(&str, &str)]) {
     }
     assert_summary_consistent(&report);
     assert_eq!(summary_count(&report, "orphan"), expected.len() as u64);
+    assert_eq!(summary_count(&report, "owed"), expected_owed.len() as u64);
+
+    // An owed session is finished in the store, and names the dead gateway its
+    // session_start fired in (by the hook log), and whether a later gateway took over.
+    let lifetimes = read_json(&fx.state().join("state/openclaw.sqlite.tables.json"));
+    let n_lifetimes = lifetimes["gateway_boot_lifecycle"]["rows"]
+        .as_array()
+        .map_or(0, Vec::len);
+    for (key, id) in &expected_owed {
+        let s = by_key(&report, key);
+        assert_eq!(s["reason"], "end-owed", "{s:#}");
+        assert_eq!(s["backend"], "openclaw", "{s:#}");
+        let rec = store.iter().find(|r| &r.id == id).unwrap();
+        assert_ne!(
+            rec.status, "running",
+            "owed but running in the store: {s:#}"
+        );
+        assert_ne!(s["status"], "running", "{s:#}");
+        assert_eq!(
+            s["detail"]["owed"]["pid"],
+            unended[&(key.clone(), id.clone())],
+            "{s:#}"
+        );
+        assert_eq!(
+            s["detail"]["owed"]["successor"],
+            n_lifetimes > 1,
+            "a later gateway took over iff the lifecycle table has a later row: {s:#}"
+        );
+    }
 
     let btime = host_btime_ms();
     let state = fx.state().to_string_lossy().into_owned();
@@ -336,54 +446,116 @@ fn replay(version: &str, snapshot: &str, expected_orphans: &[(&str, &str)]) {
     }
 }
 
+/// e2e-1, e2e-2 of the 2026.7.35 orphan scenario (`FINISHED_735` without the graceful one).
+const E2E_735: &[(&str, &str)] = &[FINISHED_735[0], FINISHED_735[1]];
+const E2E_96: &[(&str, &str)] = &[FINISHED_96[0], FINISHED_96[1]];
+
+/// Gateway 7288 was killed: its finished e2e-1 and e2e-2 are owed (no later gateway yet).
 #[test]
 fn openclaw_7_35_after_kill() {
-    replay(V735, "after-kill", &[SLOW_735]);
+    replay(V735, "after-kill", &[SLOW_735], E2E_735, &[]);
 }
 
+/// The new gateway 9396 ended e2e-slow in the store without a session_end, so all three
+/// sessions of the killed 7288 are owed (lifecycle row of 7288: outcome NULL).
 #[test]
 fn openclaw_7_35_after_restart() {
-    replay(V735, "after-restart", &[]);
+    replay(
+        V735,
+        "after-restart",
+        &[],
+        &[E2E_735[0], E2E_735[1], SLOW_735],
+        &[],
+    );
 }
 
+/// 9396's clean stop sent nothing for sessions started by 7288: still all three owed.
 #[test]
 fn openclaw_7_35_after_sigterm() {
-    replay(V735, "after-sigterm", &[]);
+    replay(
+        V735,
+        "after-sigterm",
+        &[],
+        &[E2E_735[0], E2E_735[1], SLOW_735],
+        &[],
+    );
 }
 
+/// Captured while gateway 11569 still ran; its lifecycle row has no `completed_at_ms` and
+/// `outcome` NULL, exactly what a crash leaves. Replayed, that gateway is dead and nothing
+/// records a clean stop, so the finished e2e-graceful is owed — as the hook log of that
+/// moment says (session_start, no session_end; its session_end only came with the later
+/// SIGTERM, see graceful/after-sigterm, where nothing is owed).
 #[test]
 fn openclaw_7_35_graceful_before_sigterm() {
-    replay(V735, "graceful/before-sigterm", &[GRACEFUL_SLOW_735]);
+    replay(
+        V735,
+        "graceful/before-sigterm",
+        &[GRACEFUL_SLOW_735],
+        &[FINISHED_735[2]],
+        &[],
+    );
 }
 
+/// The clean stop's drain sent both session_ends: nothing owed; the running entry is
+/// still an orphan to repair.
 #[test]
 fn openclaw_7_35_graceful_after_sigterm() {
-    replay(V735, "graceful/after-sigterm", &[GRACEFUL_SLOW_735]);
+    replay(
+        V735,
+        "graceful/after-sigterm",
+        &[GRACEFUL_SLOW_735],
+        &[],
+        &[],
+    );
 }
 
+/// The global DB is withheld in 2026.9.6 captures; the dead gateway 6908's locks are the
+/// lifetime evidence: e2e-1 and e2e-2 are owed.
 #[test]
 fn openclaw_9_6_after_kill() {
-    replay(V96, "after-kill", &[SLOW_96]);
+    replay(V96, "after-kill", &[SLOW_96], E2E_96, &[]);
 }
 
+/// Gateway 8910 replaced 6908's locks and the lifecycle table is withheld, so no evidence
+/// of 6908's lifetime ships with this snapshot: nothing is claimed for e2e-1/e2e-2 here
+/// (owed.rs restores the table from the export and checks they are owed then).
 #[test]
 fn openclaw_9_6_after_restart() {
-    replay(V96, "after-restart", &[SLOW_96]);
+    replay(V96, "after-restart", &[SLOW_96], &[], E2E_96);
 }
 
+/// As after-restart, and 8910 (stopped cleanly) left no lock: no lifetime evidence, nothing
+/// claimed (owed.rs checks the owed set with the lifecycle table restored).
 #[test]
 fn openclaw_9_6_after_sigterm() {
-    replay(V96, "after-sigterm", &[]);
+    replay(
+        V96,
+        "after-sigterm",
+        &[],
+        &[],
+        &[E2E_96[0], E2E_96[1], SLOW_96],
+    );
 }
 
+/// Captured while gateway 6919 still ran (lifecycle export: outcome NULL, no completion);
+/// replayed, its locks name a dead pid and nothing records a clean stop, so the finished
+/// e2e-graceful is owed, as the hook log of that moment says.
 #[test]
 fn openclaw_9_6_graceful_before_sigterm() {
-    replay(V96, "graceful/before-sigterm", &[GRACEFUL_SLOW_96]);
+    replay(
+        V96,
+        "graceful/before-sigterm",
+        &[GRACEFUL_SLOW_96],
+        &[FINISHED_96[2]],
+        &[],
+    );
 }
 
+/// The clean stop's drain sent both session_ends: nothing owed, nothing running.
 #[test]
 fn openclaw_9_6_graceful_after_sigterm() {
-    replay(V96, "graceful/after-sigterm", &[]);
+    replay(V96, "graceful/after-sigterm", &[], &[], &[]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -391,8 +563,14 @@ fn openclaw_9_6_graceful_after_sigterm() {
 
 #[test]
 fn check_table_prints_one_summary_line() {
-    for (snapshot, want_code) in [("after-kill", 1), ("after-restart", 0)] {
-        let fx = Fixture::openclaw(V735, snapshot);
+    // (version, snapshot, exit code, orphans, owed): 7.35 after-restart has no orphan but
+    // owes the killed gateway's three session_ends; 9.6 graceful/after-sigterm has nothing.
+    for (version, snapshot, want_code, n_orphan, n_owed) in [
+        (V735, "after-kill", 1, 1, 2),
+        (V735, "after-restart", 1, 0, 3),
+        (V96, "graceful/after-sigterm", 0, 0, 0),
+    ] {
+        let fx = Fixture::openclaw(version, snapshot);
         let out = fx.run(check_args(&fx), &[]);
         assert_eq!(out.code, want_code, "{out:?}");
         let lines: Vec<&str> = out.stdout.lines().collect();
@@ -408,8 +586,12 @@ fn check_table_prints_one_summary_line() {
         );
         if want_code == 1 {
             assert!(
-                lines[0].contains("orphan") && lines[0].contains('1'),
-                "summary line does not report the orphan:\n{out:?}"
+                lines[0].contains(&format!("{n_orphan} orphan")),
+                "summary line does not report the orphans:\n{out:?}"
+            );
+            assert!(
+                lines[0].contains(&format!("{n_owed} owed")),
+                "summary line does not report the owed session_ends:\n{out:?}"
             );
         }
     }

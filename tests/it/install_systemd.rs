@@ -528,18 +528,44 @@ fn after_stop_crash_leaves_the_running_sqlite_session_to_recovery_96() {
         "{:?}",
         h.cmd_lines()
     );
-    // The other orphans (claude-mem rows of other sessions) are closed now.
+    // The other orphans (claude-mem rows of other sessions) are closed now, and the
+    // finished e2e-1 and e2e-2 of the crashed gateway, which recovery does not re-run, get
+    // the session_end it owed them (once each), their store rows unwritten.
+    const OWED: [&str; 2] = ["agent:main:e2e-1", "agent:main:e2e-2"];
     assert_eq!(
         groups(&doc),
-        [TG_KEY.to_string(), DEFAULT_GROUP.to_string()].into(),
+        [
+            OWED[0].to_string(),
+            OWED[1].to_string(),
+            TG_KEY.to_string(),
+            DEFAULT_GROUP.to_string()
+        ]
+        .into(),
         "{doc:#}"
     );
     assert_eq!(status(&rows, 4), "completed");
     assert_eq!(status(&rows, 5), "completed");
     assert_eq!(
         per_key(&h.cmd_lines()),
-        BTreeMap::from([(TG_KEY.to_string(), 1)])
+        BTreeMap::from([
+            (OWED[0].to_string(), 1),
+            (OWED[1].to_string(), 1),
+            (TG_KEY.to_string(), 1)
+        ])
     );
+    for key in OWED {
+        assert_eq!(
+            h.nodes()[key],
+            nodes[key],
+            "{key}: a finished row was written"
+        );
+        let p = h
+            .cmd_lines()
+            .into_iter()
+            .find(|p| p["event"]["sessionKey"] == key)
+            .unwrap();
+        assert_eq!(p["event"]["reason"], "shutdown", "{p}");
+    }
 
     // Plain `close --yes` (the timer, `watch`) is not held back: it closes e2e-slow.
     let (out, doc) = h.close_json(&["--yes"]);
