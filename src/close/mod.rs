@@ -263,6 +263,11 @@ pub fn plan(
                     new: Some(cm_new.clone()),
                 }),
                 Detail::Openclaw(d) if d.owed.is_some() => {
+                    // Delivering is all there is to do: without a target the session_end
+                    // stays owed (and reported) until there is one.
+                    if targets.is_empty() {
+                        continue;
+                    }
                     let key = s.session_key.clone().unwrap_or_default();
                     let pid = d.owed.as_ref().map(|o| o.pid).unwrap_or_default();
                     item.actions.push(Action {
@@ -398,6 +403,10 @@ pub fn plan(
                     new: None,
                 });
             }
+        }
+        // Only owed session_ends and no target to send them to: nothing to do here.
+        if item.actions.is_empty() {
+            continue;
         }
         items.push(item);
     }

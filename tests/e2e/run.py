@@ -1683,6 +1683,7 @@ def scenario_close(sb):
         had_lock = os.path.exists(transcript_path(sb, slow_sid) + ".lock")
         # Every session the dead gateway started is owed one (the hook log's count).
         owed = planned_keys(ldoc)
+        owed_summary1 = sb.owed_summary
         expect(key in owed, "e2e-slow is not among the session_ends planned: %s" % owed)
 
         # 1. close with no gateway running: one shutdown payload per owed session and target.
@@ -1780,7 +1781,8 @@ def scenario_close(sb):
             for p in rig.cmd_payloads()[1:]:
                 expect(p["event"]["reason"] == "restart", "reason with gateway 2 running: %s" % p)
         expect(gw2.poll() is None, "gateway 2 exited after close")
-        summary = summary_line(sb, checked1, 1, len(orphan_keys(cdoc)), delivered1, 2,
+        sb.owed_summary = owed_summary1
+        summary = summary_line(sb, checked1, 1, len(orphan_keys(cdoc)), delivered1, 2 * len(owed),
                                "after restart: %d orphan(s), close delivered %d more"
                                % (len(want2), rig.delivered() - delivered1))
         return summary

@@ -87,7 +87,12 @@ impl Host {
     fn command_ids(&self) -> BTreeMap<String, usize> {
         let text = fs::read_to_string(self.fx.root().join("cmd.log")).unwrap_or_default();
         let mut m = BTreeMap::new();
-        for line in text.lines() {
+        // A line without a payload is a command whose sender died before writing its
+        // stdin (the abort closed the pipe): nothing was delivered.
+        for line in text
+            .lines()
+            .filter(|l| l.split_once(' ').is_some_and(|(_, p)| !p.trim().is_empty()))
+        {
             let id = line.split(' ').next().unwrap().to_string();
             assert!(id.starts_with("sessionctl-"), "no delivery id: {line}");
             *m.entry(id).or_default() += 1;
@@ -101,6 +106,9 @@ impl Host {
         let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for line in text.lines() {
             let (id, payload) = line.split_once(' ').unwrap();
+            if payload.trim().is_empty() {
+                continue; // its sender died before writing the payload (see command_ids)
+            }
             let v: serde_json::Value = serde_json::from_str(payload).unwrap();
             let key = v["event"]["sessionKey"].as_str().unwrap().to_string();
             m.entry(key).or_default().insert(id.to_string());

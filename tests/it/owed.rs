@@ -76,9 +76,19 @@ fn planned_keys(fx: &Fixture) -> (BTreeSet<String>, Value) {
         .join("j/journal.ndjson")
         .to_string_lossy()
         .into_owned();
+    // A target, so that the plan holds what would be delivered (a dry run sends nothing).
+    let config = fx.root().join("targets.toml");
+    fs::write(
+        &config,
+        "[[targets]]\nname = \"sink\"\ntype = \"command\"\nargv = [\"/bin/true\"]\n",
+    )
+    .unwrap();
+    let config = config.to_string_lossy().into_owned();
     let (out, doc) = fx.json(
         [
             "close",
+            "--config",
+            &config,
             "--dry-run",
             "--backend",
             "openclaw",
@@ -254,4 +264,47 @@ fn close_delivers_every_owed_session_end_once() {
         .filter(|l| !l.trim().is_empty())
         .count();
     assert_eq!(again, 3, "a second close sent again");
+}
+
+/// Delivering is all `close` can do for an owed session_end: without a hook target it is
+/// neither recorded as done nor dropped, and stays owed until a run has a target.
+#[test]
+fn without_a_target_an_owed_session_end_stays_owed() {
+    let fx = Fixture::openclaw("2026.7.35", "after-kill");
+    let state = fx.state().to_string_lossy().into_owned();
+    let journal = fx
+        .root()
+        .join("j/journal.ndjson")
+        .to_string_lossy()
+        .into_owned();
+    let missing = fx
+        .root()
+        .join("no-such-config.toml")
+        .to_string_lossy()
+        .into_owned();
+    let args = |cmd: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        v.extend(
+            [
+                "--backend",
+                "openclaw",
+                "--openclaw-state-dir",
+                &state,
+                "--journal",
+                &journal,
+            ]
+            .map(String::from),
+        );
+        v
+    };
+    let out = fx.run(args(&["close", "--yes"]), &[("XDG_CONFIG_HOME", &missing)]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (out, doc) = fx.json(args(&["check"]), &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(summary_count(&doc, "owed"), 2, "still owed: {out:?}");
+    assert_eq!(
+        summary_count(&doc, "orphan"),
+        0,
+        "the orphan was ended: {out:?}"
+    );
 }
