@@ -156,6 +156,7 @@ fn sections(page: &str) -> String {
         "doctor" => s.push_str(&exit_status(EXIT_DOCTOR)),
         "check" => s.push_str(&exit_status(EXIT_CHECK)),
         "watch" => s.push_str(&exit_status(EXIT_WATCH)),
+        "install" | "install-systemd" => s.push_str(&exit_status(EXIT_INSTALL)),
         "journal" => s.push_str(&exit_status(EXIT_JOURNAL)),
         "journal-undo" => s.push_str(&exit_status(EXIT_UNDO)),
         "completions" => s.push_str(&exit_status(EXIT_GEN)),
@@ -225,6 +226,18 @@ const EXIT_WATCH: Statuses = &[
          \\fBwatch\\fR already running with the same journal.",
     ),
 ];
+const EXIT_INSTALL: Statuses = &[
+    (
+        0,
+        "The drop-in was written, left as it was (unchanged), or removed (\\-\\-uninstall); \
+         with \\-\\-dry\\-run, nothing was written.",
+    ),
+    (
+        2,
+        "A usage error, a drop-in sessionctl did not write (without \\-\\-force), or a unit \
+         directory that cannot be written.",
+    ),
+];
 const EXIT_JOURNAL: Statuses = &[
     (0, "Success."),
     (
@@ -268,6 +281,7 @@ fn see_also(page: &str) -> String {
             "check",
             "close",
             "watch",
+            "install-systemd",
             "journal",
             "journal-undo",
             "completions",
@@ -284,7 +298,8 @@ fn see_also(page: &str) -> String {
             "sessionctl-doctor" => &["gateways", "close"],
             "sessionctl-check" => &["list", "close"],
             "sessionctl-close" => &["list", "show", "watch", "journal", "journal-undo"],
-            "sessionctl-watch" => &["close", "journal", "check"],
+            "sessionctl-watch" => &["close", "journal", "check", "install-systemd"],
+            "sessionctl-install" | "sessionctl-install-systemd" => &["close", "watch"],
             "sessionctl-journal" => &["journal-undo", "close"],
             "sessionctl-journal-undo" => &["journal", "close"],
             _ => &[],

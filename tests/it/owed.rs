@@ -182,30 +182,8 @@ fn close_delivers_every_owed_session_end_once() {
     .unwrap();
     let sessions = fx.state().join("agents/main/sessions/sessions.json");
     let before: Value = read_json(&sessions);
-    let state = fx.state().to_string_lossy().into_owned();
-    let journal = fx
-        .root()
-        .join("j/journal.ndjson")
-        .to_string_lossy()
-        .into_owned();
     let cfg = config.to_string_lossy().into_owned();
-    let args = |cmd: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
-        v.extend(
-            [
-                "--backend",
-                "openclaw",
-                "--openclaw-state-dir",
-                &state,
-                "--journal",
-                &journal,
-                "--config",
-                &cfg,
-            ]
-            .map(String::from),
-        );
-        v
-    };
+    let args = |cmd: &[&str]| args_for(&fx, cmd, &["--config", &cfg]);
     let (out, doc) = fx.json(args(&["check"]), &[]);
     assert_eq!(out.code, 1, "owed session_ends make check exit 1: {out:?}");
     assert_eq!(summary_count(&doc, "owed"), 2, "{out:?}");
@@ -271,32 +249,12 @@ fn close_delivers_every_owed_session_end_once() {
 #[test]
 fn without_a_target_an_owed_session_end_stays_owed() {
     let fx = Fixture::openclaw("2026.7.35", "after-kill");
-    let state = fx.state().to_string_lossy().into_owned();
-    let journal = fx
-        .root()
-        .join("j/journal.ndjson")
-        .to_string_lossy()
-        .into_owned();
     let missing = fx
         .root()
         .join("no-such-config.toml")
         .to_string_lossy()
         .into_owned();
-    let args = |cmd: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
-        v.extend(
-            [
-                "--backend",
-                "openclaw",
-                "--openclaw-state-dir",
-                &state,
-                "--journal",
-                &journal,
-            ]
-            .map(String::from),
-        );
-        v
-    };
+    let args = |cmd: &[&str]| args_for(&fx, cmd, &[]);
     let out = fx.run(args(&["close", "--yes"]), &[("XDG_CONFIG_HOME", &missing)]);
     assert_eq!(out.code, 0, "{out:?}");
     let (out, doc) = fx.json(args(&["check"]), &[]);
@@ -307,4 +265,28 @@ fn without_a_target_an_owed_session_end_stays_owed() {
         0,
         "the orphan was ended: {out:?}"
     );
+}
+
+/// `cmd` on the copy's state dir alone, with a journal of its own and `extra` options.
+fn args_for(fx: &Fixture, cmd: &[&str], extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+    let state = fx.state().to_string_lossy().into_owned();
+    let journal = fx
+        .root()
+        .join("j/journal.ndjson")
+        .to_string_lossy()
+        .into_owned();
+    v.extend(
+        [
+            "--backend",
+            "openclaw",
+            "--openclaw-state-dir",
+            &state,
+            "--journal",
+            &journal,
+        ]
+        .map(String::from),
+    );
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
 }
