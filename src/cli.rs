@@ -104,7 +104,8 @@ pub enum Command {
     Gateways,
     /// Diagnose pool exhaustion and stale state: findings, worst first, each with the fix.
     Doctor,
-    /// Exit 0 when no orphan is found, 1 when orphans are found, 2 on error; one summary line.
+    /// Exit 0 when no orphan is found and no session_end is owed, 1 otherwise, 2 on error;
+    /// one summary line.
     Check {
         /// Also write node_exporter textfile-collector metrics to this file (atomically).
         #[arg(long, value_name = "PATH")]

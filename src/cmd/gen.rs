@@ -198,8 +198,8 @@ const EXIT_DOCTOR: Statuses = &[
     (2, "A usage error, or a backend that could not be read."),
 ];
 const EXIT_CHECK: Statuses = &[
-    (0, "No orphan was found."),
-    (1, "Orphans were found."),
+    (0, "No orphan was found, and no session_end is owed."),
+    (1, "Orphans were found, or session_ends a crashed gateway owes."),
     (2, "A usage error, or a backend that could not be read."),
 ];
 const EXIT_CLOSE: Statuses = &[
@@ -333,12 +333,12 @@ fn see_also(page: &str) -> String {
 const MAIN_EXIT_STATUS: &str = r#".SH "EXIT STATUS"
 .TP
 .B 0
-Success: for \fBcheck\fR, no orphan was found;
+Success: for \fBcheck\fR, no orphan was found and no session_end is owed;
 for \fBclose\fR and \fBjournal undo\fR, every chosen session was closed
 (every step restored), or there was nothing to do.
 .TP
 .B 1
-Findings: \fBcheck\fR found orphans; \fBdoctor\fR found errors or warnings;
+Findings: \fBcheck\fR found orphans or owed session_ends; \fBdoctor\fR found errors or warnings;
 \fBclose\fR or \fBjournal undo\fR skipped, refused or failed something.
 .TP
 .B 2
