@@ -199,7 +199,10 @@ const EXIT_DOCTOR: Statuses = &[
 ];
 const EXIT_CHECK: Statuses = &[
     (0, "No orphan was found, and no session_end is owed."),
-    (1, "Orphans were found, or session_ends a crashed gateway owes."),
+    (
+        1,
+        "Orphans were found, or session_ends a crashed gateway owes.",
+    ),
     (2, "A usage error, or a backend that could not be read."),
 ];
 const EXIT_CLOSE: Statuses = &[
