@@ -125,7 +125,7 @@ _sessionctl() {
 
     case "${cmd}" in
         sessionctl)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version completions man list show gateways doctor check close watch journal install help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version completions man list show gateways doctor check close watch journal install help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,7 +171,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__check)
-            opts="-v -q -h -V --prometheus-textfile --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-v -q -h -V --prometheus-textfile --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,7 +221,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__close)
-            opts="-n -y -v -q -h -V --all --include-stale --force --dry-run --yes --reason --after-stop --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-n -y -v -q -h -V --all --include-stale --force --dry-run --yes --reason --after-stop --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,7 +285,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__doctor)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,7 +331,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__gateways)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,7 +587,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__install)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version systemd help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version systemd help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -675,7 +675,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__install__subcmd__systemd)
-            opts="-n -v -q -h -V --profile --uninstall --dry-run --unit-dir --force --reload --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --profile --uninstall --dry-run --unit-dir --force --reload --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -729,7 +729,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__journal)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version undo help"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version undo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -817,7 +817,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__journal__subcmd__undo)
-            opts="-n -y -v -q -h -V --dry-run --yes --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-n -y -v -q -h -V --dry-run --yes --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -863,7 +863,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__list)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -927,7 +927,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__show)
-            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-v -q -h -V --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -973,7 +973,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__watch)
-            opts="-v -q -h -V --grace --prometheus-textfile --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --verbose --quiet --help --version"
+            opts="-v -q -h -V --grace --prometheus-textfile --openclaw-state-dir --claude-mem-dir --backend --format --idle --config --journal --color --no-color --no-owed --trust-pid-namespace --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

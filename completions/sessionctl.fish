@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sessionctl_global_optspecs
-    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= color= no-color no-owed v/verbose q/quiet h/help V/version
+    string join \n openclaw-state-dir= claude-mem-dir= backend= format= idle= config= journal= color= no-color no-owed trust-pid-namespace v/verbose q/quiet h/help V/version
 end
 
 function __fish_sessionctl_needs_command
@@ -39,6 +39,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -75,6 +76,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -94,6 +96,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -113,6 +116,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -132,6 +136,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -152,6 +157,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -186,6 +192,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s y -l yes
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l after-stop -d 'For the gateway unit\'s ExecStopPost= (see `sessionctl install systemd`): do nothing after a clean stop ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS); otherwise close as --yes does, leaving out the running sessions of SQLite stores, which the restarted gateway re-runs. Implies --yes'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -207,6 +214,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -226,6 +234,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -249,6 +258,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s y -l yes -d 'Do not ask for confirmation. Also SESSIONCTL_YES=1'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -270,6 +280,7 @@ always\t'Always'
 never\t'Never'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -297,6 +308,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l reload -d 'Run `systemctl --user daemon-reload` afterwards (when systemctl is installed)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l no-color -d 'Same as --color never'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l no-owed -d 'Leave finished sessions out: do not report the session_end a crashed gateway owes them (verdict owed, which close delivers), and treat every running orphan as owed one, as before sessionctl read gateway lifetimes'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l trust-pid-namespace -d 'Every gateway and worker of the dirs read runs in sessionctl\'s own pid namespace (a container that runs both): a pid that is dead there is proof. Without it, sessionctl in a pid namespace of its own calls such a session unknown, never orphan'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s v -l verbose -d 'Print more detail about discovery and probes to stderr'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s q -l quiet -d 'Print nothing but the requested output and errors'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -80,6 +80,12 @@ pub struct GlobalArgs {
     #[arg(long = "no-owed", global = true, env = "SESSIONCTL_NO_OWED")]
     pub no_owed: bool,
 
+    /// Every gateway and worker of the dirs read runs in sessionctl's own pid namespace (a
+    /// container that runs both): a pid that is dead there is proof. Without it, sessionctl
+    /// in a pid namespace of its own calls such a session unknown, never orphan.
+    #[arg(long, global = true, env = "SESSIONCTL_TRUST_PID_NAMESPACE")]
+    pub trust_pid_namespace: bool,
+
     /// Print more detail about discovery and probes to stderr.
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,

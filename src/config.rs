@@ -62,6 +62,8 @@ pub struct Config {
     pub idle_ms: i64,
     /// `--owed`: judge finished sessions by the gateway lifetimes their turns ran in.
     pub owed: bool,
+    /// `--trust-pid-namespace`: this pid namespace holds every owner there is.
+    pub trust_pid_namespace: bool,
     pub color: bool,
     pub verbose: bool,
     pub quiet: bool,
@@ -119,6 +121,7 @@ impl Config {
             format: g.format,
             idle_ms: crate::duration::as_ms(g.idle),
             owed: !g.no_owed,
+            trust_pid_namespace: g.trust_pid_namespace,
             color,
             verbose: g.verbose,
             quiet: g.quiet,

@@ -419,7 +419,8 @@ pub fn state_dir_of(path: &Path) -> Option<PathBuf> {
 /// locks and leases, through the OpenClaw backend's owner facts). Some(why) when a live
 /// owner runs or one may run that cannot be verified: then the store is the gateway's.
 pub fn gateway_owns(cfg: &crate::config::Config, state_dir: &Path) -> Option<String> {
-    let host = crate::probe::Host::probe(true);
+    let mut host = crate::probe::Host::probe(true);
+    host.pidns_init |= cfg.trust_pid_namespace;
     let scan = crate::backend::openclaw::scan_state_dir(
         state_dir,
         true,

@@ -400,6 +400,10 @@ as with
 Set to 1 (or true): as
 .BR \-\-no\-owed .
 .TP
+.B SESSIONCTL_TRUST_PID_NAMESPACE
+Set to 1 (or true): as
+.BR \-\-trust\-pid\-namespace .
+.TP
 .B NO_COLOR
 Set to anything but the empty string: no colors (as \fB\-\-color never\fR),
 unless \fB\-\-color always\fR is given.

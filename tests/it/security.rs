@@ -1287,3 +1287,69 @@ fn overlapping_closes_with_different_journals_end_and_deliver_once() {
     }
     assert_no_failures(&failures);
 }
+
+// ---------------------------------------------------------------------------------------
+// sessionctl itself in a container
+
+/// Run in a pid namespace of its own, sessionctl cannot see the processes of the others:
+/// a lock naming a pid that is not running there proves nothing (`unknown`). Told with
+/// `--trust-pid-namespace` that every owner runs beside it (a container running both),
+/// the dead pid is proof again (`orphan`).
+#[test]
+fn sessionctl_in_its_own_pid_namespace_does_not_trust_a_dead_pid() {
+    let test = "sessionctl_in_its_own_pid_namespace_does_not_trust_a_dead_pid";
+    if current_uid() != 0 {
+        eprintln!("SKIPPED: {test}: needs root for unshare --pid");
+        return;
+    }
+    let unshare = std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .status();
+    if !unshare.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: {test}: unshare --pid --fork --mount-proc does not work here");
+        return;
+    }
+    let fx = Fixture::openclaw("2026.7.35", "after-kill");
+    let state = fx.state().to_string_lossy().into_owned();
+    // The in-flight session's lock, written this boot by a process that is gone now.
+    let (pid, st) = dead_pid();
+    rewrite_lock(
+        &slow_lock(&fx),
+        &[
+            ("pid", pid.to_string()),
+            ("starttime", st.to_string()),
+            ("createdAt", format!("\"{}\"", iso_ms(now_ms() - 60_000))),
+        ],
+    );
+    let verdict = |extra: &[&str]| -> (String, String) {
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            env!("CARGO_BIN_EXE_sessionctl"),
+        ])
+        .args(["list", "--format", "json", "--backend", "openclaw"])
+        .args(["--openclaw-state-dir", &state])
+        .args(extra)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", fx.sandbox.home())
+        .env("TMPDIR", fx.tmp());
+        let out = cmd.output().unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let s = by_key(&doc, SLOW_KEY);
+        (
+            s["verdict"].as_str().unwrap_or_default().to_string(),
+            s["summary"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    // Outside a namespace that dead pid makes e2e-slow an orphan (owner-dead); inside one,
+    // it cannot be told.
+    let (v, why) = verdict(&[]);
+    assert_eq!(v, "unknown", "{why}");
+    assert!(why.contains("pid namespace"), "{why}");
+    let (v, why) = verdict(&["--trust-pid-namespace"]);
+    assert_eq!(v, "orphan", "{why}");
+}
