@@ -2209,6 +2209,64 @@ def scenario_claude_mem(sb):
                             cmv, len(linked), checked_live))
 
 
+def scenario_watch(sb):
+    """`sessionctl watch` repairs a SIGKILLed gateway by itself: within its grace (+5 s)
+    every session_end the dead gateway owed (the hook log's set) reaches the targets once,
+    and the in-flight entry is ended; nothing is sent while the gateway lives, and nothing
+    more afterwards."""
+    grace = 2
+    rig = CloseRig(sb)
+    watcher = None
+    try:
+        sb.start_model()
+        gw = sb.start_gateway()
+        sb.turn("agent:main:e2e-1")
+        client = sb.start_slow_turn("agent:main:e2e-slow")
+        time.sleep(2)
+        slow_sid = sb.store()["agent:main:e2e-slow"]["sessionId"]
+        argv = [sb.sessionctl, "watch", "--grace", "%ds" % grace, "--config", rig.config,
+                "--journal", rig.journal, "--openclaw-state-dir", sb.state]
+        watcher = PROCS.start("sessionctl-watch", argv, sb.env, sb.root,
+                              os.path.join(sb.logs, "watch.log"))
+        time.sleep(grace + 1.5)
+        expect(rig.delivered() == 0, "watch delivered %d payload(s) while the gateway lives" %
+               rig.delivered())
+        signal_tree(client.pid, signal.SIGKILL)
+        client.wait(timeout=10)
+        t_kill = time.time()
+        os.kill(gw.pid, signal.SIGKILL)
+        gw.wait(timeout=10)
+        want = owed_by_hook_log(sb)
+        expect("agent:main:e2e-slow" in want and "agent:main:e2e-1" in want,
+               "the hook log owes %s" % want)
+        wait_for("watch to deliver every owed session_end",
+                 lambda: len(rig.cmd_payloads()) >= len(want) and len(rig.http_requests()) >= len(want),
+                 grace + 5, 0.1)
+        latency = time.time() - t_kill
+        log("%s: watch repaired %.2fs after the kill (grace %ds)" % (sb.label(), latency, grace))
+        time.sleep(1.5)
+        keys = sorted(p["event"]["sessionKey"] for p in rig.cmd_payloads())
+        expect(keys == want, "watch delivered %s, the hook log owes exactly %s" % (keys, want))
+        hkeys = sorted(r["body"]["event"]["sessionKey"] for r in rig.http_requests())
+        expect(hkeys == want, "http target received %s, expected %s" % (hkeys, want))
+        st = sb.store().get("agent:main:e2e-slow", {})
+        expect(st.get("sessionId") == slow_sid and st.get("status") == "failed",
+               "watch did not end e2e-slow in the store: %s" % st)
+        cdoc, _ = expect_orphans(sb, [])
+        sb.owed_summary = "session_end owed by the hook log %d, delivered by watch %d" % (
+            len(want), len(keys))
+        return summary_line(sb, len(want), 1, 1, rig.delivered(), 2 * len(want),
+                            "repair latency %.2fs with --grace %ds" % (latency, grace))
+    finally:
+        if watcher is not None and watcher.poll() is None:
+            watcher.send_signal(signal.SIGTERM)
+            try:
+                watcher.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+        rig.stop()
+
+
 SCENARIOS = [
     ("quiet", scenario_quiet),
     ("inflight", scenario_inflight),
@@ -2217,6 +2275,7 @@ SCENARIOS = [
     ("close", scenario_close),
     ("pidreuse", scenario_pidreuse),
     ("claude-mem", scenario_claude_mem),
+    ("watch", scenario_watch),
 ]
 
 
