@@ -88,20 +88,24 @@ impl Drop for PrivateCopy {
     }
 }
 
+/// The copy lives in a new directory with an unpredictable name, made by `mkdir` (which
+/// never follows a link, and fails if anything is there) with mode 0700, so nobody else
+/// can reach into it; its files are created exclusively, 0600, through the directory fd.
 fn private_copy(db: &Path) -> std::io::Result<(PathBuf, PrivateCopy)> {
+    use std::ffi::OsStr;
     use std::os::unix::fs::DirBuilderExt;
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("sessionctl-{}-{n}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("sessionctl-{}", crate::fsx::random_hex()));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     let guard = PrivateCopy(dir.clone());
-    let copy = dir.join("db.sqlite");
-    std::io::copy(&mut open_regular(db)?, &mut std::fs::File::create(&copy)?)?;
-    std::io::copy(
-        &mut open_regular(&sidecar(db, "-wal"))?,
-        &mut std::fs::File::create(sidecar(&copy, "-wal"))?,
-    )?;
-    Ok((copy, guard))
+    let d = crate::fsx::Dir::open(&dir)?;
+    for (from, name) in [
+        (db.to_path_buf(), "db.sqlite"),
+        (sidecar(db, "-wal"), "db.sqlite-wal"),
+    ] {
+        let mut to = d.create_new(OsStr::new(name), crate::fsx::PRIVATE_FILE)?;
+        std::io::copy(&mut open_regular(&from)?, &mut to)?;
+    }
+    Ok((dir.join("db.sqlite"), guard))
 }
 
 /// Open an SQLite database read-only. Read-only connections never checkpoint or delete
@@ -345,9 +349,7 @@ pub fn inside(root: &Path, p: &Path) -> bool {
 /// never written). The error names the link and where it leads.
 pub fn contained(root: &Path, store: &Path) -> Result<(), String> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = store.as_os_str().to_owned();
-        p.push(suffix);
-        let p = PathBuf::from(p);
+        let p = sidecar(store, suffix);
         if std::fs::symlink_metadata(&p).is_err() || inside(root, &p) {
             continue;
         }

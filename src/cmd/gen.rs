@@ -67,10 +67,13 @@ pub fn man<W: Write>(w: &mut W) -> io::Result<()> {
 /// `sessionctl man --dir DIR`: every page into DIR.
 pub fn man_dir(dir: &Path) -> io::Result<u8> {
     let written = (|| {
+        // The directory the user named, made as that user; each page is written to a new
+        // exclusive temp file in it and renamed into place, never through a link.
         std::fs::create_dir_all(dir)?;
+        let d = crate::fsx::Dir::open(dir)?;
         let pages = man_pages();
         for (name, page) in &pages {
-            std::fs::write(dir.join(name), page)?;
+            d.replace(std::ffi::OsStr::new(name), page, 0o644, None, || Ok(()))?;
         }
         Ok::<usize, io::Error>(pages.len())
     })();
