@@ -251,6 +251,9 @@ pub struct Lifetime {
     /// The gateway stopped cleanly (`outcome = 'clean_stop'`): its drain sent a
     /// session_end for every session it had started.
     pub clean: bool,
+    /// The record's own words: `outcome` (NULL after a crash) and `reason`.
+    pub outcome: Option<String>,
+    pub reason: Option<String>,
     /// Where it is recorded (the database or the lock file).
     pub source: PathBuf,
 }

@@ -834,6 +834,8 @@ fn end_fate_follows_the_lifetimes_turns_ran_in() {
         pid,
         started_ms: started,
         clean,
+        outcome: clean.then(|| "clean_stop".to_string()),
+        reason: None,
         source: PathBuf::from("/s/state/openclaw.sqlite"),
     };
     let crashed = l(10, NOW - 60 * MIN, false);

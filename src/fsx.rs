@@ -35,34 +35,48 @@ fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-fn euid() -> u32 {
+pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() }
 }
 
-/// `n` random bytes as hex, from the kernel's generator.
-pub fn random_hex(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    let mut filled = 0;
-    while filled < n {
-        // SAFETY: the pointer and length describe the unfilled tail of `buf`.
-        let rc = unsafe {
-            libc::getrandom(
-                buf[filled..].as_mut_ptr().cast(),
-                n - filled,
-                libc::GRND_NONBLOCK,
-            )
-        };
-        if rc <= 0 {
-            // Early boot without entropy, or no getrandom: /dev/urandom never blocks.
-            if let Ok(mut f) = File::open("/dev/urandom") {
-                let _ = f.read_exact(&mut buf[filled..]);
-            }
-            break;
-        }
-        filled += rc as usize;
+pub fn egid() -> u32 {
+    // SAFETY: getegid has no preconditions.
+    unsafe { libc::getegid() }
+}
+
+/// 64 random bits: getrandom(2), else /dev/urandom, else (no usable source, which Linux
+/// does not have) a mix of the time, the pid and a per-process counter.
+pub fn random_u64() -> u64 {
+    let mut buf = [0u8; 8];
+    // SAFETY: getrandom writes at most buf.len() bytes into buf, which we own.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n == buf.len() as isize {
+        return u64::from_ne_bytes(buf);
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    if File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok()
+    {
+        return u64::from_ne_bytes(buf);
+    }
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let c = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // splitmix64 over the three, so nearby inputs give unrelated outputs.
+    let mut z =
+        nanos ^ (u64::from(std::process::id()) << 32) ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// 64 random bits as 16 hex digits ([`random_u64`]).
+pub fn random_hex() -> String {
+    format!("{:016x}", random_u64())
 }
 
 /// An open directory: every operation is relative to its fd, so a path component swapped
@@ -300,7 +314,7 @@ impl Dir {
     /// A new file with an unpredictable name `.<stem>.<random>.tmp`, created exclusively.
     pub fn temp(&self, stem: &str, mode: u32) -> io::Result<(OsString, File)> {
         for _ in 0..16 {
-            let name = OsString::from(format!(".{stem}.{}.tmp", random_hex(8)));
+            let name = OsString::from(format!(".{stem}.{}.tmp", random_hex()));
             match self.create_new(&name, mode) {
                 Ok(f) => return Ok((name, f)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -574,9 +588,9 @@ mod tests {
         let m = std::fs::symlink_metadata(d.path().join("link")).unwrap();
         assert!(m.file_type().is_file());
         assert_eq!(m.mode() & 0o777, 0o640);
-        let a = random_hex(8);
+        let a = random_hex();
         assert_eq!(a.len(), 16);
-        assert_ne!(a, random_hex(8));
+        assert_ne!(a, random_hex());
     }
 
     #[test]

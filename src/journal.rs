@@ -644,37 +644,7 @@ pub fn new_run_id() -> String {
     let iso = iso_ms(ms);
     // 2026-11-25T21:27:47.123Z -> 20261125T212747.123Z
     let compact: String = iso.chars().filter(|c| *c != '-' && *c != ':').collect();
-    format!("{compact}-{:016x}", random_u64())
-}
-
-/// 64 random bits: getrandom(2), else /dev/urandom, else (no usable source, which Linux
-/// does not have) a mix of the time, the pid and a per-process counter.
-fn random_u64() -> u64 {
-    let mut buf = [0u8; 8];
-    // SAFETY: getrandom writes at most buf.len() bytes into buf, which we own.
-    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
-    if n == buf.len() as isize {
-        return u64::from_ne_bytes(buf);
-    }
-    use std::io::Read;
-    if File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .is_ok()
-    {
-        return u64::from_ne_bytes(buf);
-    }
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or_default();
-    let c = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // splitmix64 over the three, so nearby inputs give unrelated outputs.
-    let mut z =
-        nanos ^ (u64::from(std::process::id()) << 32) ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    format!("{compact}-{:016x}", crate::fsx::random_u64())
 }
 
 #[cfg(test)]

@@ -813,8 +813,9 @@ fn read_sqlite_ended(scan: &mut StateDirScan, agent_id: &str, db: &Path, since: 
 }
 
 /// The gateway lifetimes in `<state>/state/openclaw.sqlite` (`gateway_boot_lifecycle`,
-/// both eras), oldest first; None when that table cannot be read.
-fn read_lifetimes(state: &Path) -> Option<Vec<Lifetime>> {
+/// both eras), oldest first; None when that table cannot be read. Only these columns are
+/// read: the database also holds key material.
+pub fn read_lifetimes(state: &Path) -> Option<Vec<Lifetime>> {
     let db = state.join("state").join("openclaw.sqlite");
     if !db.is_file() || super::contained(state, &db).is_err() {
         return None;
@@ -827,11 +828,16 @@ fn read_lifetimes(state: &Path) -> Option<Vec<Lifetime>> {
     {
         return None;
     }
+    let reason = if cols.iter().any(|c| c == "reason") {
+        "reason"
+    } else {
+        "NULL"
+    };
     let mut st = conn
-        .prepare(
-            "SELECT pid, started_at_ms, outcome FROM gateway_boot_lifecycle \
-             ORDER BY started_at_ms LIMIT 100000",
-        )
+        .prepare(&format!(
+            "SELECT pid, started_at_ms, outcome, {reason} FROM gateway_boot_lifecycle \
+             ORDER BY started_at_ms LIMIT 100000"
+        ))
         .ok()?;
     let rows = st
         .query_map([], |r| {
@@ -839,16 +845,19 @@ fn read_lifetimes(state: &Path) -> Option<Vec<Lifetime>> {
                 r.get_ref(0).ok().and_then(lenient_i64),
                 r.get_ref(1).ok().and_then(lenient_i64),
                 r.get_ref(2).ok().and_then(lenient_string),
+                r.get_ref(3).ok().and_then(lenient_string),
             ))
         })
         .ok()?;
     let mut out = Vec::new();
-    for (pid, started, outcome) in rows.flatten() {
+    for (pid, started, outcome, reason) in rows.flatten() {
         if let (Some(pid), Some(started)) = (pid, super::sane_ms(started)) {
             out.push(Lifetime {
                 pid,
                 started_ms: started,
                 clean: outcome.as_deref() == Some("clean_stop"),
+                outcome,
+                reason,
                 source: db.clone(),
             });
         }
@@ -868,6 +877,8 @@ fn lifetimes_from_locks(scan: &StateDirScan) -> Vec<Lifetime> {
                 pid: l.pid?,
                 started_ms: l.created_at?,
                 clean: false,
+                outcome: None,
+                reason: None,
                 source: l.path.clone(),
             })
         })
@@ -888,6 +899,17 @@ fn queued(e: &super::lenient::Entry) -> bool {
 /// The gateway names the dir after its own uid: root checking another user's state dir
 /// looks under that user's uid (the state dir's owner) as well as its own.
 fn lock_dirs(state: &Path, cfg: &Config, uid: u32) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for d in lock_dir_candidates(state, cfg, uid) {
+        if d.is_dir() && !out.iter().any(|o| same_dir(o, &d)) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Every place [`lock_dirs`] looks, whether it exists or not (`watch` waits for them).
+pub fn lock_dir_candidates(state: &Path, cfg: &Config, uid: u32) -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     let mut uids = vec![uid];
     if let Ok(m) = fs::metadata(state) {
@@ -907,13 +929,7 @@ fn lock_dirs(state: &Path, cfg: &Config, uid: u32) -> Vec<PathBuf> {
         dirs.push(tmp.join(&leaf));
         dirs.push(PathBuf::from("/tmp").join(&leaf));
     }
-    let mut out: Vec<PathBuf> = Vec::new();
-    for d in dirs {
-        if d.is_dir() && !out.iter().any(|o| same_dir(o, &d)) {
-            out.push(d);
-        }
-    }
-    out
+    dirs
 }
 
 fn gather_gateways(scan: &mut StateDirScan, cfg: &Config, host: &Host) {

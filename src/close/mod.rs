@@ -311,7 +311,7 @@ pub fn plan(
                     match s.store_kind {
                         StoreKind::File => {
                             item.actions.push(Action {
-                                id: format!("openclaw-entry-end:{}:{}:{}", s.store.display(), key, s.id),
+                                id: entry_end_id(&s.store, &key, &s.id),
                                 kind: Kind::OpenclawEntryEnd,
                                 session: sref(s),
                                 op: Op::OpenclawEntry {
@@ -346,7 +346,7 @@ pub fn plan(
                             }
                         }
                         StoreKind::Sqlite => item.actions.push(Action {
-                            id: format!("openclaw-row-end:{}:{}:{}", s.store.display(), key, s.id),
+                            id: row_end_id(&s.store, &key, &s.id),
                             kind: Kind::OpenclawRowEnd,
                             session: sref(s),
                             op: Op::OpenclawRow { db: s.store.clone(), key: key.clone(), sid: s.id.clone() },
@@ -1047,10 +1047,20 @@ fn fault(name: &str) -> Option<String> {
 pub fn settling_records(store: &Path, key: &str, sid: &str) -> Vec<String> {
     vec![
         end_owed_id(store, key, sid),
-        format!("openclaw-entry-end:{}:{key}:{sid}", store.display()),
-        format!("openclaw-row-end:{}:{key}:{sid}", store.display()),
+        entry_end_id(store, key, sid),
+        row_end_id(store, key, sid),
         left_to_gateway_id(store, key, sid),
     ]
+}
+
+/// The journal action that ends a sessions.json entry.
+fn entry_end_id(store: &Path, key: &str, sid: &str) -> String {
+    format!("openclaw-entry-end:{}:{key}:{sid}", store.display())
+}
+
+/// The journal action that ends a SQLite store's session rows.
+fn row_end_id(store: &Path, key: &str, sid: &str) -> String {
+    format!("openclaw-row-end:{}:{key}:{sid}", store.display())
 }
 
 /// The journal action that records an owed session_end as handled by a run.

@@ -12,28 +12,33 @@ use crate::targets::{self, Target};
 use crate::timefmt::{iso_ms, now_ms};
 
 /// Was the store write this intent announced applied before the crash?
+/// Does the claude-mem row of `i` still hold the completion `new` wrote (status
+/// `completed`, the same `completed_at_epoch`)? Resume asks it to know whether a write
+/// landed; undo, whether the row is still ours to restore.
+fn holds_our_completion(i: &Intent, db: &Path, new: &Value) -> Result<bool, String> {
+    let row: i64 = i
+        .session
+        .id
+        .parse()
+        .map_err(|_| "bad row id in journal".to_string())?;
+    let conn = crate::backend::open_read_only(db)?;
+    let got: Option<(Option<String>, Option<i64>)> = conn
+        .query_row(
+            "SELECT status, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
+            [row],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok();
+    Ok(
+        matches!(got, Some((Some(s), e)) if s == "completed" && e == new["completed_at_epoch"].as_i64()),
+    )
+}
+
 fn applied(i: &Intent) -> Result<bool, String> {
     let new = i.new.clone().unwrap_or(Value::Null);
     let path = i.path.clone().unwrap_or_default();
     match i.kind {
-        Kind::ClaudeMemEnd => {
-            let conn = crate::backend::open_read_only(&path)?;
-            let row: i64 = i
-                .session
-                .id
-                .parse()
-                .map_err(|_| "bad row id in journal".to_string())?;
-            let got: Option<(Option<String>, Option<i64>)> = conn
-                .query_row(
-                    "SELECT status, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
-                    [row],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .ok();
-            Ok(
-                matches!(got, Some((Some(s), e)) if s == "completed" && e == new["completed_at_epoch"].as_i64()),
-            )
-        }
+        Kind::ClaudeMemEnd => holds_our_completion(i, &path, &new),
         Kind::OpenclawEntryEnd => {
             let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
@@ -468,26 +473,10 @@ fn still_ours(i: &Intent, o: &Outcome) -> Result<Option<String>, String> {
     let left = |why: &str| Ok(Some(why.to_string()));
     match i.kind {
         Kind::ClaudeMemEnd => {
-            let row: i64 = i
-                .session
-                .id
-                .parse()
-                .map_err(|_| "bad row id in journal".to_string())?;
-            let conn = crate::backend::open_read_only(&path)?;
-            let got: Option<(Option<String>, Option<i64>)> = conn
-                .query_row(
-                    "SELECT status, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
-                    [row],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .ok();
-            match got {
-                Some((Some(s), e))
-                    if s == "completed" && e == new["completed_at_epoch"].as_i64() =>
-                {
-                    Ok(None)
-                }
-                _ => left("row changed since it was ended; left alone"),
+            if holds_our_completion(i, &path, &new)? {
+                Ok(None)
+            } else {
+                left("row changed since it was ended; left alone")
             }
         }
         Kind::OpenclawRowEnd => {

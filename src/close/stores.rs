@@ -623,8 +623,8 @@ fn rewrite_store<R: Send>(
                     after: None,
                 });
             };
-            let keep_owner =
-                (seen.uid() != euid() || seen.gid() != egid()).then_some((seen.uid(), seen.gid()));
+            let keep_owner = (seen.uid() != fsx::euid() || seen.gid() != fsx::egid())
+                .then_some((seen.uid(), seen.gid()));
             let res = dir.replace(&name, &after, seen.mode() & 0o7777, keep_owner, || {
                 fsx::test_pause("before-rename");
                 match dir.lstat(&name) {
@@ -657,16 +657,6 @@ pub struct FileWriteOf<R> {
     pub changes: Vec<R>,
     pub before: Vec<u8>,
     pub after: Option<Vec<u8>>,
-}
-
-fn euid() -> u32 {
-    // SAFETY: no preconditions.
-    unsafe { libc::geteuid() }
-}
-
-fn egid() -> u32 {
-    // SAFETY: no preconditions.
-    unsafe { libc::getegid() }
 }
 
 /// Same file, same size, same modification: nobody wrote it since `seen`.

@@ -588,14 +588,8 @@ mod imp {
         /// Where gateways write their locks, for each state dir (as the scanner reads
         /// them), and where workers write worker.pid.
         fn wanted_dirs(&self) -> Vec<(PathBuf, bool)> {
-            use std::os::unix::fs::MetadataExt;
+            // SAFETY: getuid has no preconditions.
             let uid = unsafe { libc::getuid() };
-            let tmp = self
-                .cfg
-                .env
-                .get("TMPDIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/tmp"));
             let mut out: Vec<(PathBuf, bool)> = Vec::new();
             let mut add = |d: PathBuf, locks: bool| {
                 if !out.iter().any(|(o, l)| *o == d && *l == locks) {
@@ -603,17 +597,8 @@ mod imp {
                 }
             };
             for state in &self.state_dirs {
-                let mut uids = vec![uid];
-                if let Ok(m) = std::fs::metadata(state) {
-                    if m.uid() != uid {
-                        uids.push(m.uid());
-                    }
-                }
-                for u in uids {
-                    let leaf = format!("openclaw-{u}");
-                    add(state.join("tmp").join(&leaf), true);
-                    add(tmp.join(&leaf), true);
-                    add(PathBuf::from("/tmp").join(&leaf), true);
+                for d in crate::backend::openclaw::lock_dir_candidates(state, self.cfg, uid) {
+                    add(d, true);
                 }
             }
             if let Some(cm) = &self.cm_dir {
@@ -1137,27 +1122,14 @@ mod imp {
         started_ms: Option<i64>,
     ) -> (String, Option<String>, Option<String>) {
         let unknown = ("unknown".to_string(), None, None);
-        let db = dir.join("state").join("openclaw.sqlite");
-        if !db.is_file() {
-            return unknown;
-        }
-        let Ok(conn) = crate::backend::open_read_only(&db) else {
+        let Some(lifetimes) = crate::backend::openclaw::read_lifetimes(dir) else {
             return unknown;
         };
-        if !crate::backend::tables(&conn)
-            .is_ok_and(|t| t.iter().any(|n| n == "gateway_boot_lifecycle"))
-        {
-            return unknown;
-        }
-        let rows: Vec<(i64, Option<String>, Option<String>)> = conn
-            .prepare(
-                "SELECT started_at_ms, outcome, reason FROM gateway_boot_lifecycle WHERE pid = ?1",
-            )
-            .and_then(|mut st| {
-                st.query_map([pid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect()
-            })
-            .unwrap_or_default();
+        let rows: Vec<(i64, Option<String>, Option<String>)> = lifetimes
+            .into_iter()
+            .filter(|l| l.pid == pid)
+            .map(|l| (l.started_ms, l.outcome, l.reason))
+            .collect();
         // The boot whose start is nearest this process's start (pids are reused across
         // boots); more than 10 minutes apart is another process.
         let best = match started_ms {

@@ -1346,18 +1346,7 @@ fn row_of_a_finished_session_on(h: Host) {
         "2026.7 keeps a transcript file, 2026.9 none: {file:?}"
     );
     match transcript {
-        Some(f) => {
-            let reference = real_drain()
-                .into_iter()
-                .find(|l| l["event"]["sessionFile"].is_string())
-                .expect("a drained session with a transcript in session_end.jsonl");
-            assert_eq!(shape(&p["event"]), shape(&reference["event"]), "{p}");
-            assert_eq!(shape(&p["ctx"]), shape(&reference["ctx"]), "{p}");
-            assert_eq!(p["event"]["sessionId"], sid.as_str(), "{p}");
-            assert_eq!(p["ctx"]["sessionId"], sid.as_str(), "{p}");
-            assert_eq!(p["event"]["sessionFile"], f, "{p}");
-            assert_eq!(p["event"]["transcriptArchived"], false, "{p}");
-        }
+        Some(f) => assert_payload_with_transcript(p, E2E1_KEY, &sid, "shutdown", Path::new(f)),
         None => assert_payload(p, E2E1_KEY, Some(&sid), "shutdown"),
     }
 
