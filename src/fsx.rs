@@ -260,6 +260,31 @@ impl Dir {
         )
     }
 
+    /// Create `name` exclusively with `bytes` already in it: they are written to a new temp
+    /// file that is then hard-linked as `name` (`linkat` fails if `name` exists, as
+    /// `O_EXCL` does), so no reader ever sees `name` empty or half written.
+    pub fn create_new_with(&self, name: &OsStr, bytes: &[u8], mode: u32) -> io::Result<()> {
+        use std::io::Write;
+        let stem = name.to_string_lossy();
+        let (tmp, mut f) = self.temp(&stem, mode)?;
+        let res = f.write_all(bytes).and_then(|_| {
+            let (a, b) = (cstr(&tmp)?, cstr(name)?);
+            // SAFETY: valid dir fds and NUL-terminated names.
+            cvt(unsafe {
+                libc::linkat(
+                    self.fd.as_raw_fd(),
+                    a.as_ptr(),
+                    self.fd.as_raw_fd(),
+                    b.as_ptr(),
+                    0,
+                )
+            })
+            .map(|_| ())
+        });
+        let _ = self.unlink(&tmp);
+        res
+    }
+
     /// Open `name` for appending, creating it (exactly 0600) when missing; never through a
     /// link, and only a regular file of the running user.
     pub fn open_append_private(&self, name: &OsStr) -> io::Result<File> {
@@ -591,6 +616,29 @@ mod tests {
         let a = random_hex();
         assert_eq!(a.len(), 16);
         assert_ne!(a, random_hex());
+    }
+
+    #[test]
+    fn create_new_with_is_exclusive_and_never_empty() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        dir.create_new_with(OsStr::new("lock"), b"{\"pid\":1}", 0o600)
+            .unwrap();
+        assert_eq!(
+            std::fs::read(d.path().join("lock")).unwrap(),
+            b"{\"pid\":1}"
+        );
+        let again = dir.create_new_with(OsStr::new("lock"), b"x", 0o600);
+        assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        std::os::unix::fs::symlink(d.path().join("nowhere"), d.path().join("link")).unwrap();
+        let through = dir.create_new_with(OsStr::new("link"), b"x", 0o600);
+        assert_eq!(through.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert!(!d.path().join("nowhere").exists(), "created through a link");
+        assert_eq!(
+            std::fs::read_dir(d.path()).unwrap().count(),
+            2,
+            "no temp file left"
+        );
     }
 
     #[test]

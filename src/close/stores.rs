@@ -732,21 +732,19 @@ impl<'d> StoreLock<'d> {
         name.push(".lock");
         let start = std::time::Instant::now();
         loop {
-            match dir.create_new(&name, 0o600) {
-                Ok(mut f) => {
-                    // The gateway's own fields, plus what lets the next sessionctl tell that
-                    // a lock of a killed sessionctl is dead.
-                    let me = std::process::id();
-                    let body = json!({
-                        "pid": me,
-                        "startedAt": crate::timefmt::now_ms(),
-                        "writer": "sessionctl",
-                        "starttime": crate::probe::proc_starttime(i64::from(me)),
-                        "bootId": boot_id(),
-                    });
-                    let _ = f.write_all(body.to_string().as_bytes());
-                    return Ok(StoreLock { dir, name });
-                }
+            // The gateway's own fields, plus what lets the next sessionctl tell that a lock
+            // of a killed sessionctl is dead. The lock appears with its content or not at
+            // all: a kill can never leave an empty lock nobody can judge.
+            let me = std::process::id();
+            let body = json!({
+                "pid": me,
+                "startedAt": crate::timefmt::now_ms(),
+                "writer": "sessionctl",
+                "starttime": crate::probe::proc_starttime(i64::from(me)),
+                "bootId": boot_id(),
+            });
+            match dir.create_new_with(&name, body.to_string().as_bytes(), 0o600) {
+                Ok(()) => return Ok(StoreLock { dir, name }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let stale = dir.lstat(&name).ok().is_some_and(|st| {
                         let age_s = crate::timefmt::now_ms() / 1000 - st.st_mtime;
