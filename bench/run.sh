@@ -23,6 +23,8 @@
 #                        drop below this before each section; the load is recorded either way
 #   BENCH_ONLY="a b"     run only these sections: file sqlite small rss openclaw close http
 #   BENCH_REGEN=1        regenerate the stores
+#   BENCH_BEFORE=PATH    an older sessionctl binary measured side by side with this one, in
+#                        the same hyperfine runs ("before: ..." rows), for before/after tables
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +40,11 @@ OC_CACHE=${OPENCLAW_CACHE:-$REPO/target/e2e-cache}
 export CARGO_TARGET_DIR=$B/build
 S=$CARGO_TARGET_DIR/release/sessionctl
 G=$CARGO_TARGET_DIR/release/examples/gen_store
+BEFORE=${BENCH_BEFORE:-}
+if [ -n "$BEFORE" ]; then
+    BEFORE=$(realpath "$BEFORE")
+    [ -x "$BEFORE" ] || { echo "BENCH_BEFORE=$BEFORE is not an executable" >&2; exit 2; }
+fi
 mkdir -p "$R"
 
 log() { printf '\n== %s\n' "$*" >&2; }
@@ -85,6 +92,7 @@ wait_quiet() { # $1 = section name; records the load it started under
     echo "hyperfine: $(hyperfine --version)"
     echo "jq: $(jq --version)"
     echo "sqlite3: $(sqlite3 --version | cut -d' ' -f1)"
+    [ -n "$BEFORE" ] && echo "before: $BEFORE ($("$BEFORE" --version))"
     echo "sessionctl commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' + uncommitted changes in src/')"
 } >"$R/machine.new"
 cat "$R/machine.new" >&2
@@ -211,19 +219,34 @@ rss() {
 }
 
 SC=("$S" --no-color)
+# sc NAME ARGS...: add a sessionctl command to the hyperfine arguments in A (-n NAME CMD) and,
+# with BENCH_BEFORE, the same command run by the older binary ("before: NAME"), side by side.
+sc() {
+    local name=$1; shift
+    A+=(-n "$name" "${SC[*]} $*")
+    if [ -n "$BEFORE" ]; then A+=(-n "before: $name" "$BEFORE --no-color $*"); fi
+}
+# rss_sc NAME ARGS...: peak RSS of sessionctl ARGS, and of the older binary as before-NAME.
+rss_sc() {
+    local name=$1; shift
+    rss "$name" "${SC[@]}" "$@"
+    if [ -n "$BEFORE" ]; then rss "before-$name" "$BEFORE" --no-color "$@"; fi
+}
 
 # --- 1. file store 100k + claude-mem 1M -------------------------------------------------
 if want file; then
     wait_quiet file
     log "file store (100k entries, 4 agents) + claude-mem (1M rows)"
-    hf file-combined --warmup 1 --runs "$SLOW_RUNS" \
-        -n "sessionctl list --format json" "${SC[*]} list --format json --openclaw-state-dir $OCF --claude-mem-dir $CM" \
-        -n "sessionctl check" "${SC[*]} check --openclaw-state-dir $OCF --claude-mem-dir $CM" \
+    A=()
+    sc "sessionctl list --format json" list --format json --openclaw-state-dir $OCF --claude-mem-dir $CM
+    sc "sessionctl check" check --openclaw-state-dir $OCF --claude-mem-dir $CM
+    hf file-combined --warmup 1 --runs "$SLOW_RUNS" "${A[@]}" \
         -n "raw: jq + sqlite3" "$B/bin/raw-file-and-claude-mem $OCF $CM"
-    hf file-parts --warmup 1 --runs "$SLOW_RUNS" \
-        -n "sessionctl check --backend openclaw (file)" "${SC[*]} check --backend openclaw --openclaw-state-dir $OCF" \
+    A=()
+    sc "sessionctl check --backend openclaw (file)" check --backend openclaw --openclaw-state-dir $OCF
+    sc "sessionctl check --backend claude-mem" check --backend claude-mem --claude-mem-dir $CM
+    hf file-parts --warmup 1 --runs "$SLOW_RUNS" "${A[@]}" \
         -n "raw: jq over sessions.json" "$B/bin/raw-file $OCF" \
-        -n "sessionctl check --backend claude-mem" "${SC[*]} check --backend claude-mem --claude-mem-dir $CM" \
         -n "raw: sqlite3 claude-mem" "$B/bin/raw-claude-mem $CM"
 fi
 
@@ -231,13 +254,15 @@ fi
 if want sqlite; then
     wait_quiet sqlite
     log "SQLite store (100k session_nodes, 4 agents) + claude-mem (1M rows)"
-    hf sqlite-combined --warmup 1 --runs "$RUNS" \
-        -n "sessionctl list --format json" "${SC[*]} list --format json --openclaw-state-dir $OCS --claude-mem-dir $CM" \
-        -n "sessionctl check" "${SC[*]} check --openclaw-state-dir $OCS --claude-mem-dir $CM" \
+    A=()
+    sc "sessionctl list --format json" list --format json --openclaw-state-dir $OCS --claude-mem-dir $CM
+    sc "sessionctl check" check --openclaw-state-dir $OCS --claude-mem-dir $CM
+    hf sqlite-combined --warmup 1 --runs "$RUNS" "${A[@]}" \
         -n "raw: sqlite3 + sqlite3" "$B/bin/raw-sqlite-and-claude-mem $OCS $CM"
-    hf sqlite-parts --warmup 1 --runs "$RUNS" \
-        -n "sessionctl list --format json --backend openclaw (sqlite)" "${SC[*]} list --format json --backend openclaw --openclaw-state-dir $OCS" \
-        -n "sessionctl check --backend openclaw (sqlite)" "${SC[*]} check --backend openclaw --openclaw-state-dir $OCS" \
+    A=()
+    sc "sessionctl list --format json --backend openclaw (sqlite)" list --format json --backend openclaw --openclaw-state-dir $OCS
+    sc "sessionctl check --backend openclaw (sqlite)" check --backend openclaw --openclaw-state-dir $OCS
+    hf sqlite-parts --warmup 1 --runs "$RUNS" "${A[@]}" \
         -n "raw: sqlite3 session_nodes" "$B/bin/raw-sqlite $OCS" \
         -n "sqlite3 running sessionctl's two queries" "$B/bin/sessionctl-queries-sqlite $OCS" \
         -n "sqlite3 running the proposed index-friendly queries" "$B/bin/proposed-queries-sqlite $OCS"
@@ -247,24 +272,25 @@ fi
 if want small; then
     wait_quiet small
     log "check on 1k-entry stores"
-    hf small --warmup 3 --runs $((RUNS * 5)) \
-        -n "check: 1k file entries + 1k claude-mem rows" "${SC[*]} check --openclaw-state-dir $SMALL/openclaw-file --claude-mem-dir $SMALL/claude-mem" \
-        -n "check: 1k SQLite rows + 1k claude-mem rows" "${SC[*]} check --openclaw-state-dir $SMALL/openclaw-sqlite --claude-mem-dir $SMALL/claude-mem" \
-        -n "check: 1k file entries" "${SC[*]} check --backend openclaw --openclaw-state-dir $SMALL/openclaw-file" \
-        -n "check: empty (no store)" "${SC[*]} check --openclaw-state-dir $B/nonexistent-ok --backend claude-mem --claude-mem-dir $B/nonexistent-ok"
-    rss small-file "${SC[@]}" check --openclaw-state-dir "$SMALL/openclaw-file" --claude-mem-dir "$SMALL/claude-mem"
-    rss small-sqlite "${SC[@]}" check --openclaw-state-dir "$SMALL/openclaw-sqlite" --claude-mem-dir "$SMALL/claude-mem"
+    A=()
+    sc "check: 1k file entries + 1k claude-mem rows" check --openclaw-state-dir $SMALL/openclaw-file --claude-mem-dir $SMALL/claude-mem
+    sc "check: 1k SQLite rows + 1k claude-mem rows" check --openclaw-state-dir $SMALL/openclaw-sqlite --claude-mem-dir $SMALL/claude-mem
+    sc "check: 1k file entries" check --backend openclaw --openclaw-state-dir $SMALL/openclaw-file
+    sc "check: empty (no store)" check --openclaw-state-dir $B/nonexistent-ok --backend claude-mem --claude-mem-dir $B/nonexistent-ok
+    hf small --warmup 3 --runs $((RUNS * 5)) "${A[@]}"
+    rss_sc small-file check --openclaw-state-dir "$SMALL/openclaw-file" --claude-mem-dir "$SMALL/claude-mem"
+    rss_sc small-sqlite check --openclaw-state-dir "$SMALL/openclaw-sqlite" --claude-mem-dir "$SMALL/claude-mem"
 fi
 
 # --- 4. peak memory at 1M rows ----------------------------------------------------------
 if want rss; then
     wait_quiet rss
     log "peak RSS"
-    rss big-file-list "${SC[@]}" list --format json --openclaw-state-dir "$OCF" --claude-mem-dir "$CM"
-    rss big-file-check "${SC[@]}" check --openclaw-state-dir "$OCF" --claude-mem-dir "$CM"
-    rss big-sqlite-list "${SC[@]}" list --format json --openclaw-state-dir "$OCS" --claude-mem-dir "$CM"
-    rss big-sqlite-check "${SC[@]}" check --openclaw-state-dir "$OCS" --claude-mem-dir "$CM"
-    rss big-claude-mem-list "${SC[@]}" list --format json --backend claude-mem --claude-mem-dir "$CM"
+    rss_sc big-file-list list --format json --openclaw-state-dir "$OCF" --claude-mem-dir "$CM"
+    rss_sc big-file-check check --openclaw-state-dir "$OCF" --claude-mem-dir "$CM"
+    rss_sc big-sqlite-list list --format json --openclaw-state-dir "$OCS" --claude-mem-dir "$CM"
+    rss_sc big-sqlite-check check --openclaw-state-dir "$OCS" --claude-mem-dir "$CM"
+    rss_sc big-claude-mem-list list --format json --backend claude-mem --claude-mem-dir "$CM"
     rss raw-jq "$B/bin/raw-file" "$OCF"
     rss raw-sqlite-cm "$B/bin/raw-claude-mem" "$CM"
 fi
@@ -285,20 +311,23 @@ if want openclaw; then
         oc96=(env HOME="$OCC/home" OPENCLAW_STATE_DIR="$OCC/openclaw-sqlite" "$NODE" "$OC_CACHE/openclaw-2026.9.6/node_modules/.bin/openclaw")
         "${oc735[@]}" sessions --all-agents --json >"$R/openclaw-2026.7.35-sessions.json" 2>"$R/openclaw-2026.7.35-sessions.stderr" || true
         "${oc96[@]}" sessions --all-agents --json >"$R/openclaw-2026.9.6-sessions.json" 2>"$R/openclaw-2026.9.6-sessions.stderr" || true
-        hf openclaw-file --warmup 1 --runs 3 \
-            -n "openclaw 2026.7.35 sessions --all-agents --json (file store)" "${oc735[*]} sessions --all-agents --json" \
-            -n "sessionctl list --format json --backend openclaw (file store)" "${SC[*]} list --format json --backend openclaw --openclaw-state-dir $OCC/openclaw-file"
-        hf openclaw-sqlite --warmup 1 --runs 3 \
-            -n "openclaw 2026.9.6 sessions --all-agents --json (SQLite store)" "${oc96[*]} sessions --all-agents --json" \
-            -n "sessionctl list --format json --backend openclaw (SQLite store)" "${SC[*]} list --format json --backend openclaw --openclaw-state-dir $OCC/openclaw-sqlite"
+        A=()
+        sc "sessionctl list --format json --backend openclaw (file store)" list --format json --backend openclaw --openclaw-state-dir $OCC/openclaw-file
+        hf openclaw-file --warmup 1 --runs 3 "${A[@]}" \
+            -n "openclaw 2026.7.35 sessions --all-agents --json (file store)" "${oc735[*]} sessions --all-agents --json"
+        A=()
+        sc "sessionctl list --format json --backend openclaw (SQLite store)" list --format json --backend openclaw --openclaw-state-dir $OCC/openclaw-sqlite
+        hf openclaw-sqlite --warmup 1 --runs 3 "${A[@]}" \
+            -n "openclaw 2026.9.6 sessions --all-agents --json (SQLite store)" "${oc96[*]} sessions --all-agents --json"
         # The same on the 1k-entry stores: OpenClaw's fixed start-up cost dominates there.
         rm -rf "$OCC/small" && mkdir -p "$OCC/small"
         cp -a "$SMALL/openclaw-file" "$SMALL/openclaw-sqlite" "$OCC/small/"
-        hf openclaw-small --warmup 1 --runs 3 \
+        A=()
+        sc "sessionctl list --format json --backend openclaw (1k file entries)" list --format json --backend openclaw --openclaw-state-dir $OCC/small/openclaw-file
+        sc "sessionctl list --format json --backend openclaw (1k SQLite rows)" list --format json --backend openclaw --openclaw-state-dir $OCC/small/openclaw-sqlite
+        hf openclaw-small --warmup 1 --runs 3 "${A[@]}" \
             -n "openclaw 2026.7.35 sessions --all-agents --json (1k file entries)" "env HOME=$OCC/home OPENCLAW_STATE_DIR=$OCC/small/openclaw-file $NODE $OC_CACHE/openclaw-2026.7.35/node_modules/.bin/openclaw sessions --all-agents --json" \
-            -n "sessionctl list --format json --backend openclaw (1k file entries)" "${SC[*]} list --format json --backend openclaw --openclaw-state-dir $OCC/small/openclaw-file" \
-            -n "openclaw 2026.9.6 sessions --all-agents --json (1k SQLite rows)" "env HOME=$OCC/home OPENCLAW_STATE_DIR=$OCC/small/openclaw-sqlite $NODE $OC_CACHE/openclaw-2026.9.6/node_modules/.bin/openclaw sessions --all-agents --json" \
-            -n "sessionctl list --format json --backend openclaw (1k SQLite rows)" "${SC[*]} list --format json --backend openclaw --openclaw-state-dir $OCC/small/openclaw-sqlite"
+            -n "openclaw 2026.9.6 sessions --all-agents --json (1k SQLite rows)" "env HOME=$OCC/home OPENCLAW_STATE_DIR=$OCC/small/openclaw-sqlite $NODE $OC_CACHE/openclaw-2026.9.6/node_modules/.bin/openclaw sessions --all-agents --json"
         rss openclaw-2026.7.35 "${oc735[@]}" sessions --all-agents --json
         rss openclaw-2026.9.6 "${oc96[@]}" sessions --all-agents --json
     else
@@ -315,8 +344,9 @@ if want close; then
     : >"$W/empty.toml"
     PREP="rm -rf $W/cm $W/journal && mkdir -p $W/cm && cp $B/close-src/claude-mem/claude-mem.db $W/cm/claude-mem.db"
     UPD="UPDATE sdk_sessions SET status = 'completed', completed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), completed_at_epoch = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) WHERE status = 'active';"
-    hf close --warmup 1 --runs "$RUNS" --prepare "sh -c '$PREP'" \
-        -n "sessionctl close --yes (10k orphans, no targets)" "${SC[*]} close --yes --backend claude-mem --claude-mem-dir $W/cm --config $W/empty.toml --journal $W/journal/journal.ndjson --format json" \
+    A=()
+    sc "sessionctl close --yes (10k orphans, no targets)" close --yes --backend claude-mem --claude-mem-dir $W/cm --config $W/empty.toml --journal $W/journal/journal.ndjson --format json
+    hf close --warmup 1 --runs "$RUNS" --prepare "sh -c '$PREP'" "${A[@]}" \
         -n "raw: sqlite3 UPDATE ... WHERE status='active'" "sqlite3 $W/cm/claude-mem.db \"$UPD\""
     # one more run, kept, to check what it did
     sh -c "$PREP"

@@ -117,7 +117,7 @@ if res:
 res = table("small", "check on 1k-session stores")
 if res:
     for c, r in res.items():
-        if "empty" in c:
+        if "empty" in c or c.startswith("before:"):
             continue
         targets.append(("%s ≤ 20 ms" % c, r["mean"] <= 0.020, "%.1f ms mean, %.1f ms median" % (ms(r), r["median"] * 1000)))
     for n in ("small-file", "small-sqlite"):
@@ -153,8 +153,13 @@ for name, label in (("openclaw-file", "file store"), ("openclaw-sqlite", "SQLite
                         "%.1f× (%.0f ms vs %.0f ms)" % (x, oc["mean"] * 1000, sc["mean"] * 1000)))
 res = table("openclaw-small", "OpenClaw's own CLI vs sessionctl (1k-entry stores)")
 if res:
-    cmds = list(res.items())
-    for (oc_c, oc), (sc_c, sc) in ((cmds[0], cmds[1]), (cmds[2], cmds[3])):
+    # pair each OpenClaw run with sessionctl's on the same store (the label in brackets)
+    def store_label(c):
+        return c.split("(")[-1].rstrip(")")
+    for oc_c, oc in res.items():
+        if not oc_c.startswith("openclaw"):
+            continue
+        sc = [r for c, r in res.items() if c.startswith("sessionctl") and store_label(c) == store_label(oc_c)][0]
         x = oc["mean"] / sc["mean"]
         targets.append(("sessionctl ≥ 50× faster than openclaw sessions (%s)" % oc_c.split("(")[-1].rstrip(")"),
                         x >= 50, "%.0f× (%.0f ms vs %.1f ms)" % (x, oc["mean"] * 1000, sc["mean"] * 1000)))
@@ -196,6 +201,29 @@ if res:
                 targets.append(("HTTP delivery ≥ 500 payloads/s (%s)" % c.split(", ", 1)[1], rate >= 500,
                                 "%.0f payloads/s (%d payloads in %.0f ms extra)" % (rate, n, dt * 1000)))
                 out.setdefault("http_rate", {})[c] = rate
+
+# With BENCH_BEFORE: every sessionctl row next to the older binary's, measured in the same run.
+pairs = []
+for name in ("file-combined", "file-parts", "sqlite-combined", "sqlite-parts", "small",
+             "openclaw-file", "openclaw-sqlite", "openclaw-small", "close", "http"):
+    res = load(name) or {}
+    for c, r in res.items():
+        b = res.get("before: " + c)
+        if b:
+            pairs.append((c, "%.1f ms" % ms(b), "%.1f ms" % ms(r), "%.2f×" % (r["mean"] / b["mean"])))
+for n in rss_names:
+    a, b = rss_mib(n), rss_mib("before-" + n)
+    if a is not None and b is not None:
+        pairs.append(("peak RSS: " + n, "%.1f MiB" % b, "%.1f MiB" % a, "%.2f×" % (a / b)))
+if pairs:
+    p("## Before and after (same run)")
+    p()
+    p("| command | before | after | after / before |")
+    p("|---|---|---|---|")
+    for c, b, a, x in pairs:
+        p("| %s | %s | %s | %s |" % (c, b, a, x))
+    p()
+    out["before_after"] = [{"command": c, "before": b, "after": a, "ratio": x} for c, b, a, x in pairs]
 
 if targets:
     p("## Targets")

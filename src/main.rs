@@ -13,6 +13,7 @@ mod journal;
 mod json5;
 mod metrics;
 mod model;
+mod par;
 mod probe;
 mod report;
 mod scan;
