@@ -488,7 +488,7 @@ fn plugin_worker_port(cfg: &Config, state: &Path) -> Option<(u16, String)> {
     let text =
         String::from_utf8(crate::backend::read_small(&path, 16 * crate::backend::SMALL_FILE).ok()?)
             .ok()?;
-    let v = crate::json5::parse(&text).ok()?;
+    let v = crate::json5::parse(&path, &text).ok()?;
     let entry = &v["plugins"]["entries"]["claude-mem"];
     if entry.is_null() {
         return None;

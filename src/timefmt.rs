@@ -1,8 +1,11 @@
-//! Epoch-millisecond helpers: ISO-8601 formatting without a date-time dependency.
+//! Epoch-millisecond helpers: RFC 3339 timestamps through humantime, and compact ages.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serializer;
+
+/// 9999-12-31T23:59:59.999Z, the last instant RFC 3339 (four-digit years) can write.
+const MAX_MS: i64 = 253_402_300_799_999;
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -11,51 +14,31 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// `2026-11-25T20:21:53.441Z` for an epoch in milliseconds.
-pub fn iso_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+/// `ms` as a time humantime can format: RFC 3339 starts at the epoch for humantime and
+/// ends with year 9999. The backends keep every timestamp they read within 1970–2200
+/// (`backend::sane_ms`); anything else is shown at the nearest end rather than as a
+/// string no date-time parser reads.
+fn system_time(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.clamp(0, MAX_MS) as u64)
 }
 
-/// Parse the ISO-8601 UTC timestamps OpenClaw and claude-mem write
-/// (`2026-11-25T20:21:07.275Z`, fraction optional) into epoch ms.
+/// `2026-11-25T20:21:53.441Z` for an epoch in milliseconds.
+pub fn iso_ms(ms: i64) -> String {
+    humantime::format_rfc3339_millis(system_time(ms)).to_string()
+}
+
+/// Parse the RFC 3339 UTC timestamps OpenClaw and claude-mem write
+/// (`2026-11-25T20:21:07.275Z`, fraction optional) into epoch ms; digits past the
+/// millisecond are dropped.
 pub fn parse_iso_ms(s: &str) -> Option<i64> {
     let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || !s.ends_with('Z') {
+    // humantime takes a `.` with no digits after it; a writer that left them out is not
+    // one we know.
+    if s.ends_with(".Z") {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let frac = &s[19..s.len() - 1];
-    let millis = if frac.is_empty() {
-        0
-    } else {
-        let digits = frac.strip_prefix('.')?;
-        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let mut padded: String = digits.chars().take(3).collect();
-        while padded.len() < 3 {
-            padded.push('0');
-        }
-        padded.parse::<i64>().ok()?
-    };
-    let days = days_from_civil(y, mo, d);
-    Some(((days * 86_400) + h * 3600 + mi * 60 + se) * 1000 + millis)
+    let t = humantime::parse_rfc3339(s).ok()?;
+    i64::try_from(t.duration_since(UNIX_EPOCH).ok()?.as_millis()).ok()
 }
 
 /// "3h 12m", "45s", "2d 4h" — a compact age for tables.
@@ -72,39 +55,17 @@ pub fn human_age(ms: i64) -> String {
     }
 }
 
+// Written straight into the serializer's output: list --format json writes one or two
+// per row, on stores with a million rows.
 pub fn ser_ms<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&iso_ms(*v))
+    s.collect_str(&humantime::format_rfc3339_millis(system_time(*v)))
 }
 
 pub fn ser_opt_ms<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(ms) => s.serialize_str(&iso_ms(*ms)),
+        Some(ms) => ser_ms(ms, s),
         None => s.serialize_none(),
     }
-}
-
-// Howard Hinnant's civil calendar algorithms.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -117,6 +78,7 @@ mod tests {
         let ms = parse_iso_ms("2026-11-25T20:21:53.463Z").unwrap();
         assert_eq!(iso_ms(ms), "2026-11-25T20:21:53.463Z");
         assert_eq!(parse_iso_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(iso_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso_ms(1_764_100_000_000), "2025-11-25T19:46:40.000Z");
         assert_eq!(
             parse_iso_ms("2025-11-25T19:46:40.000Z"),
@@ -126,6 +88,49 @@ mod tests {
             parse_iso_ms("2024-02-29T12:00:00.5Z"),
             Some(1_709_208_000_500)
         );
+        assert_eq!(iso_ms(1_709_208_000_500), "2024-02-29T12:00:00.500Z");
+        // Digits past the millisecond are dropped, not rounded; a UTC offset of zero is
+        // the same instant.
+        assert_eq!(
+            parse_iso_ms(" 2026-11-25T20:21:53.463999Z\n"),
+            parse_iso_ms("2026-11-25T20:21:53.463+00:00")
+        );
+        // The end of 2199, past which the backends treat a timestamp as absent.
+        assert_eq!(iso_ms(7_258_118_399_999), "2199-12-31T23:59:59.999Z");
+        assert_eq!(
+            parse_iso_ms("2199-12-31T23:59:59.999Z"),
+            Some(7_258_118_399_999)
+        );
+    }
+
+    #[test]
+    fn iso_ms_matches_the_serializer() {
+        #[derive(serde::Serialize)]
+        struct T {
+            #[serde(serialize_with = "ser_ms")]
+            a: i64,
+            #[serde(serialize_with = "ser_opt_ms")]
+            b: Option<i64>,
+            #[serde(serialize_with = "ser_opt_ms")]
+            c: Option<i64>,
+        }
+        let t = T {
+            a: 1_764_100_000_123,
+            b: Some(0),
+            c: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"a":"2025-11-25T19:46:40.123Z","b":"1970-01-01T00:00:00.000Z","c":null}"#
+        );
+    }
+
+    #[test]
+    fn out_of_range_is_shown_at_the_nearest_end() {
+        assert_eq!(iso_ms(-1), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_ms(i64::MIN), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_ms(i64::MAX), "9999-12-31T23:59:59.999Z");
+        assert_eq!(iso_ms(MAX_MS), "9999-12-31T23:59:59.999Z");
     }
 
     #[test]
@@ -134,8 +139,13 @@ mod tests {
             "",
             "yesterday",
             "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
             "2026-11-25 20:21:53Z",
             "2026-11-25T20:21:53.Z",
+            "2026-11-25T20:21:53",
+            "2026-11-25T20:21:53+01:00",
+            "1969-12-31T23:59:59Z",
+            "2026-11-25T20:21:53.4x3Z",
         ] {
             assert_eq!(parse_iso_ms(bad), None, "{bad}");
         }

@@ -1,6 +1,6 @@
 use std::io::{self, Write};
 
-use super::stdout;
+use super::{stdout, Keep};
 use crate::cli::Format;
 use crate::config::Config;
 use crate::model::VerdictKind;
@@ -8,7 +8,7 @@ use crate::report::{json_report, summary_line, write_json, write_ndjson};
 use crate::scan::{self, grouped, Summary};
 
 /// `sessionctl check`: exit 0 when no orphan is found, 1 when orphans are, 2 on error.
-pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
+pub fn run(cfg: &Config, textfile: Option<&std::path::Path>, keep: &mut Keep) -> io::Result<u8> {
     let r = scan::run(cfg);
     // The metrics job (cron, a timer) runs every few minutes: where nothing was found is
     // for people, and stderr there is mail. `-v` still prints it.
@@ -80,7 +80,6 @@ pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
     } else {
         super::EXIT_OK
     };
-    // The process exits next: freeing every session one by one is wasted time.
-    std::mem::forget(r);
+    keep.hold(r);
     Ok(code)
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{stdout, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use super::{stdout, Keep, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::cli::{CloseArgs, Format};
 use crate::close::{self, recover, ActionResult, ItemResult, Plan, Selection};
 use crate::config::Config;
@@ -118,7 +118,7 @@ impl Outcome {
 }
 
 /// `sessionctl close`: the report on stdout; the process exits after it.
-pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
+pub fn run(cfg: &Config, args: &CloseArgs, keep: &mut Keep) -> io::Result<u8> {
     // --after-stop: first of all, how the gateway ended. A clean stop needs nothing.
     if args.after_stop {
         let stop = StopEnv::from(|k| std::env::var(k).ok());
@@ -131,17 +131,17 @@ pub fn run(cfg: &Config, args: &CloseArgs) -> io::Result<u8> {
         }
     }
     let mut out = stdout();
-    Ok(run_to(cfg, args, &mut out, true)?.code)
+    Ok(run_to(cfg, args, &mut out, keep)?.code)
 }
 
 /// One `close` run with its report (table or JSON, as `cfg.format` says) written to `out`.
-/// `exiting`: the process exits right after, so the run's large values are not freed one
-/// by one (`watch` runs it again and again, and frees them).
+/// The run's large values (scans, plan, results) end in `keep`: `main` exits holding them;
+/// `watch` runs close again and again, and frees them.
 pub fn run_to<W: Write>(
     cfg: &Config,
     args: &CloseArgs,
     out: &mut W,
-    exiting: bool,
+    keep: &mut Keep,
 ) -> io::Result<Outcome> {
     // ExecStopPost= has no terminal to confirm on: --after-stop is --yes.
     let yes = args.yes || args.after_stop;
@@ -255,9 +255,7 @@ pub fn run_to<W: Write>(
         }
         let retries = recover::planned_retries(&history, &tcfg.targets);
         let code = print_dry_run(cfg, &plan, &refusals, &retries, &tcfg.targets);
-        if exiting {
-            std::mem::forget((report, plan)); // as at the end of a real run
-        }
+        keep.hold((report, plan));
         return code.map(Outcome::code);
     }
     if tty && !yes && !plan.items.is_empty() {
@@ -388,11 +386,7 @@ pub fn run_to<W: Write>(
         resumed: resumed.len() - resumed_bad,
         resumed_failed: resumed_bad,
     };
-    if exiting {
-        // The process exits next: freeing tens of thousands of sessions, actions and JSON
-        // values one by one would take longer than closing them did.
-        std::mem::forget((report, fresh, plan, results));
-    }
+    keep.hold((report, fresh, plan, results));
     Ok(outcome)
 }
 

@@ -1,6 +1,6 @@
 use std::io;
 
-use super::{finish, stdout};
+use super::{finish, stdout, Keep};
 use crate::cli::Format;
 use crate::config::Config;
 use crate::report::{json_report, write_json, write_ndjson, write_table};
@@ -8,7 +8,7 @@ use crate::scan::{self, grouped};
 
 /// `sessionctl list`: every active session with its verdict. Exit 0, or 2 when a backend
 /// could not be read (the others are still listed).
-pub fn run(cfg: &Config) -> io::Result<u8> {
+pub fn run(cfg: &Config, keep: &mut Keep) -> io::Result<u8> {
     let r = scan::run(cfg);
     crate::report::print_missing(cfg, &r);
     let sessions = grouped(&r.sessions);
@@ -19,7 +19,6 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
         Format::Ndjson => write_ndjson(&mut out, &r, &sessions)?,
     }
     let code = finish(out, &r.problems, false);
-    // The process exits next: freeing every session one by one is wasted time.
-    std::mem::forget(r);
+    keep.hold(r);
     code
 }

@@ -17,6 +17,23 @@ use crate::model::Problem;
 
 pub type Out = BufWriter<StdoutLock<'static>>;
 
+/// What a command built that is large — the scan of 100k sessions and 1M claude-mem rows,
+/// a close plan and its results — handed over for `main` to hold while it ends the process
+/// (see `exit` there): the kernel takes the memory back at once, where freeing it value by
+/// value took longer than some commands' own work.
+///
+/// Only plain data belongs here. Whatever must run its `Drop` (a lock, the temp dir of a
+/// private database copy, a journal, a buffered writer, a progress bar) is dropped by the
+/// command before it returns, as usual.
+#[derive(Default)]
+pub struct Keep(Vec<Box<dyn std::any::Any>>);
+
+impl Keep {
+    pub fn hold<T: 'static>(&mut self, v: T) {
+        self.0.push(Box::new(v));
+    }
+}
+
 pub fn stdout() -> Out {
     BufWriter::new(io::stdout().lock())
 }

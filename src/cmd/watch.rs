@@ -921,7 +921,12 @@ mod imp {
                 yes: true,
                 ..CloseArgs::default()
             };
-            let res = super::super::close::run_to(&self.pass_cfg, &args, &mut io::sink(), false);
+            let res = super::super::close::run_to(
+                &self.pass_cfg,
+                &args,
+                &mut io::sink(),
+                &mut Default::default(),
+            );
             let took = began.elapsed();
             let retry = match &res {
                 Ok(o) => {
