@@ -37,6 +37,23 @@ pub struct RunHeader {
     pub dry_run: Option<bool>,
 }
 
+impl RunHeader {
+    /// The header of a new run of this process (`mode` is `close` or `undo`), begun at
+    /// `at_ms` on `host`.
+    pub fn new(mode: &str, at_ms: i64, host: &crate::probe::Host) -> RunHeader {
+        RunHeader {
+            run: new_run_id(),
+            at: iso_ms(at_ms),
+            mode: mode.into(),
+            host: host.hostname.clone(),
+            boot_id: host.boot_id.clone(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            argv: std::env::args().collect(),
+            dry_run: None,
+        }
+    }
+}
+
 /// What an action does. Every store change carries the prior values that undo restores.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]

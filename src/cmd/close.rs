@@ -1,96 +1,30 @@
-use std::fs::{self, File};
+//! `sessionctl close`: one run, in the steps `run_to` names — open (config, terminal),
+//! lock, prepare (journal upkeep, history), scan and resume what earlier runs owe, plan,
+//! then either the dry run's report, or confirm, re-check, execute and report.
+
+mod after_stop;
+mod dry_run;
+mod locks;
+mod pick;
+mod report;
+
+use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::{stdout, Keep, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::cli::{CloseArgs, Format};
+use crate::cli::CloseArgs;
 use crate::close::{self, recover, ActionResult, ItemResult, Plan, Selection};
 use crate::config::Config;
 use crate::journal::{History, Journal, RunHeader, SessionRef};
-use crate::report::{escape_control, print_problems, ref_label, stamped, write_doc};
+use crate::report::{escape_control, print_problems};
 use crate::scan;
 use crate::targets;
-use crate::timefmt::{human_age, iso_ms, now_ms};
+use crate::timefmt::now_ms;
 
-/// How long a second `close` waits for the first to finish.
-const LOCK_WAIT: Duration = Duration::from_secs(3);
-
-/// An exclusive advisory lock held for the life of the value: one `close` per user.
-pub struct RunLock(#[allow(dead_code)] File);
-
-pub fn lock_path(journal: &Path) -> PathBuf {
-    journal
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("close.lock")
-}
-
-pub fn acquire(path: &Path) -> Result<RunLock, String> {
-    let dir = crate::journal::trusted_journal_dir(path)?;
-    let name = path.file_name().unwrap_or_default();
-    let f = dir
-        .open_rw_private(name)
-        .map_err(|e| format!("close lock: {}: cannot open: {e}", path.display()))?;
-    let start = Instant::now();
-    loop {
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock on a file descriptor we own.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(RunLock(f));
-        }
-        if start.elapsed() >= LOCK_WAIT {
-            return Err(format!(
-                "close lock: {}: another `sessionctl close` is running (waited {} s); try again when it is done",
-                path.display(),
-                LOCK_WAIT.as_secs()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-#[derive(Serialize)]
-struct Doc<'a> {
-    run: Option<&'a str>,
-    dry_run: bool,
-    resumed: &'a [ActionResult],
-    items: &'a [ItemResult],
-    refused: Vec<Value>,
-    skipped: Vec<Value>,
-    summary: Value,
-}
-
-/// One item of a dry run's JSON, borrowed from the plan.
-#[derive(Serialize)]
-struct DryItem<'a> {
-    group: &'a str,
-    sessions: Vec<DrySession<'a>>,
-    payload: &'a Option<Value>,
-    actions: Vec<DryAction<'a>>,
-    notes: &'a [String],
-}
-
-#[derive(Serialize)]
-struct DrySession<'a> {
-    backend: crate::model::Backend,
-    id: &'a str,
-    label: String,
-    session_key: &'a Option<String>,
-    verdict: crate::model::VerdictKind,
-    reason: crate::model::Reason,
-    summary: &'a str,
-}
-
-#[derive(Serialize)]
-struct DryAction<'a> {
-    action: &'a str,
-    kind: &'static str,
-    describe: &'a str,
-}
+pub use after_stop::StopEnv;
+pub use locks::{acquire, lock_path, lock_stores, RunLock, STORE_LOCK_WAIT};
+use report::Refusal;
 
 /// What one `close` run did: its exit code and the counts `watch` logs.
 #[derive(Debug, Clone, Default)]
@@ -143,373 +77,308 @@ pub fn run_to<W: Write>(
     out: &mut W,
     keep: &mut Keep,
 ) -> io::Result<Outcome> {
-    // ExecStopPost= has no terminal to confirm on: --after-stop is --yes.
-    let yes = args.yes || args.after_stop;
-    let (cfg_path, explicit) = &cfg.config_file;
-    let tcfg = match targets::load(cfg_path, *explicit, &|k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            super::error_line("config file", &e.path, &e.message);
-            return Ok(Outcome::code(EXIT_ERROR));
-        }
+    let mut run = match Run::open(cfg, args) {
+        Ok(run) => run,
+        Err(code) => return Ok(Outcome::code(code)),
     };
-    let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
-    if !yes && !args.dry_run && !tty {
-        eprintln!(
-            "sessionctl: close needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1) to close without asking, or --dry-run to see the plan"
-        );
-        return Ok(Outcome::code(EXIT_ERROR));
-    }
-    let _lock = if args.dry_run {
-        None
-    } else {
-        match acquire(&lock_path(&cfg.journal)) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                eprintln!("sessionctl: {e}");
-                return Ok(Outcome::code(EXIT_ERROR));
-            }
-        }
+    // Held to the end of the run; none for a dry run.
+    let _locks = match run.lock() {
+        Ok(locks) => locks,
+        Err(code) => return Ok(Outcome::code(code)),
     };
-    // Exclusion on the stores themselves, whatever the journal: a run with another
-    // journal (root's timer beside the user's) waits here, then finds the work done.
-    let _store_locks = if args.dry_run {
-        Vec::new()
-    } else {
-        match lock_stores(cfg) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("sessionctl: {e}");
-                return Ok(Outcome::code(EXIT_ERROR));
-            }
-        }
-    };
-    if !args.dry_run {
-        compact_journal(cfg, &tcfg.journal);
-    }
-    let history = match super::read_history(cfg) {
+    let history = match run.prepare() {
         Ok(h) => h,
         Err(code) => return Ok(Outcome::code(code)),
     };
-    let now = now_ms();
-    let sel = Selection {
-        ids: args.ids.clone(),
-        include_stale: args.include_stale,
-        force: args.force,
-        reason: args.reason.map(|r| r.name().to_string()),
-    };
-
-    let mut journal: Option<Journal> = None;
-    let mut resumed = Vec::new();
-    let budget = targets::RunBudget::default();
-    let start_journal = |report_host: &crate::probe::Host| -> io::Result<Journal> {
-        Journal::start(
-            &cfg.journal,
-            RunHeader {
-                run: crate::journal::new_run_id(),
-                at: iso_ms(now),
-                mode: "close".into(),
-                host: report_host.hostname.clone(),
-                boot_id: report_host.boot_id.clone(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                argv: std::env::args().collect(),
-                dry_run: None,
-            },
-        )
-    };
-
-    if !args.dry_run {
-        recover_hot_journals(cfg);
-    }
-    let report = scan::run(cfg);
-    print_problems(&report.problems);
-    crate::report::print_missing(cfg, &report);
-    if !args.dry_run && (!history.pending().is_empty() || history.has_failed_deliveries()) {
-        let mut j = start_journal(&report.host).map_err(|e| journal_err(&cfg.journal, e))?;
-        resumed = recover::resume(&history, &mut j, &tcfg.targets, tcfg.concurrency, &budget)?;
-        journal = Some(j);
-    }
-    // After resuming, scan again: what the resume settled is no longer active.
-    let report = if resumed.is_empty() {
-        report
-    } else {
-        scan::run(cfg)
-    };
-    let (mut chosen, refused) = close::select(&report, &sel);
-    if args.after_stop {
-        let held = hold_back_for_recovery(&report, &mut chosen);
-        if !held.is_empty() && !cfg.quiet {
-            eprintln!(
-                "sessionctl: after-stop: {}",
-                escape_control(&held_line(&held))
-            );
-        }
-    }
-    let mut plan = close::plan(&report, &chosen, &sel, &tcfg.targets, now);
-    plan.refused = refused.clone();
-    let refusals = refusals(&report, &sel, &refused);
+    let (report, resumed) = run.scan_and_resume(&history)?;
+    let (mut plan, refused) = run.plan(&report);
+    let refusals = report::refusals(&report, &run.sel, &refused);
 
     if args.dry_run {
-        if tcfg.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
-            no_targets_note(cfg, "would be delivered");
-        }
-        let retries = recover::planned_retries(&history, &tcfg.targets);
-        let code = print_dry_run(cfg, &plan, &refusals, &retries, &tcfg.targets);
+        let code = run.dry_run(&history, &plan, &refusals);
         keep.hold((report, plan));
         return code.map(Outcome::code);
     }
-    if tty && !yes && !plan.items.is_empty() {
-        match pick(&mut plan, report.now_ms) {
-            Ok(true) => {}
-            Ok(false) => {
-                eprintln!("sessionctl: nothing closed");
-                return Ok(Outcome::code(EXIT_OK));
+    if let Err(code) = run.confirm(&mut plan, report.now_ms) {
+        return Ok(Outcome::code(code));
+    }
+    let (fresh, dropped) = run.recheck(&mut plan);
+    let results = run.execute(&plan, &fresh.host)?;
+    let run_id = run.tidy(&plan);
+
+    let done = report::Done {
+        run: run_id.as_deref(),
+        resumed: &resumed,
+        results: &results,
+        refusals: &refusals,
+        dropped: &dropped,
+    };
+    report::write(out, cfg.format, now_ms(), &done)?;
+    let outcome = run.outcome(&fresh, &done);
+    drop(refusals);
+    keep.hold((report, fresh, plan, results));
+    Ok(outcome)
+}
+
+/// One close run's settings and what its steps share: the targets, the selection, the
+/// time it started, the delivery budget and the journal once a step started it.
+struct Run<'a> {
+    cfg: &'a Config,
+    args: &'a CloseArgs,
+    /// `--yes`; `--after-stop` is too (ExecStopPost= has no terminal to confirm on).
+    yes: bool,
+    /// stdin and stderr are a terminal: `close` may ask.
+    tty: bool,
+    targets: targets::Config,
+    sel: Selection,
+    /// When the run began its work: set again once the locks are held (they may wait).
+    now: i64,
+    budget: targets::RunBudget,
+    /// Started by the first step that writes: resuming owed work, or executing the plan.
+    journal: Option<Journal>,
+}
+
+impl<'a> Run<'a> {
+    /// Read the config file's targets; without `--yes` or `--dry-run`, insist on a
+    /// terminal to confirm on. Err is the exit code after a one-line error.
+    fn open(cfg: &'a Config, args: &'a CloseArgs) -> Result<Run<'a>, u8> {
+        let yes = args.yes || args.after_stop;
+        let (cfg_path, explicit) = &cfg.config_file;
+        let targets = match targets::load(cfg_path, *explicit, &|k| std::env::var(k).ok()) {
+            Ok(c) => c,
+            Err(e) => {
+                super::error_line("config file", &e.path, &e.message);
+                return Err(EXIT_ERROR);
             }
+        };
+        let tty = io::stdin().is_terminal() && io::stderr().is_terminal();
+        if !yes && !args.dry_run && !tty {
+            eprintln!(
+                "sessionctl: close needs a terminal to confirm; pass --yes (or SESSIONCTL_YES=1) to close without asking, or --dry-run to see the plan"
+            );
+            return Err(EXIT_ERROR);
+        }
+        Ok(Run {
+            cfg,
+            args,
+            yes,
+            tty,
+            targets,
+            sel: Selection {
+                ids: args.ids.clone(),
+                include_stale: args.include_stale,
+                force: args.force,
+                reason: args.reason.map(|r| r.name().to_string()),
+            },
+            now: now_ms(),
+            budget: targets::RunBudget::default(),
+            journal: None,
+        })
+    }
+
+    /// One `close` per journal, then exclusion on the stores themselves, whatever the
+    /// journal: a run with another journal (root's timer beside the user's) waits here,
+    /// then finds the work done. A dry run changes nothing and takes no lock.
+    fn lock(&self) -> Result<Option<(RunLock, Vec<crate::fsx::DirLock>)>, u8> {
+        if self.args.dry_run {
+            return Ok(None);
+        }
+        let locked = acquire(&lock_path(&self.cfg.journal))
+            .and_then(|run| Ok((run, lock_stores(self.cfg)?)));
+        match locked {
+            Ok(l) => Ok(Some(l)),
             Err(e) => {
                 eprintln!("sessionctl: {e}");
-                return Ok(Outcome::code(EXIT_ERROR));
+                Err(EXIT_ERROR)
             }
         }
     }
-    // Re-check right before acting: the prompt may have taken minutes.
-    let fresh = scan::run(cfg);
-    let dropped = close::recheck(&mut plan, &fresh, &sel);
-    close::fill_priors(&mut plan, now);
 
-    let mut results: Vec<ItemResult> = Vec::new();
-    if !plan.items.is_empty() {
-        let mut j = match journal.take() {
+    /// Journal upkeep (compaction), its history, and hot SQLite journals rolled back
+    /// before anything is read. A dry run only reads the history.
+    fn prepare(&mut self) -> Result<History, u8> {
+        if !self.args.dry_run {
+            compact_journal(self.cfg, &self.targets.journal);
+        }
+        let history = super::read_history(self.cfg)?;
+        self.now = now_ms();
+        if !self.args.dry_run {
+            recover_hot_journals(self.cfg);
+        }
+        Ok(history)
+    }
+
+    /// Scan; settle what earlier runs still owe (pending actions, failed deliveries),
+    /// then scan again, since what the resume settled is no longer active.
+    fn scan_and_resume(
+        &mut self,
+        history: &History,
+    ) -> io::Result<(scan::Report, Vec<ActionResult>)> {
+        let report = scan::run(self.cfg);
+        print_problems(&report.problems);
+        crate::report::print_missing(self.cfg, &report);
+        if self.args.dry_run || (history.pending().is_empty() && !history.has_failed_deliveries()) {
+            return Ok((report, Vec::new()));
+        }
+        let mut j = self.start_journal(&report.host)?;
+        let resumed = recover::resume(
+            history,
+            &mut j,
+            &self.targets.targets,
+            self.targets.concurrency,
+            &self.budget,
+        )?;
+        self.journal = Some(j);
+        if resumed.is_empty() {
+            return Ok((report, resumed));
+        }
+        Ok((scan::run(self.cfg), resumed))
+    }
+
+    /// What to close, and the named ids refused (also in the plan). Under
+    /// `--after-stop`, what the restarted gateway's recovery re-runs is held back.
+    fn plan(&self, report: &scan::Report) -> (Plan, Vec<(String, String)>) {
+        let (mut chosen, refused) = close::select(report, &self.sel);
+        if self.args.after_stop {
+            let held = after_stop::hold_back_for_recovery(report, &mut chosen);
+            if !held.is_empty() && !self.cfg.quiet {
+                eprintln!(
+                    "sessionctl: after-stop: {}",
+                    escape_control(&after_stop::held_line(&held))
+                );
+            }
+        }
+        let mut plan = close::plan(report, &chosen, &self.sel, &self.targets.targets, self.now);
+        plan.refused = refused.clone();
+        (plan, refused)
+    }
+
+    /// `--dry-run`: the plan and the deliveries the real run would retry first.
+    fn dry_run(&self, history: &History, plan: &Plan, refusals: &[Refusal]) -> io::Result<u8> {
+        if self.targets.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
+            no_targets_note(self.cfg, "would be delivered");
+        }
+        let retries = recover::planned_retries(history, &self.targets.targets);
+        dry_run::print(self.cfg, plan, refusals, &retries, &self.targets.targets)
+    }
+
+    /// On a terminal without `--yes`: the picker, then a yes/no. Err is the exit code
+    /// when nothing is to be closed (cancelled: 0) or the prompt failed.
+    fn confirm(&self, plan: &mut Plan, now: i64) -> Result<(), u8> {
+        if !self.tty || self.yes || plan.items.is_empty() {
+            return Ok(());
+        }
+        match pick::pick(plan, now) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                eprintln!("sessionctl: nothing closed");
+                Err(EXIT_OK)
+            }
+            Err(e) => {
+                eprintln!("sessionctl: {e}");
+                Err(EXIT_ERROR)
+            }
+        }
+    }
+
+    /// Re-check right before acting (the prompt may have taken minutes): a fresh scan,
+    /// the planned sessions that no longer qualify dropped, and each write's priors read.
+    fn recheck(&self, plan: &mut Plan) -> (scan::Report, Vec<(SessionRef, String)>) {
+        let fresh = scan::run(self.cfg);
+        let dropped = close::recheck(plan, &fresh, &self.sel);
+        close::fill_priors(plan, self.now);
+        (fresh, dropped)
+    }
+
+    /// Carry out the plan, journaled before and after each action, with a progress bar
+    /// on a terminal for more than a few groups.
+    fn execute(&mut self, plan: &Plan, host: &crate::probe::Host) -> io::Result<Vec<ItemResult>> {
+        if plan.items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut j = match self.journal.take() {
             Some(j) => j,
-            None => start_journal(&fresh.host).map_err(|e| journal_err(&cfg.journal, e))?,
+            None => self.start_journal(host)?,
         };
-        let history = History::read(&cfg.journal).map_err(|e| {
+        let history = History::read(&self.cfg.journal).map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("journal: {}: cannot read: {e}", cfg.journal.display()),
+                format!("journal: {}: cannot read: {e}", self.cfg.journal.display()),
             )
         })?;
         let total: usize = plan.items.iter().map(|i| i.actions.len()).sum();
-        let bar = (io::stderr().is_terminal() && plan.items.len() > 5 && !cfg.quiet).then(|| {
-            let b = indicatif::ProgressBar::new(total as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} actions {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        });
-        let backups = recover::backup_dir(&cfg.journal, &j.run);
+        let bar =
+            (io::stderr().is_terminal() && plan.items.len() > 5 && !self.cfg.quiet).then(|| {
+                let b = indicatif::ProgressBar::new(total as u64);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} actions {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b
+            });
+        let backups = recover::backup_dir(&self.cfg.journal, &j.run);
         let tick = |_: &str| {
             if let Some(b) = &bar {
                 b.inc(1);
             }
         };
         let ctx = close::Ctx {
-            targets: &tcfg.targets,
-            concurrency: tcfg.concurrency,
-            now,
+            targets: &self.targets.targets,
+            concurrency: self.targets.concurrency,
+            now: self.now,
             backups: &backups,
-            budget: &budget,
+            budget: &self.budget,
         };
-        results = close::execute(&plan, &mut j, &history, &ctx, &tick)?;
+        let results = close::execute(plan, &mut j, &history, &ctx, &tick)?;
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        journal = Some(j);
-    }
-    if tcfg.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
-        no_targets_note(cfg, "was delivered");
-    }
-    let run_id = journal.as_ref().map(|j| j.run.clone());
-    prune_backups(cfg, run_id.as_deref(), &tcfg.journal);
-    let closed = results.iter().filter(|r| r.closed).count();
-    let failed = results.len() - closed;
-    let resumed_bad = resumed.iter().filter(|r| !r.ok && !r.skipped).count();
-    match cfg.format {
-        Format::Json | Format::Ndjson => {
-            let doc = Doc {
-                run: run_id.as_deref(),
-                dry_run: false,
-                resumed: &resumed,
-                items: &results,
-                refused: refusals.iter().map(Refusal::json).collect(),
-                skipped: dropped
-                    .iter()
-                    .map(|(s, why)| json!({"session": s, "why": why}))
-                    .collect(),
-                summary: json!({"closed": closed, "failed": failed, "refused": plan.refused.len(), "skipped": dropped.len()}),
-            };
-            write_doc(out, cfg.format, &stamped(now_ms(), doc))?;
-        }
-        Format::Table => {
-            for r in &resumed {
-                writeln!(
-                    out,
-                    "resumed {}: {}",
-                    escape_control(&r.action),
-                    escape_control(&r.detail)
-                )?;
-            }
-            for r in &results {
-                write_item(out, r)?;
-            }
-            for r in &refusals {
-                writeln!(out, "not closed {}", r.text())?;
-            }
-            for (s, why) in &dropped {
-                writeln!(out, "skipped {}: {}", describe_ref(s), escape_control(why))?;
-            }
-            if results.is_empty() && plan.refused.is_empty() && dropped.is_empty() {
-                writeln!(out, "No orphans to close.")?;
-            } else {
-                write!(out, "Closed {closed} of {} session group(s)", results.len())?;
-                if let Some(r) = &run_id {
-                    write!(out, "; run {r} (undo: sessionctl journal undo {r})")?;
-                }
-                writeln!(out)?;
-            }
-        }
-    }
-    out.flush()?;
-    let code = if !fresh.problems.is_empty() {
-        EXIT_ERROR
-    } else if failed == 0 && plan.refused.is_empty() && dropped.is_empty() && resumed_bad == 0 {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    };
-    let outcome = Outcome {
-        code,
-        run: run_id,
-        closed,
-        failed,
-        skipped: dropped.len(),
-        resumed: resumed.len() - resumed_bad,
-        resumed_failed: resumed_bad,
-    };
-    keep.hold((report, fresh, plan, results));
-    Ok(outcome)
-}
-
-/// How systemd says the gateway's main process ended: `$SERVICE_RESULT`, `$EXIT_CODE`
-/// and `$EXIT_STATUS`, which it sets for `ExecStop=` and `ExecStopPost=` (systemd.exec(5),
-/// "Summary of possible service result variable values").
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct StopEnv {
-    pub service_result: Option<String>,
-    pub exit_code: Option<String>,
-    pub exit_status: Option<String>,
-}
-
-impl StopEnv {
-    pub fn from(get: impl Fn(&str) -> Option<String>) -> StopEnv {
-        let get = |k: &str| get(k).filter(|v| !v.is_empty());
-        StopEnv {
-            service_result: get("SERVICE_RESULT"),
-            exit_code: get("EXIT_CODE"),
-            exit_status: get("EXIT_STATUS"),
-        }
+        self.journal = Some(j);
+        Ok(results)
     }
 
-    /// Was it a clean stop, and the line that says how the gateway ended. Clean is
-    /// `SERVICE_RESULT=success` with the main process exited 0 or 143 (OpenClaw's unit
-    /// has `SuccessExitStatus=0 143`: 143 is the drain's exit after SIGTERM), or killed
-    /// by one of the signals systemd counts as a clean end (HUP, INT, TERM, PIPE). After
-    /// it, the gateway's own drain sent every session_end it owed.
-    pub fn judge(&self) -> (bool, String) {
-        let vars = format!(
-            "SERVICE_RESULT={}, EXIT_CODE={}, EXIT_STATUS={}",
-            self.service_result.as_deref().unwrap_or("(unset)"),
-            self.exit_code.as_deref().unwrap_or("(unset)"),
-            self.exit_status.as_deref().unwrap_or("(unset)"),
-        );
-        let Some(result) = self.service_result.as_deref() else {
-            return (
-                false,
-                "SERVICE_RESULT, EXIT_CODE and EXIT_STATUS are not set (not run by systemd's ExecStopPost=?): closing orphans as --yes does, except the running sessions of SQLite stores".into(),
-            );
-        };
-        let status = self.exit_status.as_deref().unwrap_or("");
-        let how = match self.exit_code.as_deref() {
-            Some("exited") => format!("its main process exited with status {status}"),
-            Some("killed") => format!("its main process was killed by SIG{status}"),
-            Some("dumped") => format!("its main process was killed by SIG{status} and dumped core"),
-            Some(other) => format!("its main process ended ({other} {status})"),
-            None => "systemd knows no exit of its main process".into(),
-        };
-        let clean = result == "success"
-            && match self.exit_code.as_deref() {
-                Some("exited") => matches!(status, "0" | "143"),
-                Some("killed") => matches!(status, "TERM" | "INT" | "HUP" | "PIPE"),
-                _ => false,
-            };
-        if clean {
-            (
-                true,
-                format!("the gateway stopped cleanly ({vars}): {how}, and its own drain sent every session_end; nothing to do"),
-            )
+    /// After executing: the note when nothing could be delivered, and old backups
+    /// pruned. Returns the journal run's id, when one was started.
+    fn tidy(&self, plan: &Plan) -> Option<String> {
+        if self.targets.targets.is_empty() && plan.items.iter().any(|i| i.payload.is_some()) {
+            no_targets_note(self.cfg, "was delivered");
+        }
+        let run_id = self.journal.as_ref().map(|j| j.run.clone());
+        prune_backups(self.cfg, run_id.as_deref(), &self.targets.journal);
+        run_id
+    }
+
+    /// The exit code (2 when the re-check's scan had problems, 1 when anything was not
+    /// closed, refused, dropped or failed again) and the counts.
+    fn outcome(&self, fresh: &scan::Report, done: &report::Done) -> Outcome {
+        let (closed, failed) = done.counts();
+        let resumed_bad = done.resumed.iter().filter(|r| !r.ok && !r.skipped).count();
+        let code = if !fresh.problems.is_empty() {
+            EXIT_ERROR
+        } else if failed == 0
+            && done.refusals.is_empty()
+            && done.dropped.is_empty()
+            && resumed_bad == 0
+        {
+            EXIT_OK
         } else {
-            // What the exit alone does not say.
-            let why = match result {
-                "success" => "; systemd counts that as clean, OpenClaw's drain does not end so",
-                "timeout" => "; a start or stop step timed out",
-                "oom-kill" => "; the OOM killer ended it",
-                "watchdog" => "; its watchdog expired",
-                "start-limit-hit" => "; it hit its start limit",
-                "protocol" => "; it broke its unit's start-up protocol",
-                "resources" => "; systemd could not set it up",
-                _ => "",
-            };
-            (
-                false,
-                format!(
-                    "the gateway did not stop cleanly ({vars}): {how}{why}; closing its orphans"
-                ),
-            )
+            EXIT_FINDINGS
+        };
+        Outcome {
+            code,
+            run: done.run.map(String::from),
+            closed,
+            failed,
+            skipped: done.dropped.len(),
+            resumed: done.resumed.len() - resumed_bad,
+            resumed_failed: resumed_bad,
         }
     }
-}
 
-/// Under `--after-stop`, the restarted gateway's recovery comes next (`Restart=always`,
-/// 5 s later): the SQLite-era gateway (2026.8+) re-runs an interrupted session under the
-/// same sessionId, so no running session of a SQLite store may be ended now, nor any
-/// record of its group (its claude-mem rows; a key-only session_end would end the re-run
-/// downstream). 2026.7's file store marks such sessions failed itself and never re-runs
-/// them: its orphans are closed now. Returns the groups held back that were chosen.
-fn hold_back_for_recovery(
-    report: &scan::Report,
-    chosen: &mut Vec<&crate::model::Session>,
-) -> Vec<String> {
-    let recovering: std::collections::BTreeSet<String> = report
-        .sessions
-        .iter()
-        .filter(|s| {
-            s.backend == crate::model::Backend::Openclaw
-                && s.store_kind == crate::model::StoreKind::Sqlite
-                && s.status == "running"
-        })
-        .map(scan::group_key)
-        .collect();
-    let mut held: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    chosen.retain(|s| {
-        let g = scan::group_key(s);
-        if recovering.contains(&g) {
-            held.insert(g);
-            false
-        } else {
-            true
-        }
-    });
-    held.into_iter().collect()
-}
-
-fn held_line(held: &[String]) -> String {
-    let n = held.len();
-    format!(
-        "left {n} running session{} of SQLite stores to the restarted gateway, which re-runs {} ({}); `sessionctl watch` or the next timer run closes what is still orphaned once recovery is done",
-        if n == 1 { "" } else { "s" },
-        if n == 1 { "it" } else { "them" },
-        held.join(", ")
-    )
+    fn start_journal(&self, host: &crate::probe::Host) -> io::Result<Journal> {
+        Journal::start(&self.cfg.journal, RunHeader::new("close", self.now, host))
+            .map_err(|e| journal_err(&self.cfg.journal, e))
+    }
 }
 
 /// Once per run, on stderr: with no hook target in the config file, closing repairs the
@@ -528,32 +397,6 @@ fn no_targets_note(cfg: &Config, verb: &str) {
         "sessionctl: no hook targets configured ({}): no session_end {verb}; see README \"Hook targets\"",
         escape_control(&whence)
     );
-}
-
-/// How long a run waits for another sessionctl that is changing the same stores.
-pub const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
-
-/// Lock every state dir and claude-mem data dir this run may change, in path order (two
-/// runs never wait for each other crosswise).
-pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
-    let mut dirs: Vec<PathBuf> = crate::backend::openclaw::discover(cfg)
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect();
-    if let Some((d, _)) = crate::backend::claude_mem::discover(cfg) {
-        dirs.push(d);
-    }
-    let mut dirs: Vec<PathBuf> = dirs
-        .into_iter()
-        .map(|d| fs::canonicalize(&d).unwrap_or(d))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    let mut out = Vec::new();
-    for d in dirs {
-        out.extend(crate::fsx::lock_dir(&d, STORE_LOCK_WAIT)?);
-    }
-    Ok(out)
 }
 
 /// `[journal] max_size`: a journal grown past it is compacted to what is still needed
@@ -627,388 +470,4 @@ fn journal_err(path: &Path, e: io::Error) -> io::Error {
         e.kind(),
         format!("journal: {}: cannot write: {e}", path.display()),
     )
-}
-
-fn describe_ref(s: &SessionRef) -> String {
-    match &s.session_key {
-        Some(k) => format!(
-            "{} {} ({})",
-            s.backend,
-            escape_control(k),
-            escape_control(&ref_label(s))
-        ),
-        None => format!("{} {}", s.backend, escape_control(&ref_label(s))),
-    }
-}
-
-fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
-    let who: Vec<String> = r
-        .sessions
-        .iter()
-        .map(|s| format!("{} {}", s.backend, escape_control(&ref_label(s))))
-        .collect();
-    writeln!(
-        w,
-        "{} {} ({})",
-        if r.closed { "closed" } else { "incomplete" },
-        escape_control(&r.group),
-        who.join(", ")
-    )?;
-    for a in &r.actions {
-        let mark = if !a.ok {
-            "failed "
-        } else if a.skipped {
-            "skipped"
-        } else {
-            "ok     "
-        };
-        let what = match &a.target {
-            Some(t) => format!("deliver to {}", escape_control(t)),
-            None => a.kind.to_string(),
-        };
-        writeln!(w, "  {mark} {what}: {}", escape_control(&a.detail))?;
-    }
-    for n in &r.notes {
-        writeln!(w, "  note    {}", escape_control(n))?;
-    }
-    Ok(())
-}
-
-/// A named id `close` will not close, and the record it names: a key can name sessions in
-/// several state dirs (and their claude-mem rows), one closed and another refused.
-struct Refusal<'a> {
-    query: &'a str,
-    session: Option<&'a crate::model::Session>,
-    why: &'a str,
-}
-
-impl Refusal<'_> {
-    /// `<query>: <backend> <label> in <dir>: <why>`, escaped for a terminal.
-    fn text(&self) -> String {
-        match self.session {
-            Some(s) => format!(
-                "{}: {} {} in {}: {}",
-                escape_control(self.query),
-                s.backend.name(),
-                escape_control(&crate::report::label(s.backend, &s.id)),
-                escape_control(&session_dir(s).display().to_string()),
-                escape_control(self.why)
-            ),
-            None => format!(
-                "{}: {}",
-                escape_control(self.query),
-                escape_control(self.why)
-            ),
-        }
-    }
-
-    fn json(&self) -> Value {
-        let mut v = json!({"id": self.query, "why": self.why});
-        if let Some(s) = self.session {
-            v["backend"] = json!(s.backend);
-            v["session_id"] = json!(s.id);
-            v["label"] = json!(crate::report::label(s.backend, &s.id));
-            v["dir"] = json!(session_dir(s));
-        }
-        v
-    }
-}
-
-/// The OpenClaw state dir or claude-mem data dir a record belongs to.
-fn session_dir(s: &crate::model::Session) -> &Path {
-    match &s.detail {
-        crate::model::Detail::Openclaw(d) => &d.state_dir,
-        crate::model::Detail::ClaudeMem(d) => &d.data_dir,
-    }
-}
-
-/// `select`'s refusals with the record each one is about, found the way `select` finds
-/// them (each named id's matches, in order, that `eligible` turns down). Should the two
-/// ever disagree, the refusals are shown as `select` gave them.
-fn refusals<'a>(
-    r: &'a scan::Report,
-    sel: &Selection,
-    refused: &'a [(String, String)],
-) -> Vec<Refusal<'a>> {
-    let mut out: Vec<(&str, Option<&crate::model::Session>)> = Vec::new();
-    for q in &sel.ids {
-        let hits: Vec<&crate::model::Session> =
-            r.sessions.iter().filter(|s| scan::matches(s, q)).collect();
-        if hits.is_empty() {
-            out.push((q, None));
-        }
-        for h in hits {
-            if close::eligible(h, sel, true).is_err() {
-                out.push((q, Some(h)));
-            }
-        }
-    }
-    let agrees =
-        out.len() == refused.len() && out.iter().zip(refused).all(|((q, _), (id, _))| q == id);
-    refused
-        .iter()
-        .enumerate()
-        .map(|(k, (id, why))| Refusal {
-            query: id,
-            session: if agrees { out[k].1 } else { None },
-            why,
-        })
-        .collect()
-}
-
-fn print_dry_run(
-    cfg: &Config,
-    plan: &Plan,
-    refusals: &[Refusal],
-    retries: &[(&crate::journal::Intent, Result<usize, String>)],
-    targets: &[targets::Target],
-) -> io::Result<u8> {
-    let mut out = stdout();
-    let items: Vec<DryItem> = plan
-        .items
-        .iter()
-        .map(|i| DryItem {
-            group: &i.group,
-            sessions: i
-                .sessions
-                .iter()
-                .map(|s| DrySession {
-                    backend: s.backend,
-                    id: &s.id,
-                    label: crate::report::label(s.backend, &s.id),
-                    session_key: &s.session_key,
-                    verdict: s.verdict,
-                    reason: s.reason,
-                    summary: &s.summary,
-                })
-                .collect(),
-            payload: &i.payload,
-            actions: i
-                .actions
-                .iter()
-                .map(|a| DryAction {
-                    action: &a.id,
-                    kind: a.kind.name(),
-                    describe: &a.describe,
-                })
-                .collect(),
-            notes: &i.notes,
-        })
-        .collect();
-    match cfg.format {
-        Format::Json | Format::Ndjson => {
-            let doc = json!({
-                "dry_run": true,
-                "targets": targets.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
-                "items": items,
-                "refused": refusals.iter().map(Refusal::json).collect::<Vec<_>>(),
-                "retries": retries.iter().map(|(i, r)| {
-                    let mut session = json!(i.session);
-                    session["label"] = json!(ref_label(&i.session));
-                    json!({
-                        "action": i.action,
-                        "run": i.run,
-                        "target": i.target,
-                        "session": session,
-                        "will": if r.is_ok() { "retry" } else { "fail" },
-                        "why": r.as_ref().err(),
-                    })
-                }).collect::<Vec<_>>(),
-            });
-            write_doc(&mut out, cfg.format, &stamped(now_ms(), doc))?;
-        }
-        Format::Table => {
-            // What the real run does first: the deliveries earlier runs still owe.
-            for (i, r) in retries {
-                let who = match &i.session.session_key {
-                    Some(k) => format!(
-                        "{} ({} {})",
-                        escape_control(k),
-                        escape_control(&i.session.backend),
-                        escape_control(&ref_label(&i.session))
-                    ),
-                    None => format!(
-                        "{} {}",
-                        escape_control(&i.session.backend),
-                        escape_control(&ref_label(&i.session))
-                    ),
-                };
-                let target = escape_control(i.target.as_deref().unwrap_or("-")).into_owned();
-                match r {
-                    Ok(_) => writeln!(
-                        out,
-                        "would retry delivery to {target} for {who}, owed since run {}",
-                        escape_control(&i.run)
-                    )?,
-                    Err(why) => writeln!(
-                        out,
-                        "would fail delivery to {target} for {who}: {}",
-                        escape_control(why)
-                    )?,
-                }
-            }
-            if plan.items.is_empty() {
-                writeln!(out, "No orphans to close.")?;
-            }
-            for i in &plan.items {
-                writeln!(out, "would close {}", escape_control(&i.group))?;
-                for s in &i.sessions {
-                    writeln!(
-                        out,
-                        "  {} {}: {} ({}) — {}",
-                        s.backend.name(),
-                        escape_control(&crate::report::label(s.backend, &s.id)),
-                        s.verdict.name(),
-                        s.reason.name(),
-                        escape_control(&s.summary)
-                    )?;
-                }
-                match &i.payload {
-                    // serde escapes C0 controls in JSON, but not C1 or bidi characters.
-                    Some(p) => writeln!(
-                        out,
-                        "  payload {}",
-                        escape_control(&serde_json::to_string(p).unwrap_or_default())
-                    )?,
-                    None => writeln!(out, "  payload none (no OpenClaw session key is known)")?,
-                }
-                for a in &i.actions {
-                    writeln!(out, "  plan    {}", escape_control(&a.describe))?;
-                }
-                for n in &i.notes {
-                    writeln!(out, "  note    {}", escape_control(n))?;
-                }
-            }
-            for r in refusals {
-                writeln!(out, "would not close {}", r.text())?;
-            }
-            writeln!(out, "Dry run: nothing was changed.")?;
-        }
-    }
-    out.flush()?;
-    Ok(if plan.refused.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    })
-}
-
-/// One line of the picker: the group (escaped: it is a stored session key), verdict,
-/// reason, idle time and how many records are linked.
-fn pick_label(i: &close::Item, now: i64) -> String {
-    let s = &i.sessions[0];
-    let age = s
-        .last_activity_at
-        .map(|t| human_age(now - t))
-        .unwrap_or_else(|| "?".into());
-    let also = if i.sessions.len() > 1 {
-        format!(" +{} linked", i.sessions.len() - 1)
-    } else {
-        String::new()
-    };
-    format!(
-        "{}  {} ({}), idle {age}{also}",
-        escape_control(&i.group),
-        s.verdict.name(),
-        s.reason.name()
-    )
-}
-
-/// The interactive picker: every candidate pre-selected, with verdict, reason and age.
-fn pick(plan: &mut Plan, now: i64) -> Result<bool, String> {
-    let labels: Vec<String> = plan.items.iter().map(|i| pick_label(i, now)).collect();
-    let defaults = vec![true; labels.len()];
-    let theme = dialoguer::theme::SimpleTheme;
-    let chosen = dialoguer::MultiSelect::with_theme(&theme)
-        .with_prompt("Orphans to close (space toggles, enter accepts, q or Esc cancels)")
-        .items(&labels)
-        .defaults(&defaults)
-        .interact_on_opt(&dialoguer::console::Term::stderr())
-        .map_err(|e| format!("prompt failed: {e}"))?;
-    let Some(chosen) = chosen else {
-        return Ok(false);
-    };
-    if chosen.is_empty() {
-        return Ok(false);
-    }
-    let keep: Vec<bool> = (0..plan.items.len()).map(|i| chosen.contains(&i)).collect();
-    let mut k = keep.iter();
-    plan.items.retain(|_| *k.next().unwrap_or(&false));
-    let n = plan.items.len();
-    // `q` and Esc cancel here as they do in the list above (`interact_on` ignores them).
-    let yes = dialoguer::Confirm::with_theme(&theme)
-        .with_prompt(format!("Close {n} session group(s)?"))
-        .default(false)
-        .interact_on_opt(&dialoguer::console::Term::stderr())
-        .map_err(|e| format!("prompt failed: {e}"))?;
-    Ok(yes == Some(true))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(r: Option<&str>, c: Option<&str>, st: Option<&str>) -> StopEnv {
-        StopEnv::from(|k| {
-            match k {
-                "SERVICE_RESULT" => r,
-                "EXIT_CODE" => c,
-                "EXIT_STATUS" => st,
-                _ => None,
-            }
-            .map(String::from)
-        })
-    }
-
-    #[test]
-    fn clean_stops_are_the_ones_systemd_and_the_unit_call_success() {
-        for (c, st) in [
-            ("exited", "0"),
-            ("exited", "143"),
-            ("killed", "TERM"),
-            ("killed", "INT"),
-            ("killed", "HUP"),
-            ("killed", "PIPE"),
-        ] {
-            let (clean, line) = env(Some("success"), Some(c), Some(st)).judge();
-            assert!(clean, "{c} {st}: {line}");
-            assert!(line.contains("nothing to do"), "{line}");
-        }
-    }
-
-    #[test]
-    fn crashes_oom_timeouts_and_failures_are_not_clean() {
-        for (r, c, st) in [
-            (Some("signal"), Some("killed"), Some("KILL")),
-            (Some("core-dump"), Some("dumped"), Some("SEGV")),
-            (Some("exit-code"), Some("exited"), Some("1")),
-            (Some("exit-code"), Some("exited"), Some("78")),
-            (Some("timeout"), Some("killed"), Some("KILL")),
-            (Some("oom-kill"), Some("killed"), Some("KILL")),
-            (Some("protocol"), None, None),
-            // success without an exit of the main process, or with one the unit does
-            // not call clean: no proof that the drain ran.
-            (Some("success"), None, None),
-            (Some("success"), Some("exited"), Some("1")),
-            (Some("success"), Some("killed"), Some("KILL")),
-        ] {
-            let (clean, line) = env(r, c, st).judge();
-            assert!(!clean, "{r:?} {c:?} {st:?}: {line}");
-            assert!(line.contains("did not stop cleanly"), "{line}");
-            assert!(line.contains(r.unwrap()), "{line}");
-        }
-        let (_, line) = env(Some("signal"), Some("killed"), Some("KILL")).judge();
-        assert!(line.contains("killed by SIGKILL"), "{line}");
-    }
-
-    #[test]
-    fn without_systemds_variables_it_says_so() {
-        let (clean, line) = env(None, None, None).judge();
-        assert!(!clean);
-        assert!(line.contains("are not set"), "{line}");
-        // Empty counts as unset.
-        let (clean, line) = env(Some(""), Some(""), Some("")).judge();
-        assert!(!clean);
-        assert!(line.contains("are not set"), "{line}");
-    }
 }

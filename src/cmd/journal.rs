@@ -9,7 +9,7 @@ use crate::close::recover;
 use crate::config::Config;
 use crate::journal::{History, Journal, RunHeader};
 use crate::report::{escape_control, new_table, ref_label, stamped, write_doc};
-use crate::timefmt::{iso_ms, now_ms};
+use crate::timefmt::now_ms;
 
 pub fn run(cfg: &Config, action: Option<&JournalAction>, run: Option<&str>) -> io::Result<u8> {
     let history = match super::read_history(cfg) {
@@ -226,25 +226,13 @@ fn undo(cfg: &Config, h: &History, run: &str, dry_run: bool, yes: bool) -> io::R
         }
     };
     let host = crate::probe::Host::probe(false);
-    let mut j = Journal::start(
-        &cfg.journal,
-        RunHeader {
-            run: crate::journal::new_run_id(),
-            at: iso_ms(now_ms()),
-            mode: "undo".into(),
-            host: host.hostname.clone(),
-            boot_id: host.boot_id.clone(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            argv: std::env::args().collect(),
-            dry_run: None,
-        },
-    )
-    .map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("journal: {}: cannot write: {e}", cfg.journal.display()),
-        )
-    })?;
+    let mut j =
+        Journal::start(&cfg.journal, RunHeader::new("undo", now_ms(), &host)).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("journal: {}: cannot write: {e}", cfg.journal.display()),
+            )
+        })?;
     let results = recover::undo(&plan, cfg, Some(&mut j))?;
     let bad = results.iter().filter(|r| !r.ok || r.skipped).count();
     if cfg.format == Format::Table {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::Client;
 use serde::Serialize;
 
-pub use config::load;
+pub use config::{load, Config};
 pub use schedule::{deliver_all_within, RunBudget};
 
 use command::{command_env, deliver_command};
