@@ -264,7 +264,7 @@ pub fn run(cfg: &Config) -> Report {
                     Some((u, _)) => u.clone(),
                 },
             };
-            let (v, ev) = classify::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
+            let (v, ev) = claude_mem::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
             s.set_verdict(v);
             s.evidence = ev;
             sessions.push(s);

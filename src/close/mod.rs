@@ -9,7 +9,6 @@
 //! 5. hook deliveries, concurrently; a target that recorded success is never sent to again.
 
 pub mod recover;
-pub mod stores;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +23,10 @@ use crate::scan::{group_key, Report};
 use crate::targets::{self, Target};
 use crate::timefmt::iso_ms;
 
-use stores::Change;
+use crate::backend::claude_mem::store as cm_store;
+use crate::backend::openclaw::store as stores;
+pub use crate::backend::write::failpoint;
+use crate::backend::write::Change;
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
@@ -226,7 +228,7 @@ pub fn plan(
 ) -> Plan {
     let ix = KeyIndex::new(r);
     let now_iso = iso_ms(now);
-    let cm_new = stores::claude_mem_new(now);
+    let cm_new = cm_store::claude_mem_new(now);
     let cm_prior = json!({"status": "active"});
     let mut groups: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
     for s in chosen {
@@ -548,12 +550,12 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
             .or_insert_with(|| crate::backend::open_read_only(db).ok())
             .as_ref()
     }
-    let cm_new = stores::claude_mem_new(now);
+    let cm_new = cm_store::claude_mem_new(now);
     for a in plan.items.iter_mut().flat_map(|i| i.actions.iter_mut()) {
         match &a.op {
             Op::ClaudeMem { db, row } => {
                 if let Some(p) = conn(&mut conns, db)
-                    .and_then(|c| stores::claude_mem_prior(c, *row).ok().flatten())
+                    .and_then(|c| cm_store::claude_mem_prior(c, *row).ok().flatten())
                 {
                     a.prior = Some(p);
                 }
@@ -817,7 +819,7 @@ pub fn execute(
                     _ => None,
                 })
                 .collect();
-            stores::claude_mem_end(db, &rows, now).map(|c| (c, None))
+            cm_store::claude_mem_end(db, &rows, now).map(|c| (c, None))
         },
     );
     // 4b. OpenClaw file stores: one atomic write per sessions.json.
@@ -1083,15 +1085,6 @@ pub fn delivery_key(action: &str) -> String {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("sessionctl-{h:016x}")
-}
-
-/// Abort the process at a named step, to prove a re-run finishes the job. Test builds
-/// only: release builds ignore `SESSIONCTL_FAILPOINT`.
-pub fn failpoint(name: &str) {
-    if cfg!(debug_assertions) && std::env::var("SESSIONCTL_FAILPOINT").is_ok_and(|v| v == name) {
-        eprintln!("sessionctl: failpoint {name}: aborting");
-        std::process::abort();
-    }
 }
 
 /// Group the planned actions by the store they write (`store_of`), run `write` once per

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::stores::{self, Change};
 use super::ActionResult;
+use crate::backend::claude_mem::store as cm_store;
+use crate::backend::openclaw::store as stores;
+use crate::backend::write::Change;
 use crate::journal::{History, Intent, Journal, Kind, Outcome};
 use crate::targets::{self, Target};
 use crate::timefmt::{iso_ms, now_ms};
@@ -746,7 +748,7 @@ fn restore_one(i: &Intent, o: &Outcome) -> Result<Change, String> {
     let path = i.path.clone().unwrap_or_default();
     match i.kind {
         Kind::ClaudeMemEnd => match i.session.id.parse::<i64>() {
-            Ok(row) => stores::claude_mem_restore(&path, row, &prior, &new),
+            Ok(row) => cm_store::claude_mem_restore(&path, row, &prior, &new),
             Err(_) => Err("bad row id in journal".into()),
         },
         Kind::OpenclawRowEnd => stores::openclaw_row_restore(

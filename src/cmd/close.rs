@@ -618,7 +618,7 @@ fn recover_hot_journals(cfg: &Config) {
         }
     }
     for (what, db) in dbs {
-        match close::stores::recover_hot_journal(&db) {
+        match crate::backend::write::recover_hot_journal(&db) {
             Ok(true) if !cfg.quiet => {
                 super::error_line(what, &db, "rolled back an interrupted write")
             }

@@ -1,6 +1,8 @@
 //! OpenClaw: state dir discovery, both session stores (the file store of 2026.7 and the
 //! per-agent SQLite store of 2026.8+), gateway lock files and the gateway-owner lease.
 
+pub mod store;
+
 use std::collections::HashSet;
 use std::fs;
 use std::io::BufReader;

@@ -1,6 +1,9 @@
 //! claude-mem: data dir discovery, `sdk_sessions` read by column name on every known schema,
 //! last activity from `user_prompts`, and the worker's pid files and health endpoint.
 
+pub mod classify;
+pub mod store;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -8,13 +11,14 @@ use serde::Serialize;
 
 use super::openclaw::{io_msg, parse_content_id};
 use super::{columns, expand_home, lenient_i64, lenient_string, open_read_only, tables};
-use crate::classify::{Claim, ClaudeMemRow, OwnerFacts, RunningOwner};
+use crate::classify::{Claim, OwnerFacts, RunningOwner};
 use crate::config::Config;
 use crate::model::{
     Backend, ClaudeMemDetail, Detail, PidState, Problem, Reason, Session, StoreKind, VerdictKind,
 };
 use crate::probe::{http_health, Health, Host, ProcKind};
 use crate::timefmt::parse_iso_ms;
+pub use classify::{classify_claude_mem, ClaudeMemRow};
 
 /// The data dir as claude-mem resolves it: `CLAUDE_MEM_DATA_DIR`, else that key in
 /// `~/.claude-mem/settings.json` (always the home file), else `~/.claude-mem`.
