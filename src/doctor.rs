@@ -154,6 +154,7 @@ fn looked(cfg: &Config, r: &Report, out: &mut Vec<Finding>) {
         && cfg
             .backends
             .iter()
+            .filter(|b| b.discovered())
             .all(|b| r.missing.iter().any(|m| m.backend == *b));
     let lines = crate::report::missing_lines(r);
     let mut flags: Vec<String> = Vec::new();

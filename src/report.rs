@@ -92,12 +92,13 @@ impl<'a> Labeled<'a> {
     }
 }
 
-/// The name a person sees for a record: the OpenClaw sessionId, or `cm:<row id>` for a
-/// claude-mem row (a bare number would not say which backend it is).
+/// The name a person sees for a record: the OpenClaw sessionId, `cm:<row id>` for a
+/// claude-mem row (a bare number would not say which backend it is), `<entry>:<row id>`
+/// for an sql row (its id already says so).
 pub fn label(backend: crate::model::Backend, id: &str) -> String {
     match backend {
-        crate::model::Backend::Openclaw => id.to_string(),
         crate::model::Backend::ClaudeMem => format!("cm:{id}"),
+        crate::model::Backend::Openclaw | crate::model::Backend::Sql => id.to_string(),
     }
 }
 

@@ -4,9 +4,15 @@
 //! version's column list, and reports a schema it does not know instead of guessing.
 //! Reading is read-only and safe while the real programs run.
 
+//! OpenClaw is the upstream (sessions, gateways, their lifetimes); the others are
+//! linked-row backends (see [`linked`]). The registry below is the one place that names
+//! them all.
+
 pub mod claude_mem;
 mod lenient;
+pub mod linked;
 pub mod openclaw;
+pub mod sql;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +38,47 @@ pub fn process_dirs<'a>(
             claude_mem::data_dir_from_env(get),
             get("CLAUDE_MEM_WORKER_PORT").and_then(|p| p.parse().ok()),
         ),
+    }
+}
+
+/// The store of a journaled row end (`claude-mem-end`, `sql-end`).
+pub fn row_store(
+    kind: crate::journal::Kind,
+    locator: Option<&serde_json::Value>,
+) -> Result<std::sync::Arc<dyn linked::RowStore>, String> {
+    use crate::journal::Kind;
+    match kind {
+        Kind::ClaudeMemEnd => Ok(std::sync::Arc::new(claude_mem::store::Rows)),
+        Kind::SqlEnd => Ok(std::sync::Arc::new(sql::store::SqlRows::from_locator(
+            locator,
+        )?)),
+        _ => Err(format!("{} is not a row end", kind.name())),
+    }
+}
+
+/// How `close` ends a linked row (None: the record is not a linked row).
+pub fn row_end(s: &crate::model::Session) -> Option<linked::RowEnd> {
+    use crate::model::Detail;
+    let (store, row): (std::sync::Arc<dyn linked::RowStore>, serde_json::Value) = match &s.detail {
+        Detail::ClaudeMem(d) => (
+            std::sync::Arc::new(claude_mem::store::Rows),
+            d.row_id.into(),
+        ),
+        Detail::Sql(d) => (d.rows.clone(), d.row_id.clone()),
+        Detail::Openclaw(_) => return None,
+    };
+    Some(linked::RowEnd {
+        store,
+        db: s.store.clone(),
+        row,
+    })
+}
+
+/// Why a record is never closed, whatever its verdict (None: it may be).
+pub fn never_closed(s: &crate::model::Session) -> Option<&'static str> {
+    match &s.detail {
+        crate::model::Detail::ClaudeMem(d) => claude_mem::never_closed(d),
+        _ => None,
     }
 }
 

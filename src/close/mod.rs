@@ -23,7 +23,7 @@ use crate::scan::{group_key, Report};
 use crate::targets::{self, Target};
 use crate::timefmt::iso_ms;
 
-use crate::backend::claude_mem::store as cm_store;
+use crate::backend::linked::RowEnd;
 use crate::backend::openclaw::store as stores;
 pub use crate::backend::write::failpoint;
 use crate::backend::write::Change;
@@ -40,10 +40,8 @@ pub struct Selection {
 
 /// Can this record be closed under these flags? Err says why not.
 pub fn eligible(s: &Session, sel: &Selection, named: bool) -> Result<(), String> {
-    if let Detail::ClaudeMem(d) = &s.detail {
-        if d.project == "observer-sessions" {
-            return Err("claude-mem's own observer bookkeeping is never closed".into());
-        }
+    if let Some(why) = crate::backend::never_closed(s) {
+        return Err(why.into());
     }
     match s.verdict {
         VerdictKind::Orphan => Ok(()),
@@ -79,10 +77,8 @@ pub struct Action {
 
 #[derive(Debug, Clone)]
 pub enum Op {
-    ClaudeMem {
-        db: PathBuf,
-        row: i64,
-    },
+    /// End a linked row (claude-mem, sql) by its backend's [`RowStore`].
+    RowEnd(RowEnd),
     OpenclawEntry {
         file: PathBuf,
         key: String,
@@ -199,14 +195,14 @@ pub fn select<'a>(r: &'a Report, sel: &Selection) -> (Vec<&'a Session>, Vec<(Str
                 Ok(()) => push(h, &mut chosen),
                 Err(why) => refused.push((q.clone(), why)),
             }
-            // Naming an OpenClaw session also closes its linked claude-mem rows that are
-            // closable on their own.
+            // Naming an OpenClaw session also closes its linked rows (claude-mem, sql) that
+            // are closable on their own.
             if h.backend == Backend::Openclaw {
                 let g = group_key(h);
                 for s in r
                     .sessions
                     .iter()
-                    .filter(|s| s.backend == Backend::ClaudeMem && group_key(s) == g)
+                    .filter(|s| s.backend != Backend::Openclaw && group_key(s) == g)
                 {
                     if eligible(s, sel, false).is_ok() {
                         push(s, &mut chosen);
@@ -227,9 +223,6 @@ pub fn plan(
     now: i64,
 ) -> Plan {
     let ix = KeyIndex::new(r);
-    let now_iso = iso_ms(now);
-    let cm_new = cm_store::claude_mem_new(now);
-    let cm_prior = json!({"status": "active"});
     let mut groups: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
     for s in chosen {
         groups.entry(group_key(s)).or_default().push(s);
@@ -249,21 +242,22 @@ pub fn plan(
             .find(|s| s.backend == Backend::Openclaw)
             .copied();
         for s in &recs {
-            match &s.detail {
-                Detail::ClaudeMem(d) => item.actions.push(Action {
-                    id: format!("claude-mem-end:{}:{}", s.store.display(), d.row_id),
-                    kind: Kind::ClaudeMemEnd,
+            if let Some(end) = crate::backend::row_end(s) {
+                let kind = end.store.kind();
+                item.actions.push(Action {
+                    // `claude-mem-end:<db>:<row>`, `sql-end:<db>:<entry>:<row>`: stable
+                    // across runs (a re-run knows what was done).
+                    id: format!("{}:{}:{}", kind.name(), s.store.display(), s.id),
+                    kind,
                     session: sref(s),
-                    op: Op::ClaudeMem { db: s.store.clone(), row: d.row_id },
-                    describe: format!(
-                        "claude-mem {}: UPDATE sdk_sessions SET status='completed', completed_at='{}', completed_at_epoch={now} WHERE id={} AND status='active'",
-                        s.store.display(),
-                        now_iso,
-                        d.row_id
-                    ),
-                    prior: Some(cm_prior.clone()),
-                    new: Some(cm_new.clone()),
-                }),
+                    describe: end.store.describe(&end.db, &end.row, now),
+                    prior: end.store.assumed_prior(),
+                    new: Some(end.store.new_values(now)),
+                    op: Op::RowEnd(end),
+                });
+                continue;
+            }
+            match &s.detail {
                 Detail::Openclaw(d) if d.owed.is_some() => {
                     // Delivering is all there is to do: without a target the session_end
                     // stays owed (and reported) until there is one.
@@ -360,9 +354,10 @@ pub fn plan(
                             prior: Some(json!({"status": "running"})),
                             new: Some(json!({"status": "failed", "endedAt": now})),
                         }),
-                        StoreKind::ClaudeMemDb => {}
+                        StoreKind::ClaudeMemDb | StoreKind::Sql => {}
                     }
                 }
+                Detail::ClaudeMem(_) | Detail::Sql(_) => {}
             }
         }
         item.payload = payload(&ix, r, oc, &recs, sel);
@@ -550,16 +545,15 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
             .or_insert_with(|| crate::backend::open_read_only(db).ok())
             .as_ref()
     }
-    let cm_new = cm_store::claude_mem_new(now);
     for a in plan.items.iter_mut().flat_map(|i| i.actions.iter_mut()) {
         match &a.op {
-            Op::ClaudeMem { db, row } => {
-                if let Some(p) = conn(&mut conns, db)
-                    .and_then(|c| cm_store::claude_mem_prior(c, *row).ok().flatten())
+            Op::RowEnd(end) => {
+                if let Some(p) = conn(&mut conns, &end.db)
+                    .and_then(|c| end.store.prior(c, &end.row).ok().flatten())
                 {
                     a.prior = Some(p);
                 }
-                a.new = Some(cm_new.clone());
+                a.new = Some(end.store.new_values(now));
             }
             Op::OpenclawRow { db, key, sid } => {
                 if let Some(p) =
@@ -668,7 +662,7 @@ fn intent_of(
     now: i64,
 ) -> Intent {
     let (path, target) = match &a.op {
-        Op::ClaudeMem { db, .. } => (Some(db.clone()), None),
+        Op::RowEnd(end) => (Some(end.db.clone()), None),
         Op::OpenclawEntry { file, .. } => (Some(file.clone()), None),
         Op::OpenclawRow { db, .. } => (Some(db.clone()), None),
         Op::LockRemove { path, .. } => (Some(path.clone()), None),
@@ -689,6 +683,10 @@ fn intent_of(
             .then(|| payload.cloned())
             .flatten(),
         undoes: None,
+        row: match &a.op {
+            Op::RowEnd(end) => end.store.locator(&end.row),
+            _ => None,
+        },
     }
 }
 
@@ -803,25 +801,43 @@ pub fn execute(
         });
     };
 
-    // 4a. claude-mem: one transaction per database.
-    each_store(
-        &todo,
-        &mut record,
-        |op| match op {
-            Op::ClaudeMem { db, .. } => Some(db),
-            _ => None,
-        },
-        |db, acts| {
-            let rows: Vec<(i64, Option<&Value>)> = acts
-                .iter()
-                .filter_map(|a| match a.op {
-                    Op::ClaudeMem { row, .. } => Some((row, a.prior.as_ref())),
-                    _ => None,
-                })
-                .collect();
-            cm_store::claude_mem_end(db, &rows, now).map(|c| (c, None))
-        },
-    );
+    // 4a. linked rows (claude-mem, sql): one transaction per database and backend.
+    crate::fsx::test_pause("before-row-writes");
+    let mut by_rows: BTreeMap<(PathBuf, String), Vec<(usize, &Action)>> = BTreeMap::new();
+    for &(ii, a) in &todo {
+        if let Op::RowEnd(end) = &a.op {
+            let key = (
+                end.db.clone(),
+                format!("{:?}", end.store.locator(&Value::Null)),
+            );
+            by_rows.entry(key).or_default().push((ii, a));
+        }
+    }
+    for ((db, _), group) in by_rows {
+        let rows: Vec<(&Value, Option<&Value>)> = group
+            .iter()
+            .filter_map(|(_, a)| match &a.op {
+                Op::RowEnd(end) => Some((&end.row, a.prior.as_ref())),
+                _ => None,
+            })
+            .collect();
+        let store = match &group[0].1.op {
+            Op::RowEnd(end) => end.store.clone(),
+            _ => continue,
+        };
+        match store.end(&db, &rows, now) {
+            Ok(changes) => {
+                for ((ii, a), ch) in group.into_iter().zip(changes) {
+                    record(ii, a, Ok(ch), None);
+                }
+            }
+            Err(e) => {
+                for (ii, a) in group {
+                    record(ii, a, Err(format!("{}: {e}", db.display())), None);
+                }
+            }
+        }
+    }
     // 4b. OpenClaw file stores: one atomic write per sessions.json.
     let mut n = 0;
     each_store(

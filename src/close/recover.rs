@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::ActionResult;
-use crate::backend::claude_mem::store as cm_store;
 use crate::backend::openclaw::store as stores;
 use crate::backend::write::Change;
 use crate::journal::{History, Intent, Journal, Kind, Outcome};
@@ -14,33 +13,18 @@ use crate::targets::{self, Target};
 use crate::timefmt::{iso_ms, now_ms};
 
 /// Was the store write this intent announced applied before the crash?
-/// Does the claude-mem row of `i` still hold the completion `new` wrote (status
-/// `completed`, the same `completed_at_epoch`)? Resume asks it to know whether a write
-/// landed; undo, whether the row is still ours to restore.
-fn holds_our_completion(i: &Intent, db: &Path, new: &Value) -> Result<bool, String> {
-    let row: i64 = i
-        .session
-        .id
-        .parse()
-        .map_err(|_| "bad row id in journal".to_string())?;
-    let conn = crate::backend::open_read_only(db)?;
-    let got: Option<(Option<String>, Option<i64>)> = conn
-        .query_row(
-            "SELECT status, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
-            [row],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .ok();
-    Ok(
-        matches!(got, Some((Some(s), e)) if s == "completed" && e == new["completed_at_epoch"].as_i64()),
-    )
+/// Does the linked row of `i` still hold what the end wrote (`new`)? Resume asks it to
+/// know whether a write landed; undo, whether the row is still ours to restore.
+fn row_holds(i: &Intent, db: &Path, new: &Value) -> Result<bool, String> {
+    let (store, row) = crate::backend::linked::from_intent(i)?;
+    store.holds(db, &row, new)
 }
 
 fn applied(i: &Intent) -> Result<bool, String> {
     let new = i.new.clone().unwrap_or(Value::Null);
     let path = i.path.clone().unwrap_or_default();
     match i.kind {
-        Kind::ClaudeMemEnd => holds_our_completion(i, &path, &new),
+        Kind::ClaudeMemEnd | Kind::SqlEnd => row_holds(i, &path, &new),
         Kind::OpenclawEntryEnd => {
             let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
@@ -396,10 +380,10 @@ pub fn undo_plan<'a>(history: &'a History, run: &str) -> UndoPlan<'a> {
     plan
 }
 
-/// Who a step is about, for the report: the session key (and claude-mem row).
+/// Who a step is about, for the report: the session key (and the linked row).
 fn who(i: &Intent) -> String {
     match &i.session.session_key {
-        Some(k) if i.session.backend == "claude-mem" => {
+        Some(k) if i.session.backend != "openclaw" => {
             format!("{k} ({})", crate::report::ref_label(&i.session))
         }
         Some(k) => k.clone(),
@@ -474,8 +458,8 @@ fn still_ours(i: &Intent, o: &Outcome) -> Result<Option<String>, String> {
     let path = i.path.clone().unwrap_or_default();
     let left = |why: &str| Ok(Some(why.to_string()));
     match i.kind {
-        Kind::ClaudeMemEnd => {
-            if holds_our_completion(i, &path, &new)? {
+        Kind::ClaudeMemEnd | Kind::SqlEnd => {
+            if row_holds(i, &path, &new)? {
                 Ok(None)
             } else {
                 left("row changed since it was ended; left alone")
@@ -571,7 +555,7 @@ fn lock_may_return(
 /// journal, a dry run: the same decisions (the live-gateway check, the same reads of what
 /// each store holds now), nothing written, each result saying what the undo would do.
 ///
-/// Order: claude-mem rows, then each OpenClaw state dir in turn — its owner checked right
+/// Order: linked rows (claude-mem, sql), then each OpenClaw state dir in turn — its owner checked right
 /// before anything in it is written (a gateway that runs now, or one that cannot be
 /// verified, keeps the whole dir), its rows and entries, then its locks, each lock only
 /// with its session's entry.
@@ -581,11 +565,11 @@ pub fn undo(
     mut journal: Option<&mut Journal>,
 ) -> std::io::Result<Vec<ActionResult>> {
     let mut results = Vec::new();
-    // Steps grouped: claude-mem first (None), then by state dir.
+    // Steps grouped: linked rows first (None), then by state dir.
     let mut groups: BTreeMap<Option<PathBuf>, Vec<(&Intent, &Outcome)>> = BTreeMap::new();
     for &(i, o) in &plan.steps {
         let dir = match i.kind {
-            Kind::ClaudeMemEnd => None,
+            k if k.is_row_end() => None,
             _ => Some(
                 i.path
                     .as_deref()
@@ -596,9 +580,9 @@ pub fn undo(
         groups.entry(dir).or_default().push((i, o));
     }
     for (dir, steps) in groups {
-        // A claude-mem worker that runs now would not pick a row set back to `active` up
-        // again, but it does not own the row either: the rows are restored, guarded by
-        // what they hold.
+        // A downstream process that runs now (a claude-mem worker) would not pick a row
+        // set back to active up again, but it does not own the row either: the rows are
+        // restored, guarded by what they hold.
         let owned = dir.as_deref().and_then(|d| gateway_owns(cfg, d));
         let mut entries: BTreeMap<(String, String), Result<(), String>> = BTreeMap::new();
         let mut by_file: BTreeMap<PathBuf, Vec<(&Intent, &Outcome)>> = BTreeMap::new();
@@ -726,6 +710,7 @@ fn intent(journal: &mut Option<&mut Journal>, i: &Intent, o: &Outcome) -> std::i
         session: i.session.clone(),
         target: None,
         path: i.path.clone(),
+        row: i.row.clone(),
         prior: o.new.clone(),
         new: o.prior.clone().or_else(|| i.prior.clone()),
         payload: None,
@@ -747,10 +732,10 @@ fn restore_one(i: &Intent, o: &Outcome) -> Result<Change, String> {
         .unwrap_or(Value::Null);
     let path = i.path.clone().unwrap_or_default();
     match i.kind {
-        Kind::ClaudeMemEnd => match i.session.id.parse::<i64>() {
-            Ok(row) => cm_store::claude_mem_restore(&path, row, &prior, &new),
-            Err(_) => Err("bad row id in journal".into()),
-        },
+        k if k.is_row_end() => {
+            let (store, row) = crate::backend::linked::from_intent(i)?;
+            store.restore(&path, &row, &prior, &new)
+        }
         Kind::OpenclawRowEnd => stores::openclaw_row_restore(
             &path,
             i.session.session_key.as_deref().unwrap_or_default(),

@@ -44,6 +44,7 @@ pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
                     for b in [
                         crate::model::Backend::Openclaw,
                         crate::model::Backend::ClaudeMem,
+                        crate::model::Backend::Sql,
                     ] {
                         let n = r
                             .sessions

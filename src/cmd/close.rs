@@ -549,6 +549,11 @@ pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
     if let Some((d, _)) = crate::backend::claude_mem::discover(cfg) {
         dirs.push(d);
     }
+    dirs.extend(
+        crate::backend::sql::databases(cfg)
+            .iter()
+            .filter_map(|db| db.parent().map(Path::to_path_buf)),
+    );
     let mut dirs: Vec<PathBuf> = dirs
         .into_iter()
         .map(|d| fs::canonicalize(&d).unwrap_or(d))
@@ -607,6 +612,11 @@ fn recover_hot_journals(cfg: &Config) {
     if let Some((dir, _)) = crate::backend::claude_mem::discover(cfg) {
         dbs.push(("claude-mem", dir.join("claude-mem.db")));
     }
+    dbs.extend(
+        crate::backend::sql::databases(cfg)
+            .into_iter()
+            .map(|db| ("sql", db)),
+    );
     for (dir, _) in crate::backend::openclaw::discover(cfg) {
         if let Ok(rd) = fs::read_dir(dir.join("agents")) {
             dbs.extend(rd.flatten().map(|a| {
@@ -720,11 +730,12 @@ impl Refusal<'_> {
     }
 }
 
-/// The OpenClaw state dir or claude-mem data dir a record belongs to.
+/// The OpenClaw state dir, claude-mem data dir or sql database a record belongs to.
 fn session_dir(s: &crate::model::Session) -> &Path {
     match &s.detail {
         crate::model::Detail::Openclaw(d) => &d.state_dir,
         crate::model::Detail::ClaudeMem(d) => &d.data_dir,
+        crate::model::Detail::Sql(_) => &s.store,
     }
 }
 

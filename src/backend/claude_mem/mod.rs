@@ -55,6 +55,12 @@ pub fn discover(cfg: &Config) -> Option<(PathBuf, bool)> {
     data_dir_from_env(&|k| cfg.env.get(k)).map(|d| (d, explicit))
 }
 
+/// claude-mem's own `observer-sessions` bookkeeping rows are never closed.
+pub fn never_closed(d: &ClaudeMemDetail) -> Option<&'static str> {
+    (d.project == "observer-sessions")
+        .then_some("claude-mem's own observer bookkeeping is never closed")
+}
+
 /// A `worker.pid` file.
 #[derive(Debug, Clone, Serialize)]
 pub struct PidFile {

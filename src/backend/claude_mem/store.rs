@@ -6,8 +6,97 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
+use crate::backend::linked::RowStore;
 use crate::backend::write::{in_tx, Change};
+use crate::journal::Kind;
 use crate::timefmt::iso_ms;
+
+/// claude-mem's rows, as `close` and `journal undo` write them.
+#[derive(Debug)]
+pub struct Rows;
+
+fn row_i64(row: &Value) -> Result<i64, String> {
+    row.as_i64()
+        .ok_or_else(|| format!("bad claude-mem row id {row}"))
+}
+
+impl RowStore for Rows {
+    fn kind(&self) -> Kind {
+        Kind::ClaudeMemEnd
+    }
+
+    // The row id is the journaled session id; the table is always `sdk_sessions`.
+    fn locator(&self, _row: &Value) -> Option<Value> {
+        None
+    }
+
+    fn describe(&self, db: &Path, row: &Value, now: i64) -> String {
+        format!(
+            "claude-mem {}: UPDATE sdk_sessions SET status='completed', completed_at='{}', completed_at_epoch={now} WHERE id={row} AND status='active'",
+            db.display(),
+            iso_ms(now),
+        )
+    }
+
+    fn prior(&self, conn: &Connection, row: &Value) -> rusqlite::Result<Option<Value>> {
+        match row.as_i64() {
+            Some(id) => claude_mem_prior(conn, id),
+            None => Ok(None),
+        }
+    }
+
+    fn new_values(&self, now: i64) -> Value {
+        claude_mem_new(now)
+    }
+
+    fn assumed_prior(&self) -> Option<Value> {
+        Some(json!({"status": "active"}))
+    }
+
+    fn end(
+        &self,
+        db: &Path,
+        rows: &[(&Value, Option<&Value>)],
+        now: i64,
+    ) -> Result<Vec<Change>, String> {
+        let rows: Vec<(i64, Option<&Value>)> = rows
+            .iter()
+            .map(|(r, p)| Ok((row_i64(r)?, *p)))
+            .collect::<Result<_, String>>()?;
+        claude_mem_end(db, &rows, now)
+    }
+
+    fn holds(&self, db: &Path, row: &Value, new: &Value) -> Result<bool, String> {
+        holds_our_completion(db, row_i64(row)?, new)
+    }
+
+    fn restore(
+        &self,
+        db: &Path,
+        row: &Value,
+        prior: &Value,
+        new: &Value,
+    ) -> Result<Change, String> {
+        claude_mem_restore(db, row_i64(row)?, prior, new)
+    }
+}
+
+/// Does the row still hold the completion `new` wrote (status `completed`, the same
+/// `completed_at_epoch`)? Resume asks it to know whether a write landed; undo, whether
+/// the row is still ours to restore.
+fn holds_our_completion(db: &Path, row: i64, new: &Value) -> Result<bool, String> {
+    let conn = crate::backend::open_read_only(db)?;
+    let got: Option<(Option<String>, Option<i64>)> = conn
+        .query_row(
+            "SELECT status, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
+            [row],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok();
+    Ok(
+        matches!(got, Some((Some(s), e)) if s == "completed" && e == new["completed_at_epoch"].as_i64()),
+    )
+}
 
 /// End claude-mem rows as the worker's `markSessionCompleted` does
 /// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
