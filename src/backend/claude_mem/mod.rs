@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::openclaw::{io_msg, parse_content_id};
+use super::openclaw::io_msg;
 use super::{columns, expand_home, lenient_i64, lenient_string, open_read_only, tables};
 use crate::classify::{Claim, OwnerFacts, RunningOwner};
 use crate::config::Config;
@@ -422,5 +422,48 @@ fn gather_workers(scan: &mut DataDirScan, cfg: &Config, host: &Host) {
             }
         }
         scan.health.push(h);
+    }
+}
+
+/// `openclaw-<sessionKey>-<13 digits>` → (key, epoch ms). `openclaw-default-<ms>` gives the
+/// key `default`, which no OpenClaw store holds.
+pub fn parse_content_id(cid: &str) -> Option<(String, i64)> {
+    let rest = cid.strip_prefix("openclaw-")?;
+    if rest.len() < 15 {
+        return None;
+    }
+    let (key, tail) = rest.split_at(rest.len() - 14);
+    let digits = tail.strip_prefix('-')?;
+    if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) || key.is_empty() {
+        return None;
+    }
+    Some((key.to_string(), digits.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ids() {
+        assert_eq!(
+            parse_content_id("openclaw-agent:main:e2e-slow-1764100000000"),
+            Some(("agent:main:e2e-slow".into(), 1_764_100_000_000))
+        );
+        assert_eq!(
+            parse_content_id("openclaw-agent:main:telegram:direct:4242-1764100300000"),
+            Some(("agent:main:telegram:direct:4242".into(), 1_764_100_300_000))
+        );
+        assert_eq!(
+            parse_content_id("openclaw-default-1764100600000"),
+            Some(("default".into(), 1_764_100_600_000))
+        );
+        assert_eq!(parse_content_id("manual-debug-2025-11-25"), None);
+        assert_eq!(
+            parse_content_id("b7e2c0de-1111-4a4a-9c9c-000000000001"),
+            None
+        );
+        assert_eq!(parse_content_id("openclaw-x-123"), None);
+        assert_eq!(parse_content_id("openclaw--1764100600000"), None);
     }
 }
