@@ -13,7 +13,7 @@ use super::{
 };
 use crate::backend::openclaw::store as stores;
 use crate::journal::{Kind, SessionRef};
-use crate::model::{Backend, Detail, Session, StoreKind};
+use crate::model::{Backend, Detail, Session, StoreKind, VerdictKind};
 use crate::scan::{group_key, Report};
 use crate::targets::Target;
 
@@ -253,9 +253,22 @@ pub fn plan(
                 .find_map(|s| s.session_key.as_deref())
                 .filter(|k| *k != "default")
             {
-                item.notes.push(format!(
-                    "no session_end sent: `{k}` now names a live OpenClaw session, and these rows belong to an earlier one"
-                ));
+                // The key's own OpenClaw session is finished and owed its session_end (or
+                // had it delivered): that session's close sends it, once.
+                let settled = r.sessions.iter().find(|s| {
+                    s.backend == Backend::Openclaw
+                        && s.session_key.as_deref() == Some(k)
+                        && matches!(s.verdict, VerdictKind::Owed | VerdictKind::Delivered)
+                });
+                item.notes.push(match settled {
+                    Some(s) => format!(
+                        "no session_end sent with these rows: `{k}`'s OpenClaw session is {}, and its own close sends it",
+                        s.verdict.name()
+                    ),
+                    None => format!(
+                        "no session_end sent: `{k}` now names a live OpenClaw session, and these rows belong to an earlier one"
+                    ),
+                });
             }
         }
         if let Some(p) = &item.payload {
