@@ -19,6 +19,13 @@ use crate::backend::write::Change;
 use crate::classify::Upstream;
 use crate::journal::{Intent, Kind};
 
+/// The rows to end, each with the prior read for its intent (when there is one).
+pub type ToEnd<'a> = [(&'a Value, Option<&'a Value>)];
+/// Each row's change, in the order asked, or the store's error for all of them.
+pub type Ended = Result<Vec<Change>, String>;
+/// One row's change, or why it could not be made.
+pub type Restored = Result<Change, String>;
+
 /// How one backend's rows are ended and restored. Row ids are JSON values (a number or a
 /// string), bound back as the SQLite value they were read as.
 pub trait RowStore: std::fmt::Debug + Send + Sync {
@@ -40,17 +47,11 @@ pub trait RowStore: std::fmt::Debug + Send + Sync {
     }
     /// End `rows` (each with the prior read for its intent, when there is one) in one
     /// transaction; a row that is no longer active, or changed since, is left alone.
-    fn end(
-        &self,
-        db: &Path,
-        rows: &[(&Value, Option<&Value>)],
-        now: i64,
-    ) -> Result<Vec<Change>, String>;
+    fn end(&self, db: &Path, rows: &ToEnd, now: i64) -> Ended;
     /// Does the row still hold what the end wrote (`new`)?
     fn holds(&self, db: &Path, row: &Value, new: &Value) -> Result<bool, String>;
     /// Put `prior` back where the row still holds `new`.
-    fn restore(&self, db: &Path, row: &Value, prior: &Value, new: &Value)
-        -> Result<Change, String>;
+    fn restore(&self, db: &Path, row: &Value, prior: &Value, new: &Value) -> Restored;
 }
 
 /// One row's end, as `close` plans it.

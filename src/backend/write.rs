@@ -23,6 +23,21 @@ pub enum Change {
     Skipped(String),
 }
 
+impl Change {
+    /// What a guarded restore of one row did: `n` rows changed (1: it still held what the
+    /// end wrote, `new`, and holds `prior` again).
+    pub fn restored(n: usize, prior: &Value, new: &Value) -> Change {
+        if n == 1 {
+            Change::Done {
+                prior: new.clone(),
+                new: prior.clone(),
+            }
+        } else {
+            Change::Skipped("row changed since it was ended; left alone".into())
+        }
+    }
+}
+
 pub fn open_rw(path: &Path) -> Result<Connection, String> {
     let c = Connection::open_with_flags(
         path,

@@ -6,7 +6,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
-use crate::backend::linked::RowStore;
+use crate::backend::linked::{Ended, Restored, RowStore, ToEnd};
 use crate::backend::write::{in_tx, Change};
 use crate::journal::Kind;
 use crate::timefmt::iso_ms;
@@ -53,12 +53,7 @@ impl RowStore for Rows {
         Some(json!({"status": "active"}))
     }
 
-    fn end(
-        &self,
-        db: &Path,
-        rows: &[(&Value, Option<&Value>)],
-        now: i64,
-    ) -> Result<Vec<Change>, String> {
+    fn end(&self, db: &Path, rows: &ToEnd, now: i64) -> Ended {
         let rows: Vec<(i64, Option<&Value>)> = rows
             .iter()
             .map(|(r, p)| Ok((row_i64(r)?, *p)))
@@ -70,13 +65,7 @@ impl RowStore for Rows {
         holds_our_completion(db, row_i64(row)?, new)
     }
 
-    fn restore(
-        &self,
-        db: &Path,
-        row: &Value,
-        prior: &Value,
-        new: &Value,
-    ) -> Result<Change, String> {
+    fn restore(&self, db: &Path, row: &Value, prior: &Value, new: &Value) -> Restored {
         claude_mem_restore(db, row_i64(row)?, prior, new)
     }
 }
@@ -194,14 +183,7 @@ pub fn claude_mem_restore(
             ],
         )
     })?;
-    Ok(if n == 1 {
-        Change::Done {
-            prior: new.clone(),
-            new: prior.clone(),
-        }
-    } else {
-        Change::Skipped("row changed since it was ended; left alone".into())
-    })
+    Ok(Change::restored(n, prior, new))
 }
 
 /// What [`claude_mem_end`] writes: the worker's own completion values.

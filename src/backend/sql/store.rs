@@ -8,7 +8,9 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
 use super::config::{Assign, Entry};
-use crate::backend::linked::{id_text, json_value, sql_value, stored, RowStore};
+use crate::backend::linked::{
+    id_text, json_value, sql_value, stored, Ended, Restored, RowStore, ToEnd,
+};
 use crate::backend::write::{in_tx, Change};
 use crate::journal::Kind;
 
@@ -178,12 +180,7 @@ impl RowStore for SqlRows {
     /// Each row is updated only while its active condition holds; a row whose prior was
     /// read for the intent is also required to still hold it, so what the outcome records
     /// as prior is exactly what was overwritten. Others are read inside the transaction.
-    fn end(
-        &self,
-        db: &Path,
-        rows: &[(&Value, Option<&Value>)],
-        now: i64,
-    ) -> Result<Vec<Change>, String> {
+    fn end(&self, db: &Path, rows: &ToEnd, now: i64) -> Ended {
         let new = self.new_values(now);
         let cols = self.columns();
         let set: Vec<String> = cols
@@ -271,13 +268,7 @@ impl RowStore for SqlRows {
         Ok(now == Some(Value::Object(want)))
     }
 
-    fn restore(
-        &self,
-        db: &Path,
-        row: &Value,
-        prior: &Value,
-        new: &Value,
-    ) -> Result<Change, String> {
+    fn restore(&self, db: &Path, row: &Value, prior: &Value, new: &Value) -> Restored {
         let cols = keys(new);
         if cols.is_empty() || cols.iter().any(|c| prior.get(*c).is_none()) {
             return Err(format!(
@@ -306,13 +297,6 @@ impl RowStore for SqlRows {
         args.extend(cols.iter().map(|c| sql_value(&prior[*c])));
         args.extend(cols.iter().map(|c| sql_value(&new[*c])));
         let n = in_tx(db, |tx| tx.execute(&sql, params_from_iter(args)))?;
-        Ok(if n == 1 {
-            Change::Done {
-                prior: new.clone(),
-                new: prior.clone(),
-            }
-        } else {
-            Change::Skipped("row changed since it was ended; left alone".into())
-        })
+        Ok(Change::restored(n, prior, new))
     }
 }
