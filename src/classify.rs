@@ -360,39 +360,8 @@ fn classify_openclaw_inner(
     if let Some(l) = &s.lock {
         ev.push(claim_evidence(l));
     }
-    // 1. The session's own lock, held by a process that runs now (and was written this
-    //    boot): the most specific evidence of life there is.
-    if let Some(l) = lock.filter(|l| !before_boot(l.created_ms, h)) {
-        match l.state {
-            PidState::Alive => {
-                return live_or_stale(
-                    Reason::OwnerAlive,
-                    la,
-                    h,
-                    o,
-                    &format!("pid {} holds its lock and runs", l.pid),
-                )
-            }
-            PidState::AliveUnverified => {
-                return unknown(
-                    Reason::Unverifiable,
-                    format!(
-                        "its lock names pid {}, which runs, but its start time cannot be checked",
-                        l.pid
-                    ),
-                )
-            }
-            PidState::Unseen => {
-                return unknown(
-                    Reason::Unverifiable,
-                    format!(
-                    "its lock names pid {}, which may run in a pid namespace sessionctl cannot see",
-                    l.pid
-                ),
-                )
-            }
-            _ => {}
-        }
+    if let Some(v) = lock_holder_runs(lock, la, h, o) {
+        return v;
     }
     let live = gw.live();
     ev.extend(live.iter().map(owner_evidence));
@@ -408,118 +377,177 @@ fn classify_openclaw_inner(
         note: n.clone(),
         ..Evidence::default()
     }));
+    recovery_pending(&live, la, h, o)
+        .or_else(|| recovery_queued(s, &live))
+        .or_else(|| lock_holder_gone(lock, la, &notes, h))
+        .or_else(|| gateway_runs(&live, la, h, o))
+        .unwrap_or_else(|| no_gateway(gw, la, &notes, h, ev))
+}
 
-    // 2. A gateway that started moments ago, after the session's last activity: its
-    //    restart recovery may be about to claim (or end) this session. Whatever the lock says.
-    let recent = live
+/// 1. The session's own lock, held by a process that runs now (and was written this
+///    boot): the most specific evidence of life there is.
+fn lock_holder_runs(
+    lock: Option<&Claim>,
+    la: Option<i64>,
+    h: &HostFacts,
+    o: &Options,
+) -> Option<Verdict> {
+    let l = lock.filter(|l| !before_boot(l.created_ms, h))?;
+    match l.state {
+        PidState::Alive => Some(live_or_stale(
+            Reason::OwnerAlive,
+            la,
+            h,
+            o,
+            &format!("pid {} holds its lock and runs", l.pid),
+        )),
+        PidState::AliveUnverified => Some(unknown(
+            Reason::Unverifiable,
+            format!(
+                "its lock names pid {}, which runs, but its start time cannot be checked",
+                l.pid
+            ),
+        )),
+        PidState::Unseen => Some(unknown(
+            Reason::Unverifiable,
+            format!(
+                "its lock names pid {}, which may run in a pid namespace sessionctl cannot see",
+                l.pid
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// 2. A gateway that started moments ago, after the session's last activity: its restart
+///    recovery may be about to claim (or end) this session. Whatever the lock says.
+fn recovery_pending(
+    live: &[RunningOwner],
+    la: Option<i64>,
+    h: &HostFacts,
+    o: &Options,
+) -> Option<Verdict> {
+    let st = live
         .iter()
         .filter_map(|g| g.start_ms)
         .filter(|st| la.is_none_or(|la| *st > la))
         .max()
-        .filter(|st| h.now_ms - st < o.recovery_grace_ms);
-    if let Some(st) = recent {
-        return unknown(
-            Reason::RecoveryPending,
-            format!(
-                "a gateway started {} ago; its restart recovery may still claim this session",
-                human_age(h.now_ms - st)
-            ),
-        );
-    }
+        .filter(|st| h.now_ms - st < o.recovery_grace_ms)?;
+    Some(unknown(
+        Reason::RecoveryPending,
+        format!(
+            "a gateway started {} ago; its restart recovery may still claim this session",
+            human_age(h.now_ms - st)
+        ),
+    ))
+}
 
-    // 2b. Interrupted and queued for the live gateway's recovery: not running now (so not
-    //     live), not abandoned either (it will be re-run).
-    if s.queued {
-        if let Some(g) = live.first() {
-            return unknown(
-                Reason::RecoveryQueued,
-                format!(
-                    "interrupted (abortedLastRun, no run id): queued for the restart recovery of gateway pid {}, which re-runs interrupted sessions one at a time",
-                    g.pid
-                ),
-            );
-        }
-    }
+/// 2b. Interrupted and queued for the live gateway's recovery: not running now (so not
+///     live), not abandoned either (it will be re-run).
+fn recovery_queued(s: &OpenclawSession, live: &[RunningOwner]) -> Option<Verdict> {
+    let g = live.first().filter(|_| s.queued)?;
+    Some(unknown(
+        Reason::RecoveryQueued,
+        format!(
+            "interrupted (abortedLastRun, no run id): queued for the restart recovery of gateway pid {}, which re-runs interrupted sessions one at a time",
+            g.pid
+        ),
+    ))
+}
 
-    // 3. The lock names an owner that is gone.
-    if let Some(l) = lock {
-        if before_boot(l.created_ms, h) && la.is_none_or(|la| before_boot(Some(la), h)) {
-            return orphan(
-                Reason::Rebooted,
-                format!("its lock (pid {}) was written before this boot", l.pid),
-            );
-        }
-        if !notes.is_empty() {
-            // A client running an agent itself, or a gateway still starting up, may hold it.
-            return unknown(Reason::Unverifiable, notes[0].clone());
-        }
-        if before_boot(l.created_ms, h) {
-            return orphan(
-                Reason::Rebooted,
-                format!("its lock (pid {}) was written before this boot", l.pid),
-            );
-        }
-        match l.state {
-            PidState::Reused => {
-                return orphan(
-                    Reason::PidReused,
-                    format!(
-                        "its lock names pid {}, which now belongs to another process",
-                        l.pid
-                    ),
-                )
-            }
-            PidState::Dead => {
-                return orphan(
-                    Reason::OwnerDead,
-                    format!("its lock names pid {}, which is not running", l.pid),
-                )
-            }
-            _ => {}
-        }
+/// 3. The lock names an owner that is gone.
+fn lock_holder_gone(
+    lock: Option<&Claim>,
+    la: Option<i64>,
+    notes: &[String],
+    h: &HostFacts,
+) -> Option<Verdict> {
+    let l = lock?;
+    let rebooted = || {
+        orphan(
+            Reason::Rebooted,
+            format!("its lock (pid {}) was written before this boot", l.pid),
+        )
+    };
+    if before_boot(l.created_ms, h) && la.is_none_or(|la| before_boot(Some(la), h)) {
+        return Some(rebooted());
     }
-
-    // 4. A living gateway for the state dir.
-    if !live.is_empty() {
-        let Some(la) = la else {
-            return unknown(
-                Reason::Unverifiable,
-                "a gateway runs for its state dir, and the session has no activity time to compare",
-            );
-        };
-        // A gateway that was already running at the session's last activity may own it.
-        if let Some(g) = live.iter().find(|g| g.start_ms.is_none_or(|st| st <= la)) {
-            return live_or_stale(
-                Reason::GatewayAlive,
-                Some(la),
-                h,
-                o,
-                &format!("gateway pid {} runs for its state dir", g.pid),
-            );
-        }
-        if before_boot(Some(la), h) {
-            return orphan(Reason::Rebooted, "its last activity predates this boot");
-        }
-        return orphan(
-            Reason::GatewayRestarted,
-            format!(
-                "gateway pid {} started after the session's last activity and holds no lock on it",
-                live[0].pid
-            ),
-        );
-    }
-
-    // 5. Something may be alive that cannot be verified.
     if !notes.is_empty() {
-        if before_boot(la, h) {
-            return orphan(Reason::Rebooted, "its last activity predates this boot");
-        }
-        return unknown(Reason::Unverifiable, notes[0].clone());
+        // A client running an agent itself, or a gateway still starting up, may hold it.
+        return Some(unknown(Reason::Unverifiable, notes[0].clone()));
     }
+    if before_boot(l.created_ms, h) {
+        return Some(rebooted());
+    }
+    match l.state {
+        PidState::Reused => Some(orphan(
+            Reason::PidReused,
+            format!(
+                "its lock names pid {}, which now belongs to another process",
+                l.pid
+            ),
+        )),
+        PidState::Dead => Some(orphan(
+            Reason::OwnerDead,
+            format!("its lock names pid {}, which is not running", l.pid),
+        )),
+        _ => None,
+    }
+}
 
-    // 6. No living gateway: the owner is gone. Say why as precisely as the evidence allows.
+/// 4. A living gateway for the state dir: it owns the session if it was already running
+///    at its last activity; one that started after has restarted without it.
+fn gateway_runs(
+    live: &[RunningOwner],
+    la: Option<i64>,
+    h: &HostFacts,
+    o: &Options,
+) -> Option<Verdict> {
+    let first = live.first()?;
+    let Some(la) = la else {
+        return Some(unknown(
+            Reason::Unverifiable,
+            "a gateway runs for its state dir, and the session has no activity time to compare",
+        ));
+    };
+    if let Some(g) = live.iter().find(|g| g.start_ms.is_none_or(|st| st <= la)) {
+        return Some(live_or_stale(
+            Reason::GatewayAlive,
+            Some(la),
+            h,
+            o,
+            &format!("gateway pid {} runs for its state dir", g.pid),
+        ));
+    }
+    if before_boot(Some(la), h) {
+        return Some(orphan(
+            Reason::Rebooted,
+            "its last activity predates this boot",
+        ));
+    }
+    Some(orphan(
+        Reason::GatewayRestarted,
+        format!(
+            "gateway pid {} started after the session's last activity and holds no lock on it",
+            first.pid
+        ),
+    ))
+}
+
+/// 5. Something may be alive that cannot be verified; 6. else no living gateway: the
+///    owner is gone. Say why as precisely as the evidence allows.
+fn no_gateway(
+    gw: &OwnerFacts,
+    la: Option<i64>,
+    notes: &[String],
+    h: &HostFacts,
+    ev: &mut Vec<Evidence>,
+) -> Verdict {
     if before_boot(la, h) {
         return orphan(Reason::Rebooted, "its last activity predates this boot");
+    }
+    if !notes.is_empty() {
+        return unknown(Reason::Unverifiable, notes[0].clone());
     }
     if let Some(v) = from_dead_claims(&gw.claims, h, Reason::OwnerDead) {
         return v;
