@@ -2,6 +2,7 @@
 //! last activity from `user_prompts`, and the worker's pid files and health endpoint.
 
 pub mod classify;
+pub mod doctor;
 pub mod store;
 
 use std::fs;
