@@ -246,7 +246,7 @@ pub struct LockFile {
 #[serde(untagged)]
 pub enum Detail {
     Openclaw(OpenclawDetail),
-    ClaudeMem(ClaudeMemDetail),
+    ClaudeMem(crate::backend::claude_mem::ClaudeMemDetail),
     Sql(crate::backend::sql::SqlDetail),
 }
 
@@ -282,25 +282,6 @@ pub struct OwedBy {
     pub successor: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClaudeMemDetail {
-    pub data_dir: PathBuf,
-    pub row_id: i64,
-    pub project: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_session_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform_source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt_counter: Option<i64>,
-    /// The epoch ms embedded in an OpenClaw content id.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "timefmt::ser_opt_ms"
-    )]
-    pub linked_at: Option<i64>,
-}
-
 /// One session that a backend considers active, with its verdict once classified.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Session {
@@ -331,14 +312,6 @@ impl Session {
         self.verdict = v.kind;
         self.reason = v.reason;
         self.summary = v.summary;
-    }
-
-    pub fn short_id(&self) -> String {
-        match self.backend {
-            Backend::Openclaw => self.id.chars().take(8).collect(),
-            Backend::ClaudeMem => format!("cm:{}", self.id),
-            Backend::Sql => self.id.clone(),
-        }
     }
 }
 

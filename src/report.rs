@@ -102,6 +102,14 @@ pub fn label(backend: crate::model::Backend, id: &str) -> String {
     }
 }
 
+/// A label as a table column shows it: a sessionId's first 8 characters.
+fn short_label(s: &Session) -> String {
+    match s.backend {
+        crate::model::Backend::Openclaw => s.id.chars().take(8).collect(),
+        b => label(b, &s.id),
+    }
+}
+
 /// The label of a journaled session (`backend` as written there).
 pub fn ref_label(r: &crate::journal::SessionRef) -> String {
     if r.backend == "claude-mem" {
@@ -272,7 +280,7 @@ pub fn write_table<W: Write>(
             Cell::new(s.reason.name()),
             Cell::new(backend),
             Cell::new(escape_control(&name)),
-            Cell::new(escape_control(&s.short_id())),
+            Cell::new(escape_control(&short_label(s))),
             Cell::new(idle),
             Cell::new(escape_control(&s.summary)),
         ]);

@@ -14,9 +14,7 @@ use super::openclaw::io_msg;
 use super::{columns, expand_home, lenient_i64, lenient_string, open_read_only, tables};
 use crate::classify::{Claim, OwnerFacts, RunningOwner};
 use crate::config::Config;
-use crate::model::{
-    Backend, ClaudeMemDetail, Detail, PidState, Problem, Reason, Session, StoreKind, VerdictKind,
-};
+use crate::model::{Backend, Detail, PidState, Problem, Reason, Session, StoreKind, VerdictKind};
 use crate::probe::{http_health, Health, Host, ProcKind};
 use crate::timefmt::parse_iso_ms;
 pub use classify::{classify_claude_mem, ClaudeMemRow};
@@ -54,6 +52,26 @@ pub fn discover(cfg: &Config) -> Option<(PathBuf, bool)> {
     }
     let explicit = cfg.env.get("CLAUDE_MEM_DATA_DIR").is_some();
     data_dir_from_env(&|k| cfg.env.get(k)).map(|d| (d, explicit))
+}
+
+/// The details of one claude-mem row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaudeMemDetail {
+    pub data_dir: PathBuf,
+    pub row_id: i64,
+    pub project: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_counter: Option<i64>,
+    /// The epoch ms embedded in an OpenClaw content id.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::timefmt::ser_opt_ms"
+    )]
+    pub linked_at: Option<i64>,
 }
 
 /// claude-mem's own `observer-sessions` bookkeeping rows are never closed.
