@@ -571,7 +571,7 @@ fn no_gateway(
     )
 }
 
-/// What the linked OpenClaw session says, for a claude-mem row.
+/// What the linked OpenClaw session says, for a linked row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstream {
     /// The content id is not an OpenClaw one, or its key is `default`.

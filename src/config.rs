@@ -75,7 +75,7 @@ pub struct Config {
 impl Config {
     pub fn resolve(g: &GlobalArgs, env: Env, stdout_is_tty: bool) -> Config {
         let backends = if g.backend.is_empty() {
-            vec![Backend::Openclaw, Backend::ClaudeMem, Backend::Sql]
+            Backend::ALL.to_vec()
         } else {
             let mut b: Vec<Backend> = g
                 .backend

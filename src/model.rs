@@ -18,6 +18,9 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Every backend, in display order.
+    pub const ALL: [Backend; 3] = [Backend::Openclaw, Backend::ClaudeMem, Backend::Sql];
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Openclaw => "openclaw",

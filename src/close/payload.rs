@@ -43,7 +43,7 @@ impl<'a> KeyIndex<'a> {
 /// `session_end.jsonl`): event `{sessionId, sessionKey, messageCount, reason}` plus
 /// `sessionFile`/`transcriptArchived` when a transcript exists; ctx `{sessionId,
 /// sessionKey, agentId}`. Unknown fields are omitted. None when no OpenClaw session key
-/// is known (claude-mem rows made without one).
+/// is known (linked rows made without one).
 pub fn payload(
     ix: &KeyIndex,
     r: &Report,

@@ -228,7 +228,7 @@ fn lock_may_return(
 /// journal, a dry run: the same decisions (the live-gateway check, the same reads of what
 /// each store holds now), nothing written, each result saying what the undo would do.
 ///
-/// Order: linked rows (claude-mem, sql), then each OpenClaw state dir in turn — its owner checked right
+/// Order: linked rows first, then each OpenClaw state dir in turn — its owner checked right
 /// before anything in it is written (a gateway that runs now, or one that cannot be
 /// verified, keeps the whole dir), its rows and entries, then its locks, each lock only
 /// with its session's entry.

@@ -41,11 +41,7 @@ pub fn run(cfg: &Config, textfile: Option<&std::path::Path>) -> io::Result<u8> {
                 let mut line = summary_line(&sum);
                 if sum.orphan > 0 {
                     let mut by: Vec<String> = Vec::new();
-                    for b in [
-                        crate::model::Backend::Openclaw,
-                        crate::model::Backend::ClaudeMem,
-                        crate::model::Backend::Sql,
-                    ] {
+                    for b in crate::model::Backend::ALL {
                         let n = r
                             .sessions
                             .iter()

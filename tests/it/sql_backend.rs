@@ -149,6 +149,26 @@ fn a_consumer_table_follows_its_openclaw_sessions() {
     assert!((now_ms() - la).abs() < 600_000, "{r2:#}");
     let table = h.run(&["list", "--idle", "3650d"]);
     assert!(table.stdout.contains("runs:2"), "{table:?}");
+    // check counts sql orphans and says so in its metrics.
+    let prom = h.root().join("sessionctl.prom");
+    let out = h.run(&[
+        "check",
+        "--idle",
+        "3650d",
+        "--prometheus-textfile",
+        prom.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("sql: 1"), "{out:?}");
+    let text = fs::read_to_string(&prom).unwrap();
+    assert!(
+        text.contains("sessionctl_orphans{backend=\"sql\",reason=\"upstream-ended\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sessionctl_errors{backend=\"sql\"} 0"),
+        "{text}"
+    );
     let list_schema = crate::json_schema::schema("list");
     list_schema
         .validate(&doc)

@@ -72,7 +72,7 @@ pub fn discover(cfg: &Config) -> Vec<(PathBuf, bool)> {
         .unwrap_or_default()
 }
 
-/// Every session entry of a state dir, running or not, for linking claude-mem rows.
+/// Every session entry of a state dir, running or not, that linked rows may follow.
 #[derive(Debug, Clone)]
 pub struct LinkEntry {
     pub session_key: String,
@@ -87,7 +87,7 @@ pub struct LinkEntry {
 pub struct StateDirScan {
     pub state_dir: PathBuf,
     pub sessions: Vec<(Session, OpenclawSession)>,
-    /// The sessions of the keys claude-mem rows name (any status): read with the file
+    /// The sessions of the keys linked rows name (any status): read with the file
     /// stores, looked up in the SQLite stores by [`load_links`].
     pub links: Vec<LinkEntry>,
     /// SQLite stores whose links are looked up per key by [`load_links`]: (agent id, DB).
@@ -113,7 +113,7 @@ fn problem(path: &Path, message: impl Into<String>) -> Problem {
 
 /// Read one state dir: every agent's store plus the gateway evidence.
 ///
-/// `link_keys` are the session keys claude-mem rows name: only their sessions go into
+/// `link_keys` are the session keys linked rows name: only their sessions go into
 /// `links` (the file stores' at once, the SQLite stores' by [`load_links`]).
 pub fn scan_state_dir(
     dir: &Path,

@@ -3,7 +3,7 @@
 
 use super::*;
 
-/// Look up `keys` (session keys that claude-mem rows name) in the SQLite stores noted in
+/// Look up `keys` (session keys that linked rows name) in the SQLite stores noted in
 /// `scan.link_dbs`, adding a [`LinkEntry`] for each one found. A key `agent:<id>:…` is
 /// looked up only in agent `<id>`'s store, any other key in every store. Only columns
 /// stored before `entry_json` are read from `session_nodes`, and the status comes from its
@@ -205,7 +205,7 @@ pub(super) fn read_sqlite_store(
         ""
     };
 
-    // The link index is looked up later, per key, for the keys claude-mem rows name
+    // The link index is looked up later, per key, for the keys linked rows name
     // (`load_links`): reading every node would visit every leaf page of a large store.
     if links {
         scan.link_dbs.push((agent_id.to_string(), db.to_path_buf()));
