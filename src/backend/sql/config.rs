@@ -340,10 +340,19 @@ pub fn read(path: &Path, explicit: bool, home: Option<&Path>) -> Result<Vec<Entr
         }
         Err(_) => return Ok(Vec::new()),
     };
-    match doc.get("backend") {
-        Some(b) => parse(b, home),
-        None => Ok(Vec::new()),
+    let mut entries = match doc.get("backend") {
+        Some(b) => parse(b, home)?,
+        None => return Ok(Vec::new()),
+    };
+    // A relative database is the config file's neighbour, wherever sessionctl runs from
+    // (systemd runs it from `/`).
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for e in &mut entries {
+        if e.database.is_relative() {
+            e.database = dir.join(&e.database);
+        }
     }
+    Ok(entries)
 }
 
 #[cfg(test)]
@@ -438,6 +447,23 @@ end = { state = "ended", ended_at = "now_s", note = "closed by sessionctl" }
             parse_text(&twice).unwrap_err(),
             "backend.sql `runs`: defined twice"
         );
+    }
+
+    #[test]
+    fn a_relative_database_is_beside_the_config_file() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = d.path().join("config.toml");
+        std::fs::write(&cfg, GOOD.replace("~/app/runs.db", "data/runs.db")).unwrap();
+        let e = read(&cfg, true, Some(Path::new("/home/u"))).unwrap();
+        assert_eq!(e[0].database, d.path().join("data/runs.db"));
+        assert_eq!(read(&d.path().join("none.toml"), false, None), Ok(vec![]));
+        assert!(read(&d.path().join("none.toml"), true, None)
+            .unwrap_err()
+            .starts_with("cannot read"));
+        std::fs::write(&cfg, "[[backend.sql]\nname = 1").unwrap();
+        assert!(read(&cfg, true, None)
+            .unwrap_err()
+            .starts_with("not valid TOML"));
     }
 
     #[test]

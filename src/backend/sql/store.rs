@@ -300,3 +300,106 @@ impl RowStore for SqlRows {
         Ok(Change::restored(n, prior, new))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> SqlRows {
+        SqlRows {
+            name: "runs".into(),
+            table: "agent runs".into(),
+            id_column: "run\"id".into(),
+            active: vec![("state".into(), json!("running"))],
+            end: vec![
+                ("state".into(), Assign::Const(json!("ended"))),
+                ("ended_at".into(), Assign::NowS),
+                ("clean".into(), Assign::Const(json!(false))),
+            ],
+        }
+    }
+
+    /// A row whose prior was seen is ended by the guarded UPDATE; one that changed since
+    /// (still active) is read again and its real prior recorded; one no longer active, or
+    /// gone, is left alone. Odd identifiers are quoted, never spliced. Undo restores only
+    /// what still holds the end's values.
+    #[test]
+    fn end_records_the_real_prior_and_restore_is_guarded() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("runs.db");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(
+            r#"CREATE TABLE "agent runs" ("run""id" TEXT PRIMARY KEY, state TEXT, ended_at INTEGER, clean INTEGER);
+               INSERT INTO "agent runs" VALUES ('a', 'running', NULL, 1), ('b', 'running', 5, 1),
+                 ('c', 'ended', 9, 1);"#,
+        )
+        .unwrap();
+        drop(conn);
+        let s = rows();
+        let seen = json!({"state": "running", "ended_at": null, "clean": 1});
+        let now = 1_795_650_000_123;
+        let (a, b, c, x) = (json!("a"), json!("b"), json!("c"), json!("x"));
+        let out = s
+            .end(
+                &db,
+                &[(&a, Some(&seen)), (&b, Some(&seen)), (&c, None), (&x, None)],
+                now,
+            )
+            .unwrap();
+        let new = json!({"state": "ended", "ended_at": 1_795_650_000, "clean": false});
+        assert_eq!(
+            out[0],
+            Change::Done {
+                prior: seen.clone(),
+                new: new.clone()
+            }
+        );
+        assert_eq!(
+            out[1],
+            Change::Done {
+                prior: json!({"state": "running", "ended_at": 5, "clean": 1}),
+                new: new.clone()
+            }
+        );
+        assert_eq!(out[2], Change::Skipped("row is no longer active".into()));
+        assert_eq!(out[3], Change::Skipped("row no longer exists".into()));
+        // `false` was stored as 0, and still counts as what the end wrote.
+        assert!(s.holds(&db, &a, &new).unwrap());
+        // Undo by the journaled locator alone.
+        let undo = SqlRows::from_locator(s.locator(&a).as_ref()).unwrap();
+        assert_eq!(
+            undo.restore(&db, &a, &seen, &new).unwrap(),
+            Change::Done {
+                prior: new.clone(),
+                new: seen.clone()
+            }
+        );
+        assert!(!s.holds(&db, &a, &new).unwrap());
+        // Row b changed after its end: left alone.
+        let conn = Connection::open(&db).unwrap();
+        conn.execute(
+            r#"UPDATE "agent runs" SET ended_at = 7 WHERE "run""id" = 'b'"#,
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            undo.restore(&db, &b, &seen, &new).unwrap(),
+            Change::Skipped("row changed since it was ended; left alone".into())
+        );
+        let got: Vec<(String, String, Option<i64>, i64)> = conn
+            .prepare(r#"SELECT "run""id", state, ended_at, clean FROM "agent runs" ORDER BY 1"#)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("a".into(), "running".into(), None, 1),
+                ("b".into(), "ended".into(), Some(7), 0),
+                ("c".into(), "ended".into(), Some(9), 1),
+            ]
+        );
+    }
+}
