@@ -434,3 +434,44 @@ fn config_mistakes_are_one_line_naming_the_entry() {
     }
     assert_eq!(runs(&db).len(), 5);
 }
+
+/// Journals written before the linked-row path was shared still undo: a `claude-mem-end`
+/// record as earlier versions wrote it (the row id in the session, no row locator).
+#[test]
+fn an_old_claude_mem_end_record_still_undoes() {
+    let h = Host::new(Base::File735);
+    let before = h.cm_rows();
+    let t = 1_795_650_000_123_i64;
+    let at = iso_ms(t);
+    let conn = rusqlite::Connection::open(h.cm_db()).unwrap();
+    conn.execute(
+        "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 WHERE id = 4",
+        rusqlite::params![at, t],
+    )
+    .unwrap();
+    drop(conn);
+    let run = "20261101T000000.000Z-00000000000000bb";
+    let db = h.cm_db().to_string_lossy().into_owned();
+    let action = format!("claude-mem-end:{db}:4");
+    let prior =
+        serde_json::json!({"status": "active", "completed_at": null, "completed_at_epoch": null});
+    let new =
+        serde_json::json!({"status": "completed", "completed_at": at, "completed_at_epoch": t});
+    let lines = [
+        serde_json::json!({"type": "run", "run": run, "at": "2026-11-01T00:00:00.000Z",
+            "mode": "close", "version": "0.1.0", "argv": ["sessionctl", "close", "--yes"]}),
+        serde_json::json!({"type": "intent", "run": run, "action": action, "kind": "claude-mem-end",
+            "at": "2026-11-01T00:00:00.000Z",
+            "session": {"backend": "claude-mem", "id": "4", "session_key": TG_KEY},
+            "path": db, "prior": prior, "new": new}),
+        serde_json::json!({"type": "outcome", "run": run, "action": action,
+            "at": "2026-11-01T00:00:00.000Z", "ok": true, "skipped": false, "detail": "done",
+            "prior": prior, "new": new}),
+    ];
+    fs::create_dir_all(h.journal.parent().unwrap()).unwrap();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    fs::write(&h.journal, text).unwrap();
+    let out = h.run(&["journal", "undo", run, "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(h.cm_rows(), before, "row 4 back as it was\n{out:?}");
+}
