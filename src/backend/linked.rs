@@ -31,6 +31,9 @@ pub type Restored = Result<Change, String>;
 pub trait RowStore: std::fmt::Debug + Send + Sync {
     /// The journal kind of ending one row (`claude-mem-end`, `sql-end`).
     fn kind(&self) -> Kind;
+    /// Which rows of a database these are (a database may hold several tables that
+    /// entries declare): rows of one store are ended in one transaction.
+    fn store_id(&self) -> String;
     /// Where the rows are, beyond the database path, for the journal: what `journal undo`
     /// needs to find a row again without the config that named it. None: fixed by the
     /// backend (claude-mem's `sdk_sessions`).

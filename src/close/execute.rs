@@ -166,10 +166,7 @@ pub fn execute(
     let mut by_rows: BTreeMap<(PathBuf, String), Vec<(usize, &Action)>> = BTreeMap::new();
     for &(ii, a) in &todo {
         if let Op::RowEnd(end) = &a.op {
-            let key = (
-                end.db.clone(),
-                format!("{:?}", end.store.locator(&Value::Null)),
-            );
+            let key = (end.db.clone(), end.store.store_id());
             by_rows.entry(key).or_default().push((ii, a));
         }
     }

@@ -25,6 +25,10 @@ impl RowStore for Rows {
         Kind::ClaudeMemEnd
     }
 
+    fn store_id(&self) -> String {
+        "claude-mem".into()
+    }
+
     // The row id is the journaled session id; the table is always `sdk_sessions`.
     fn locator(&self, _row: &Value) -> Option<Value> {
         None

@@ -128,6 +128,10 @@ impl RowStore for SqlRows {
         Kind::SqlEnd
     }
 
+    fn store_id(&self) -> String {
+        format!("sql {} {}", self.name, q(&self.table))
+    }
+
     fn locator(&self, row: &Value) -> Option<Value> {
         Some(json!({
             "backend": self.name,
