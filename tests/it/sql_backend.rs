@@ -475,3 +475,63 @@ fn an_old_claude_mem_end_record_still_undoes() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(h.cm_rows(), before, "row 4 back as it was\n{out:?}");
 }
+
+/// A run killed at any step is finished by the next one: rows either written by the
+/// aborted run (and recorded by the resume) or written by the re-run, never half of a
+/// transaction, every intent settled exactly once.
+#[test]
+fn a_crashed_run_is_finished_by_the_next() {
+    for point in ["after-intent", "mid-transaction", "after-store-writes"] {
+        let h = Host::new(Base::File735);
+        let db = runs_db(&h);
+        configure(&h, &runs_entry(&db));
+        let before = runs(&db);
+        let args = [
+            "close",
+            "--yes",
+            "--idle",
+            "3650d",
+            "--backend",
+            "openclaw,sql",
+        ];
+        let out = h.run_env(&args, &[("SESSIONCTL_FAILPOINT", point)]);
+        assert_eq!(out.code, -1, "{point}: expected an abort\n{out:?}");
+        let mid = runs(&db);
+        match point {
+            "after-store-writes" => assert_eq!(mid[&2].text("state"), "ended", "{point}"),
+            _ => assert_eq!(mid, before, "{point}: nothing of an aborted transaction"),
+        }
+        let out = h.run(&args);
+        assert_eq!(out.code, 0, "{point}: re-run\n{out:?}");
+        let after = runs(&db);
+        for id in [1, 2] {
+            assert_eq!(after[&id].text("state"), "ended", "{point}: run {id}");
+        }
+        for id in [3, 4, 5] {
+            assert_eq!(after[&id], before[&id], "{point}: run {id}");
+        }
+        if point == "after-store-writes" {
+            assert_eq!(
+                after[&2], mid[&2],
+                "{point}: written once, by the first run"
+            );
+        }
+        let lines = h.journal_lines();
+        let intents: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["type"] == "intent" && l["kind"] == "sql-end")
+            .collect();
+        for i in &intents {
+            let n = lines
+                .iter()
+                .filter(|l| {
+                    l["type"] == "outcome" && l["run"] == i["run"] && l["action"] == i["action"]
+                })
+                .count();
+            assert_eq!(n, 1, "{point}: {i:#}");
+        }
+        let out = h.run(&args);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(!out.stdout.contains("sql-end"), "{point}: {out:?}");
+    }
+}
