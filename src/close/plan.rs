@@ -133,107 +133,8 @@ pub fn plan(
                 });
                 continue;
             }
-            match &s.detail {
-                Detail::Openclaw(d) if d.owed.is_some() => {
-                    // Delivering is all there is to do: without a target the session_end
-                    // stays owed (and reported) until there is one.
-                    if targets.is_empty() {
-                        continue;
-                    }
-                    let key = s.session_key.clone().unwrap_or_default();
-                    let pid = d.owed.as_ref().map(|o| o.pid).unwrap_or_default();
-                    item.actions.push(Action {
-                        id: end_owed_id(&s.store, &key, &s.id),
-                        kind: Kind::EndOwed,
-                        session: sref(s),
-                        op: Op::EndOwed { pid },
-                        describe: format!(
-                            "session `{key}` is {} in the store; send the session_end gateway pid {pid} owed it",
-                            s.status
-                        ),
-                        prior: None,
-                        new: None,
-                    });
-                }
-                Detail::Openclaw(d) => {
-                    let scan = r.openclaw.iter().find(|x| x.state_dir == d.state_dir);
-                    let live = scan.map(|x| x.owners.live()).unwrap_or_default();
-                    let key = s.session_key.clone().unwrap_or_default();
-                    if let Some(g) = live.first() {
-                        item.notes.push(format!(
-                            "OpenClaw store left alone: gateway pid {} owns {}",
-                            g.pid,
-                            d.state_dir.display()
-                        ));
-                        item.actions.push(Action {
-                            id: left_to_gateway_id(&s.store, &key, &s.id),
-                            kind: Kind::LeftToGateway,
-                            session: sref(s),
-                            op: Op::LeaveToGateway { pid: g.pid },
-                            describe: format!(
-                                "leave OpenClaw {} to gateway pid {}, which owns it",
-                                s.store.display(),
-                                g.pid
-                            ),
-                            prior: None,
-                            new: None,
-                        });
-                        continue;
-                    }
-                    match s.store_kind {
-                        StoreKind::File => {
-                            item.actions.push(Action {
-                                id: entry_end_id(&s.store, &key, &s.id),
-                                kind: Kind::OpenclawEntryEnd,
-                                session: sref(s),
-                                op: Op::OpenclawEntry {
-                                    file: s.store.clone(),
-                                    key: key.clone(),
-                                    sid: s.id.clone(),
-                                    updated_at: d.updated_at,
-                                },
-                                describe: format!(
-                                    "OpenClaw {}: entry `{key}` status running -> failed, abortedLastRun true, endedAt = updatedAt = {now}",
-                                    s.store.display()
-                                ),
-                                prior: Some(json!({"status": "running"})),
-                                new: Some(json!({"status": "failed", "abortedLastRun": true, "endedAt": now, "updatedAt": now})),
-                            });
-                            if let Some(lock) = &d.lock {
-                                let dead = s.evidence.iter().any(|e| {
-                                    e.kind == "session-lock"
-                                        && matches!(e.state, Some(crate::model::PidState::Dead | crate::model::PidState::Reused))
-                                }) || s.reason == crate::model::Reason::Rebooted;
-                                if let (true, Ok(content)) = (dead, std::fs::read_to_string(&lock.path)) {
-                                    item.actions.push(Action {
-                                        id: format!("lock-remove:{}", lock.path.display()),
-                                        kind: Kind::LockRemove,
-                                        session: sref(s),
-                                        op: Op::LockRemove { path: lock.path.clone(), content: content.clone() },
-                                        describe: format!("remove dead owner's lock {}", lock.path.display()),
-                                        prior: Some(json!(content)),
-                                        new: None,
-                                    });
-                                }
-                            }
-                        }
-                        StoreKind::Sqlite => item.actions.push(Action {
-                            id: row_end_id(&s.store, &key, &s.id),
-                            kind: Kind::OpenclawRowEnd,
-                            session: sref(s),
-                            op: Op::OpenclawRow { db: s.store.clone(), key: key.clone(), sid: s.id.clone() },
-                            describe: format!(
-                                "OpenClaw {}: session_nodes `{key}` and session_windows `{}` status running -> failed, ended_at = {now}",
-                                s.store.display(),
-                                s.id
-                            ),
-                            prior: Some(json!({"status": "running"})),
-                            new: Some(json!({"status": "failed", "endedAt": now})),
-                        }),
-                        StoreKind::ClaudeMemDb | StoreKind::Sql => {}
-                    }
-                }
-                Detail::ClaudeMem(_) | Detail::Sql(_) => {}
+            if let Detail::Openclaw(d) = &s.detail {
+                openclaw_actions(r, s, d, targets, now, &mut item);
             }
         }
         item.payload = payload(&ix, r, oc, &recs, sel);
@@ -300,6 +201,117 @@ pub fn plan(
         items,
         refused: Vec::new(),
     }
+}
+
+/// What ending one OpenClaw session takes: the session_end a dead gateway owes it; or,
+/// while a live gateway owns its store, leaving it to that gateway; or ending its entry
+/// (file store, with its dead owner's lock) or its rows (SQLite store).
+fn openclaw_actions(
+    r: &Report,
+    s: &Session,
+    d: &crate::model::OpenclawDetail,
+    targets: &[Target],
+    now: i64,
+    item: &mut Item,
+) {
+    if d.owed.is_some() {
+        // Delivering is all there is to do: without a target the session_end
+        // stays owed (and reported) until there is one.
+        if targets.is_empty() {
+            return;
+        }
+        let key = s.session_key.clone().unwrap_or_default();
+        let pid = d.owed.as_ref().map(|o| o.pid).unwrap_or_default();
+        item.actions.push(Action {
+            id: end_owed_id(&s.store, &key, &s.id),
+            kind: Kind::EndOwed,
+            session: sref(s),
+            op: Op::EndOwed { pid },
+            describe: format!(
+                "session `{key}` is {} in the store; send the session_end gateway pid {pid} owed it",
+                s.status
+            ),
+            prior: None,
+            new: None,
+        });
+        return;
+    }
+    let scan = r.openclaw.iter().find(|x| x.state_dir == d.state_dir);
+    let live = scan.map(|x| x.owners.live()).unwrap_or_default();
+    let key = s.session_key.clone().unwrap_or_default();
+    if let Some(g) = live.first() {
+        item.notes.push(format!(
+            "OpenClaw store left alone: gateway pid {} owns {}",
+            g.pid,
+            d.state_dir.display()
+        ));
+        item.actions.push(Action {
+            id: left_to_gateway_id(&s.store, &key, &s.id),
+            kind: Kind::LeftToGateway,
+            session: sref(s),
+            op: Op::LeaveToGateway { pid: g.pid },
+            describe: format!(
+                "leave OpenClaw {} to gateway pid {}, which owns it",
+                s.store.display(),
+                g.pid
+            ),
+            prior: None,
+            new: None,
+        });
+        return;
+    }
+    match s.store_kind {
+            StoreKind::File => {
+                item.actions.push(Action {
+                    id: entry_end_id(&s.store, &key, &s.id),
+                    kind: Kind::OpenclawEntryEnd,
+                    session: sref(s),
+                    op: Op::OpenclawEntry {
+                        file: s.store.clone(),
+                        key: key.clone(),
+                        sid: s.id.clone(),
+                        updated_at: d.updated_at,
+                    },
+                    describe: format!(
+                        "OpenClaw {}: entry `{key}` status running -> failed, abortedLastRun true, endedAt = updatedAt = {now}",
+                        s.store.display()
+                    ),
+                    prior: Some(json!({"status": "running"})),
+                    new: Some(json!({"status": "failed", "abortedLastRun": true, "endedAt": now, "updatedAt": now})),
+                });
+                if let Some(lock) = &d.lock {
+                    let dead = s.evidence.iter().any(|e| {
+                        e.kind == "session-lock"
+                            && matches!(e.state, Some(crate::model::PidState::Dead | crate::model::PidState::Reused))
+                    }) || s.reason == crate::model::Reason::Rebooted;
+                    if let (true, Ok(content)) = (dead, std::fs::read_to_string(&lock.path)) {
+                        item.actions.push(Action {
+                            id: format!("lock-remove:{}", lock.path.display()),
+                            kind: Kind::LockRemove,
+                            session: sref(s),
+                            op: Op::LockRemove { path: lock.path.clone(), content: content.clone() },
+                            describe: format!("remove dead owner's lock {}", lock.path.display()),
+                            prior: Some(json!(content)),
+                            new: None,
+                        });
+                    }
+                }
+            }
+            StoreKind::Sqlite => item.actions.push(Action {
+                id: row_end_id(&s.store, &key, &s.id),
+                kind: Kind::OpenclawRowEnd,
+                session: sref(s),
+                op: Op::OpenclawRow { db: s.store.clone(), key: key.clone(), sid: s.id.clone() },
+                describe: format!(
+                    "OpenClaw {}: session_nodes `{key}` and session_windows `{}` status running -> failed, ended_at = {now}",
+                    s.store.display(),
+                    s.id
+                ),
+                prior: Some(json!({"status": "running"})),
+                new: Some(json!({"status": "failed", "endedAt": now})),
+            }),
+            _ => {}
+        }
 }
 
 /// Read, right before acting, the full values each store action will change, so the
