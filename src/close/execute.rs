@@ -161,7 +161,7 @@ pub fn execute(
         });
     };
 
-    // 4a. linked rows (claude-mem, sql): one transaction per database and backend.
+    // 4a. linked rows: one transaction per store (database and table).
     crate::fsx::test_pause("before-row-writes");
     let mut by_rows: BTreeMap<(PathBuf, String), Vec<(usize, &Action)>> = BTreeMap::new();
     for &(ii, a) in &todo {

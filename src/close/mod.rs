@@ -76,7 +76,7 @@ pub struct Action {
 
 #[derive(Debug, Clone)]
 pub enum Op {
-    /// End a linked row (claude-mem, sql) by its backend's [`RowStore`].
+    /// End a linked row by its backend's [`crate::backend::linked::RowStore`].
     RowEnd(RowEnd),
     OpenclawEntry {
         file: PathBuf,
