@@ -140,7 +140,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -190,7 +190,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -240,7 +240,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -300,7 +300,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -346,7 +346,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -602,7 +602,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -698,7 +698,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -744,7 +744,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -832,7 +832,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -878,7 +878,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -942,7 +942,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -996,7 +996,7 @@ _sessionctl() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "openclaw claude-mem" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "openclaw claude-mem sql" -- "${cur}"))
                     return 0
                     ;;
                 --format)

@@ -27,7 +27,8 @@ end
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -64,7 +65,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand man" -s V -l versi
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -84,7 +86,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l vers
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -104,7 +107,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand show" -s V -l vers
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -124,7 +128,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand gateways" -s V -l 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand doctor" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -145,7 +150,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l promethe
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand check" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -174,7 +180,8 @@ unknown\t'Unknown'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand close" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -202,7 +209,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l promethe
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -222,7 +230,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand watch" -s V -l ver
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not __fish_seen_subcommand_from undo help" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -244,7 +253,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and not _
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fish_seen_subcommand_from undo" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -268,7 +278,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand journal; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and not __fish_seen_subcommand_from systemd help" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"
@@ -292,7 +303,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fis
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l openclaw-state-dir -d 'OpenClaw state directory to inspect (repeatable); replaces auto-discovery from OPENCLAW_STATE_DIR, OPENCLAW_HOME and ~/.openclaw' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l claude-mem-dir -d 'claude-mem data directory to inspect; replaces auto-discovery from CLAUDE_MEM_DATA_DIR, ~/.claude-mem/settings.json and ~/.claude-mem' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l backend -d 'Only inspect these backends (repeatable or comma-separated)' -r -f -a "openclaw\t'OpenClaw gateway session stores (sessions.json or the per-agent SQLite store)'
-claude-mem\t'claude-mem\'s sdk_sessions table'"
+claude-mem\t'claude-mem\'s sdk_sessions table'
+sql\t'Every [[backend.sql]] table the config file declares'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand install; and __fish_seen_subcommand_from systemd" -l format -d 'Output format: a table for people, json or ndjson for programs' -r -f -a "table\t'A table for people (colored on a terminal)'
 json\t'One JSON document'
 ndjson\t'One JSON object per line'"

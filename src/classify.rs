@@ -10,8 +10,6 @@ use crate::timefmt::{human_age, iso_ms};
 
 /// A live owner's restart recovery may still claim a session this long after it started.
 pub const RECOVERY_GRACE_MS: i64 = 120_000;
-/// A live claude-mem worker (12.4.3+) finalizes an idle session itself after 180 s.
-pub const WORKER_FINALIZE_MS: i64 = 300_000;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -92,7 +90,7 @@ impl OwnerFacts {
         out
     }
 
-    fn unverified_notes(&self) -> Vec<String> {
+    pub(crate) fn unverified_notes(&self) -> Vec<String> {
         let mut notes = self.unverified.clone();
         for c in &self.claims {
             let by = || {
@@ -146,7 +144,7 @@ pub fn claim_evidence(c: &Claim) -> Evidence {
     }
 }
 
-fn owner_evidence(o: &RunningOwner) -> Evidence {
+pub(crate) fn owner_evidence(o: &RunningOwner) -> Evidence {
     Evidence {
         kind: o.kind,
         path: o.path.clone(),
@@ -171,7 +169,7 @@ fn boot_evidence(h: &HostFacts) -> Option<Evidence> {
 }
 
 /// A `rebooted` verdict names the boot it compares against.
-fn with_boot_evidence(
+pub(crate) fn with_boot_evidence(
     v: Verdict,
     mut ev: Vec<Evidence>,
     h: &HostFacts,
@@ -182,11 +180,11 @@ fn with_boot_evidence(
     (v, ev)
 }
 
-fn before_boot(ms: Option<i64>, h: &HostFacts) -> bool {
+pub(crate) fn before_boot(ms: Option<i64>, h: &HostFacts) -> bool {
     matches!((ms, h.btime_ms), (Some(t), Some(b)) if t < b)
 }
 
-fn live_or_stale(
+pub(crate) fn live_or_stale(
     reason: Reason,
     last: Option<i64>,
     h: &HostFacts,
@@ -203,16 +201,20 @@ fn live_or_stale(
     }
 }
 
-fn orphan(reason: Reason, summary: impl Into<String>) -> Verdict {
+pub(crate) fn orphan(reason: Reason, summary: impl Into<String>) -> Verdict {
     Verdict::new(VerdictKind::Orphan, reason, summary)
 }
 
-fn unknown(reason: Reason, summary: impl Into<String>) -> Verdict {
+pub(crate) fn unknown(reason: Reason, summary: impl Into<String>) -> Verdict {
     Verdict::new(VerdictKind::Unknown, reason, summary)
 }
 
 /// Verdict from dead or reused claims, once no living owner was found.
-fn from_dead_claims(claims: &[Claim], h: &HostFacts, dead_reason: Reason) -> Option<Verdict> {
+pub(crate) fn from_dead_claims(
+    claims: &[Claim],
+    h: &HostFacts,
+    dead_reason: Reason,
+) -> Option<Verdict> {
     let usable: Vec<&Claim> = claims
         .iter()
         .filter(|c| c.state != PidState::Invalid)
@@ -358,39 +360,8 @@ fn classify_openclaw_inner(
     if let Some(l) = &s.lock {
         ev.push(claim_evidence(l));
     }
-    // 1. The session's own lock, held by a process that runs now (and was written this
-    //    boot): the most specific evidence of life there is.
-    if let Some(l) = lock.filter(|l| !before_boot(l.created_ms, h)) {
-        match l.state {
-            PidState::Alive => {
-                return live_or_stale(
-                    Reason::OwnerAlive,
-                    la,
-                    h,
-                    o,
-                    &format!("pid {} holds its lock and runs", l.pid),
-                )
-            }
-            PidState::AliveUnverified => {
-                return unknown(
-                    Reason::Unverifiable,
-                    format!(
-                        "its lock names pid {}, which runs, but its start time cannot be checked",
-                        l.pid
-                    ),
-                )
-            }
-            PidState::Unseen => {
-                return unknown(
-                    Reason::Unverifiable,
-                    format!(
-                    "its lock names pid {}, which may run in a pid namespace sessionctl cannot see",
-                    l.pid
-                ),
-                )
-            }
-            _ => {}
-        }
+    if let Some(v) = lock_holder_runs(lock, la, h, o) {
+        return v;
     }
     let live = gw.live();
     ev.extend(live.iter().map(owner_evidence));
@@ -406,118 +377,177 @@ fn classify_openclaw_inner(
         note: n.clone(),
         ..Evidence::default()
     }));
+    recovery_pending(&live, la, h, o)
+        .or_else(|| recovery_queued(s, &live))
+        .or_else(|| lock_holder_gone(lock, la, &notes, h))
+        .or_else(|| gateway_runs(&live, la, h, o))
+        .unwrap_or_else(|| no_gateway(gw, la, &notes, h, ev))
+}
 
-    // 2. A gateway that started moments ago, after the session's last activity: its
-    //    restart recovery may be about to claim (or end) this session. Whatever the lock says.
-    let recent = live
+/// 1. The session's own lock, held by a process that runs now (and was written this
+///    boot): the most specific evidence of life there is.
+fn lock_holder_runs(
+    lock: Option<&Claim>,
+    la: Option<i64>,
+    h: &HostFacts,
+    o: &Options,
+) -> Option<Verdict> {
+    let l = lock.filter(|l| !before_boot(l.created_ms, h))?;
+    match l.state {
+        PidState::Alive => Some(live_or_stale(
+            Reason::OwnerAlive,
+            la,
+            h,
+            o,
+            &format!("pid {} holds its lock and runs", l.pid),
+        )),
+        PidState::AliveUnverified => Some(unknown(
+            Reason::Unverifiable,
+            format!(
+                "its lock names pid {}, which runs, but its start time cannot be checked",
+                l.pid
+            ),
+        )),
+        PidState::Unseen => Some(unknown(
+            Reason::Unverifiable,
+            format!(
+                "its lock names pid {}, which may run in a pid namespace sessionctl cannot see",
+                l.pid
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// 2. A gateway that started moments ago, after the session's last activity: its restart
+///    recovery may be about to claim (or end) this session. Whatever the lock says.
+fn recovery_pending(
+    live: &[RunningOwner],
+    la: Option<i64>,
+    h: &HostFacts,
+    o: &Options,
+) -> Option<Verdict> {
+    let st = live
         .iter()
         .filter_map(|g| g.start_ms)
         .filter(|st| la.is_none_or(|la| *st > la))
         .max()
-        .filter(|st| h.now_ms - st < o.recovery_grace_ms);
-    if let Some(st) = recent {
-        return unknown(
-            Reason::RecoveryPending,
-            format!(
-                "a gateway started {} ago; its restart recovery may still claim this session",
-                human_age(h.now_ms - st)
-            ),
-        );
-    }
+        .filter(|st| h.now_ms - st < o.recovery_grace_ms)?;
+    Some(unknown(
+        Reason::RecoveryPending,
+        format!(
+            "a gateway started {} ago; its restart recovery may still claim this session",
+            human_age(h.now_ms - st)
+        ),
+    ))
+}
 
-    // 2b. Interrupted and queued for the live gateway's recovery: not running now (so not
-    //     live), not abandoned either (it will be re-run).
-    if s.queued {
-        if let Some(g) = live.first() {
-            return unknown(
-                Reason::RecoveryQueued,
-                format!(
-                    "interrupted (abortedLastRun, no run id): queued for the restart recovery of gateway pid {}, which re-runs interrupted sessions one at a time",
-                    g.pid
-                ),
-            );
-        }
-    }
+/// 2b. Interrupted and queued for the live gateway's recovery: not running now (so not
+///     live), not abandoned either (it will be re-run).
+fn recovery_queued(s: &OpenclawSession, live: &[RunningOwner]) -> Option<Verdict> {
+    let g = live.first().filter(|_| s.queued)?;
+    Some(unknown(
+        Reason::RecoveryQueued,
+        format!(
+            "interrupted (abortedLastRun, no run id): queued for the restart recovery of gateway pid {}, which re-runs interrupted sessions one at a time",
+            g.pid
+        ),
+    ))
+}
 
-    // 3. The lock names an owner that is gone.
-    if let Some(l) = lock {
-        if before_boot(l.created_ms, h) && la.is_none_or(|la| before_boot(Some(la), h)) {
-            return orphan(
-                Reason::Rebooted,
-                format!("its lock (pid {}) was written before this boot", l.pid),
-            );
-        }
-        if !notes.is_empty() {
-            // A client running an agent itself, or a gateway still starting up, may hold it.
-            return unknown(Reason::Unverifiable, notes[0].clone());
-        }
-        if before_boot(l.created_ms, h) {
-            return orphan(
-                Reason::Rebooted,
-                format!("its lock (pid {}) was written before this boot", l.pid),
-            );
-        }
-        match l.state {
-            PidState::Reused => {
-                return orphan(
-                    Reason::PidReused,
-                    format!(
-                        "its lock names pid {}, which now belongs to another process",
-                        l.pid
-                    ),
-                )
-            }
-            PidState::Dead => {
-                return orphan(
-                    Reason::OwnerDead,
-                    format!("its lock names pid {}, which is not running", l.pid),
-                )
-            }
-            _ => {}
-        }
+/// 3. The lock names an owner that is gone.
+fn lock_holder_gone(
+    lock: Option<&Claim>,
+    la: Option<i64>,
+    notes: &[String],
+    h: &HostFacts,
+) -> Option<Verdict> {
+    let l = lock?;
+    let rebooted = || {
+        orphan(
+            Reason::Rebooted,
+            format!("its lock (pid {}) was written before this boot", l.pid),
+        )
+    };
+    if before_boot(l.created_ms, h) && la.is_none_or(|la| before_boot(Some(la), h)) {
+        return Some(rebooted());
     }
-
-    // 4. A living gateway for the state dir.
-    if !live.is_empty() {
-        let Some(la) = la else {
-            return unknown(
-                Reason::Unverifiable,
-                "a gateway runs for its state dir, and the session has no activity time to compare",
-            );
-        };
-        // A gateway that was already running at the session's last activity may own it.
-        if let Some(g) = live.iter().find(|g| g.start_ms.is_none_or(|st| st <= la)) {
-            return live_or_stale(
-                Reason::GatewayAlive,
-                Some(la),
-                h,
-                o,
-                &format!("gateway pid {} runs for its state dir", g.pid),
-            );
-        }
-        if before_boot(Some(la), h) {
-            return orphan(Reason::Rebooted, "its last activity predates this boot");
-        }
-        return orphan(
-            Reason::GatewayRestarted,
-            format!(
-                "gateway pid {} started after the session's last activity and holds no lock on it",
-                live[0].pid
-            ),
-        );
-    }
-
-    // 5. Something may be alive that cannot be verified.
     if !notes.is_empty() {
-        if before_boot(la, h) {
-            return orphan(Reason::Rebooted, "its last activity predates this boot");
-        }
-        return unknown(Reason::Unverifiable, notes[0].clone());
+        // A client running an agent itself, or a gateway still starting up, may hold it.
+        return Some(unknown(Reason::Unverifiable, notes[0].clone()));
     }
+    if before_boot(l.created_ms, h) {
+        return Some(rebooted());
+    }
+    match l.state {
+        PidState::Reused => Some(orphan(
+            Reason::PidReused,
+            format!(
+                "its lock names pid {}, which now belongs to another process",
+                l.pid
+            ),
+        )),
+        PidState::Dead => Some(orphan(
+            Reason::OwnerDead,
+            format!("its lock names pid {}, which is not running", l.pid),
+        )),
+        _ => None,
+    }
+}
 
-    // 6. No living gateway: the owner is gone. Say why as precisely as the evidence allows.
+/// 4. A living gateway for the state dir: it owns the session if it was already running
+///    at its last activity; one that started after has restarted without it.
+fn gateway_runs(
+    live: &[RunningOwner],
+    la: Option<i64>,
+    h: &HostFacts,
+    o: &Options,
+) -> Option<Verdict> {
+    let first = live.first()?;
+    let Some(la) = la else {
+        return Some(unknown(
+            Reason::Unverifiable,
+            "a gateway runs for its state dir, and the session has no activity time to compare",
+        ));
+    };
+    if let Some(g) = live.iter().find(|g| g.start_ms.is_none_or(|st| st <= la)) {
+        return Some(live_or_stale(
+            Reason::GatewayAlive,
+            Some(la),
+            h,
+            o,
+            &format!("gateway pid {} runs for its state dir", g.pid),
+        ));
+    }
+    if before_boot(Some(la), h) {
+        return Some(orphan(
+            Reason::Rebooted,
+            "its last activity predates this boot",
+        ));
+    }
+    Some(orphan(
+        Reason::GatewayRestarted,
+        format!(
+            "gateway pid {} started after the session's last activity and holds no lock on it",
+            first.pid
+        ),
+    ))
+}
+
+/// 5. Something may be alive that cannot be verified; 6. else no living gateway: the
+///    owner is gone. Say why as precisely as the evidence allows.
+fn no_gateway(
+    gw: &OwnerFacts,
+    la: Option<i64>,
+    notes: &[String],
+    h: &HostFacts,
+    ev: &mut Vec<Evidence>,
+) -> Verdict {
     if before_boot(la, h) {
         return orphan(Reason::Rebooted, "its last activity predates this boot");
+    }
+    if !notes.is_empty() {
+        return unknown(Reason::Unverifiable, notes[0].clone());
     }
     if let Some(v) = from_dead_claims(&gw.claims, h, Reason::OwnerDead) {
         return v;
@@ -541,7 +571,7 @@ fn classify_openclaw_inner(
     )
 }
 
-/// What the linked OpenClaw session says, for a claude-mem row.
+/// What the linked OpenClaw session says, for a linked row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstream {
     /// The content id is not an OpenClaw one, or its key is `default`.
@@ -555,55 +585,16 @@ pub enum Upstream {
     Ended(String),
 }
 
-/// Facts of one claude-mem `sdk_sessions` row with status `active`.
-#[derive(Debug, Clone, Default)]
-pub struct ClaudeMemRow {
-    pub project: String,
-    /// True when the content id has the shape `openclaw-<key>-<13 digits>`.
-    pub openclaw_linked: bool,
-    pub last_activity_ms: Option<i64>,
-}
-
-pub fn classify_claude_mem(
-    r: &ClaudeMemRow,
-    upstream: &Upstream,
-    workers: &OwnerFacts,
-    h: &HostFacts,
-    o: &Options,
-) -> (Verdict, Vec<Evidence>) {
-    let mut ev = Vec::new();
-    let v = classify_claude_mem_inner(r, upstream, workers, h, o, &mut ev);
-    with_boot_evidence(v, ev, h)
-}
-
-fn classify_claude_mem_inner(
-    r: &ClaudeMemRow,
-    upstream: &Upstream,
-    workers: &OwnerFacts,
-    h: &HostFacts,
-    o: &Options,
-    ev: &mut Vec<Evidence>,
-) -> Verdict {
-    if r.project == "observer-sessions" {
-        return unknown(
-            Reason::ObserverSession,
-            "claude-mem's own observer bookkeeping; never an orphan",
-        );
-    }
-    if !r.openclaw_linked {
-        return unknown(
-            Reason::NotOpenclaw,
-            "not an OpenClaw session: no owner sessionctl can prove dead",
-        );
-    }
-    let la = r.last_activity_ms;
+/// The first step of every linked-row backend: the linked OpenClaw session decides while
+/// it runs (`live`/`stale` as it is; `unknown` when its owner cannot be verified), whatever
+/// the row's own facts say. Otherwise it adds the upstream's evidence to `ev` and returns
+/// None: the backend's own facts decide, knowing [`upstream_gone`].
+pub fn upstream_first(upstream: &Upstream, ev: &mut Vec<Evidence>) -> Option<Verdict> {
     let upstream_note = |note: String| Evidence {
         kind: "upstream",
         note,
         ..Evidence::default()
     };
-    // The upstream OpenClaw session decides first: while it lives, the row is not an orphan,
-    // whatever the worker does (a new worker picks the row up again).
     match upstream {
         Upstream::Running(k @ (VerdictKind::Live | VerdictKind::Stale)) => {
             ev.push(upstream_note(format!(
@@ -611,18 +602,18 @@ fn classify_claude_mem_inner(
                 k.name()
             )));
             // The row lives as long as its session does; the session's own activity (not
-            // the row's last prompt) decides staleness.
+            // the row's) decides staleness.
             let summary = format!("its OpenClaw session is {}", k.name());
-            return Verdict::new(*k, Reason::UpstreamLive, summary);
+            return Some(Verdict::new(*k, Reason::UpstreamLive, summary));
         }
         Upstream::Running(VerdictKind::Unknown) => {
             ev.push(upstream_note(
                 "linked OpenClaw session's verdict is unknown".into(),
             ));
-            return unknown(
+            return Some(unknown(
                 Reason::Unverifiable,
                 "its OpenClaw session's owner cannot be verified",
-            );
+            ));
         }
         Upstream::Running(VerdictKind::Orphan | VerdictKind::Delivered | VerdictKind::Owed) => {
             ev.push(upstream_note("linked OpenClaw session is an orphan".into()))
@@ -635,106 +626,17 @@ fn classify_claude_mem_inner(
         )),
         Upstream::NotLinked => {}
     }
-    let upstream_gone = matches!(
+    None
+}
+
+/// The linked OpenClaw session has ended, or is itself an orphan.
+pub fn upstream_gone(upstream: &Upstream) -> bool {
+    matches!(
         upstream,
         Upstream::Running(VerdictKind::Orphan) | Upstream::Ended(_)
-    );
-
-    let live = workers.live();
-    ev.extend(live.iter().map(owner_evidence));
-    ev.extend(
-        workers
-            .claims
-            .iter()
-            .filter(|c| c.state != PidState::Alive)
-            .map(claim_evidence),
-    );
-    if !live.is_empty() {
-        let started_before =
-            la.is_some_and(|la| live.iter().any(|w| w.start_ms.is_none_or(|st| st <= la)));
-        if started_before {
-            if upstream_gone {
-                // A live worker finalizes an idle session itself; give it the time to.
-                if la.is_some_and(|la| h.now_ms - la < WORKER_FINALIZE_MS) {
-                    return Verdict::new(
-                        VerdictKind::Live,
-                        Reason::WorkerAlive,
-                        "its OpenClaw session ended moments ago; the live worker finalizes it itself",
-                    );
-                }
-                return orphan(
-                    Reason::UpstreamEnded,
-                    "its OpenClaw session has ended or is an orphan, and the worker has not finalized it",
-                );
-            }
-            return live_or_stale(
-                Reason::WorkerAlive,
-                la,
-                h,
-                o,
-                &format!("worker pid {} runs", live[0].pid),
-            );
-        }
-        let newest = live
-            .iter()
-            .filter_map(|w| w.start_ms)
-            .max()
-            .unwrap_or(h.now_ms);
-        if !upstream_gone && h.now_ms - newest < o.recovery_grace_ms {
-            return unknown(
-                Reason::RecoveryPending,
-                format!("a worker started {} ago", human_age(h.now_ms - newest)),
-            );
-        }
-        if upstream_gone {
-            return orphan(
-                Reason::UpstreamEnded,
-                "its OpenClaw session has ended or is an orphan",
-            );
-        }
-        if before_boot(la, h) {
-            return orphan(Reason::Rebooted, "its last activity predates this boot");
-        }
-        return orphan(
-            Reason::WorkerRestarted,
-            format!(
-                "worker pid {} started after the row's last activity and does not hold it",
-                live[0].pid
-            ),
-        );
-    }
-
-    let notes = workers.unverified_notes();
-    if !notes.is_empty() && !upstream_gone {
-        ev.extend(notes.iter().map(|n| Evidence {
-            kind: "worker-unverified",
-            note: n.clone(),
-            ..Evidence::default()
-        }));
-        if before_boot(la, h) {
-            return orphan(Reason::Rebooted, "its last activity predates this boot");
-        }
-        return unknown(Reason::Unverifiable, notes[0].clone());
-    }
-
-    if let Some(v) = from_dead_claims(&workers.claims, h, Reason::WorkerDead) {
-        return v;
-    }
-    if before_boot(la, h) {
-        return orphan(Reason::Rebooted, "its last activity predates this boot");
-    }
-    if upstream_gone {
-        return orphan(
-            Reason::UpstreamEnded,
-            "its OpenClaw session has ended or is an orphan, and no worker runs",
-        );
-    }
-    orphan(
-        Reason::WorkerDead,
-        "no claude-mem worker runs for its data dir and nothing answers its health port",
     )
 }
 
 #[cfg(test)]
 #[path = "classify_tests.rs"]
-mod tests;
+pub(crate) mod tests;

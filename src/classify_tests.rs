@@ -3,18 +3,18 @@
 
 use super::*;
 
-const BOOT: i64 = 1_000_000_000;
-const NOW: i64 = BOOT + 10 * 3600 * 1000;
-const MIN: i64 = 60_000;
+pub(crate) const BOOT: i64 = 1_000_000_000;
+pub(crate) const NOW: i64 = BOOT + 10 * 3600 * 1000;
+pub(crate) const MIN: i64 = 60_000;
 
-fn host() -> HostFacts {
+pub(crate) fn host() -> HostFacts {
     HostFacts {
         now_ms: NOW,
         btime_ms: Some(BOOT),
     }
 }
 
-fn claim(
+pub(crate) fn claim(
     kind: &'static str,
     pid: i64,
     state: PidState,
@@ -36,7 +36,7 @@ fn gw_lock(pid: i64, state: PidState, started: i64) -> Claim {
     claim("gateway-lock", pid, state, started, Some(started))
 }
 
-fn running(pid: i64, start: i64) -> RunningOwner {
+pub(crate) fn running(pid: i64, start: i64) -> RunningOwner {
     RunningOwner {
         kind: "gateway-process",
         pid,
@@ -53,7 +53,11 @@ struct OcCase {
     want: (VerdictKind, Reason),
 }
 
-fn owners(claims: Vec<Claim>, running_: Vec<RunningOwner>, unverified: Vec<&str>) -> OwnerFacts {
+pub(crate) fn owners(
+    claims: Vec<Claim>,
+    running_: Vec<RunningOwner>,
+    unverified: Vec<&str>,
+) -> OwnerFacts {
     OwnerFacts {
         claims,
         running: running_,
@@ -63,7 +67,7 @@ fn owners(claims: Vec<Claim>, running_: Vec<RunningOwner>, unverified: Vec<&str>
 }
 
 /// The state dir the table's owner facts are about.
-const STATE_DIR: &str = "/home/u/.openclaw";
+pub(crate) const STATE_DIR: &str = "/home/u/.openclaw";
 
 /// `gateway-gone` is proved by an absence: its evidence names the state dir that was looked
 /// at and says that no gateway process and no living lock was found there.
@@ -390,204 +394,6 @@ fn never_orphan_when_owner_alive_with_matching_start() {
     }
 }
 
-struct CmCase {
-    name: &'static str,
-    project: &'static str,
-    linked: bool,
-    last: Option<i64>,
-    upstream: Upstream,
-    workers: OwnerFacts,
-    want: (VerdictKind, Reason),
-}
-
-fn pidfile(pid: i64, state: PidState, created: i64) -> Claim {
-    claim("worker-pid-file", pid, state, created, Some(created))
-}
-
-#[test]
-fn claude_mem_rules() {
-    use PidState::*;
-    use Reason::*;
-    use VerdictKind::*;
-    let t = NOW - 20 * MIN;
-    let none = || owners(vec![], vec![], vec![]);
-    let cases = vec![
-        CmCase {
-            name: "observer-sessions is claude-mem's own bookkeeping",
-            project: "observer-sessions",
-            linked: false,
-            last: Some(t),
-            upstream: Upstream::NotLinked,
-            workers: none(),
-            want: (Unknown, ObserverSession),
-        },
-        CmCase {
-            name: "observer-sessions even with an OpenClaw-looking id",
-            project: "observer-sessions",
-            linked: true,
-            last: Some(BOOT - MIN),
-            upstream: Upstream::NotFound,
-            workers: none(),
-            want: (Unknown, ObserverSession),
-        },
-        CmCase {
-            name: "a Claude Code / manual content id has no provable owner",
-            project: "sessionctl",
-            linked: false,
-            last: Some(BOOT - MIN),
-            upstream: Upstream::NotLinked,
-            workers: none(),
-            want: (Unknown, NotOpenclaw),
-        },
-        CmCase {
-            name: "upstream OpenClaw session live keeps the row live even with a dead worker",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::Running(Live),
-            workers: owners(vec![pidfile(5, Dead, t)], vec![], vec![]),
-            want: (Live, UpstreamLive),
-        },
-        CmCase {
-            name: "upstream unknown makes the row unknown",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::Running(Unknown),
-            workers: none(),
-            want: (Unknown, Unverifiable),
-        },
-        CmCase {
-            name: "worker alive since before the last activity",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::NotFound,
-            workers: owners(vec![pidfile(5, Alive, t - MIN)], vec![], vec![]),
-            want: (Live, WorkerAlive),
-        },
-        CmCase {
-            name: "worker alive, row idle for long: stale",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(NOW - 7 * 3600 * 1000),
-            upstream: Upstream::NotFound,
-            workers: owners(
-                vec![pidfile(5, Alive, NOW - 8 * 3600 * 1000)],
-                vec![],
-                vec![],
-            ),
-            want: (Stale, WorkerAlive),
-        },
-        CmCase {
-            name: "upstream ended moments ago: the live worker finalizes it itself",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(NOW - MIN),
-            upstream: Upstream::Ended("done".into()),
-            workers: owners(vec![pidfile(5, Alive, t)], vec![], vec![]),
-            want: (Live, WorkerAlive),
-        },
-        CmCase {
-            name: "upstream ended long ago, worker alive but never finalized",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::Ended("failed".into()),
-            workers: owners(vec![pidfile(5, Alive, t - MIN)], vec![], vec![]),
-            want: (Orphan, UpstreamEnded),
-        },
-        CmCase {
-            name: "upstream is an orphan and no worker runs",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::Running(Orphan),
-            workers: none(),
-            want: (Orphan, UpstreamEnded),
-        },
-        CmCase {
-            name: "worker pid file names a dead pid",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::NotFound,
-            workers: owners(vec![pidfile(5, Dead, t - MIN)], vec![], vec![]),
-            want: (Orphan, WorkerDead),
-        },
-        CmCase {
-            name: "worker pid reused",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::NotFound,
-            workers: owners(vec![pidfile(5, Reused, t - MIN)], vec![], vec![]),
-            want: (Orphan, PidReused),
-        },
-        CmCase {
-            name: "no worker at all, activity this boot",
-            project: "openclaw",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::NotFound,
-            workers: none(),
-            want: (Orphan, WorkerDead),
-        },
-        CmCase {
-            name: "no worker, activity before this boot",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(BOOT - 3600 * 1000),
-            upstream: Upstream::NotFound,
-            workers: none(),
-            want: (Orphan, Rebooted),
-        },
-        CmCase {
-            name: "worker restarted after the row's last activity",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t - 60 * MIN),
-            upstream: Upstream::NotFound,
-            workers: owners(vec![pidfile(6, Alive, t)], vec![], vec![]),
-            want: (Orphan, WorkerRestarted),
-        },
-        CmCase {
-            name: "worker restarted moments ago",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t - 60 * MIN),
-            upstream: Upstream::NotFound,
-            workers: owners(vec![pidfile(6, Alive, NOW - 10_000)], vec![], vec![]),
-            want: (Unknown, RecoveryPending),
-        },
-        CmCase {
-            name: "a worker answers health but cannot be attributed",
-            project: "openclaw-main",
-            linked: true,
-            last: Some(t),
-            upstream: Upstream::NotFound,
-            workers: owners(vec![], vec![], vec!["a worker answers on 127.0.0.1:37777"]),
-            want: (Unknown, Unverifiable),
-        },
-    ];
-    let o = Options::default();
-    for c in cases {
-        let r = ClaudeMemRow {
-            project: c.project.into(),
-            openclaw_linked: c.linked,
-            last_activity_ms: c.last,
-        };
-        let (v, _) = classify_claude_mem(&r, &c.upstream, &c.workers, &host(), &o);
-        assert_eq!(
-            (v.kind, v.reason),
-            c.want,
-            "case: {} ({})",
-            c.name,
-            v.summary
-        );
-    }
-}
-
 #[test]
 fn no_host_facts_never_yields_rebooted() {
     let h = HostFacts {
@@ -606,16 +412,16 @@ fn no_host_facts_never_yields_rebooted() {
     );
 }
 
-mod properties {
+pub(crate) mod properties {
     //! "Never close a live session", over random evidence: pids alive or dead, start times,
     //! boot times, lock files, clock skew. 10 000 cases each.
     use super::super::*;
     use proptest::prelude::*;
 
-    const T0: i64 = 1_700_000_000_000;
-    const SPAN: i64 = 400 * 24 * 3600 * 1000;
+    pub(crate) const T0: i64 = 1_700_000_000_000;
+    pub(crate) const SPAN: i64 = 400 * 24 * 3600 * 1000;
 
-    fn pid_state() -> impl Strategy<Value = PidState> {
+    pub(crate) fn pid_state() -> impl Strategy<Value = PidState> {
         prop_oneof![
             Just(PidState::Alive),
             Just(PidState::AliveUnverified),
@@ -625,11 +431,11 @@ mod properties {
         ]
     }
 
-    fn time() -> impl Strategy<Value = Option<i64>> {
+    pub(crate) fn time() -> impl Strategy<Value = Option<i64>> {
         prop_oneof![1 => Just(None), 9 => (T0..T0 + SPAN).prop_map(Some)]
     }
 
-    fn claim(kind: &'static str) -> impl Strategy<Value = Claim> {
+    pub(crate) fn claim(kind: &'static str) -> impl Strategy<Value = Claim> {
         (
             -5i64..100_000,
             pid_state(),
@@ -650,7 +456,7 @@ mod properties {
             )
     }
 
-    fn owners(kind: &'static str) -> impl Strategy<Value = OwnerFacts> {
+    pub(crate) fn owners(kind: &'static str) -> impl Strategy<Value = OwnerFacts> {
         (
             proptest::collection::vec(claim(kind), 0..4),
             proptest::collection::vec(
@@ -672,13 +478,13 @@ mod properties {
             })
     }
 
-    fn host() -> impl Strategy<Value = HostFacts> {
+    pub(crate) fn host() -> impl Strategy<Value = HostFacts> {
         // Clock skew: "now" may even be before the recorded times.
         (T0 - SPAN / 4..T0 + SPAN + SPAN / 4, time())
             .prop_map(|(now_ms, btime_ms)| HostFacts { now_ms, btime_ms })
     }
 
-    fn options() -> impl Strategy<Value = Options> {
+    pub(crate) fn options() -> impl Strategy<Value = Options> {
         (0i64..30 * 24 * 3600 * 1000, 0i64..600_000).prop_map(|(idle_ms, recovery_grace_ms)| {
             Options {
                 idle_ms,
@@ -726,40 +532,6 @@ mod properties {
             let lock = invalid_lock.map(|mut l| { l.state = PidState::Invalid; l });
             let s = OpenclawSession { last_activity_ms: Some(la), lock, queued: false };
             let (v, _) = classify_openclaw(&s, &gw, &h, &o);
-            prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
-        }
-
-        /// A claude-mem row whose linked OpenClaw session is live or stale is never an
-        /// orphan, whatever its worker does.
-        #[test]
-        fn row_with_live_upstream_is_never_orphan(
-            workers in owners("worker-pid-file"),
-            h in host(),
-            o in options(),
-            last in time(),
-            stale in any::<bool>(),
-        ) {
-            let r = ClaudeMemRow { project: "openclaw-main".into(), openclaw_linked: true, last_activity_ms: last };
-            let up = Upstream::Running(if stale { VerdictKind::Stale } else { VerdictKind::Live });
-            let (v, _) = classify_claude_mem(&r, &up, &workers, &h, &o);
-            prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
-        }
-
-        /// Rows sessionctl cannot tie to an owner are never orphans.
-        #[test]
-        fn unlinked_and_observer_rows_are_never_orphan(
-            workers in owners("worker-pid-file"),
-            h in host(),
-            o in options(),
-            last in time(),
-            observer in any::<bool>(),
-        ) {
-            let r = ClaudeMemRow {
-                project: if observer { "observer-sessions".into() } else { "x".into() },
-                openclaw_linked: observer && last.is_some(),
-                last_activity_ms: last,
-            };
-            let (v, _) = classify_claude_mem(&r, &Upstream::NotFound, &workers, &h, &o);
             prop_assert_ne!(v.kind, VerdictKind::Orphan, "{:?}", v);
         }
 

@@ -350,6 +350,8 @@ pub enum BackendArg {
     Openclaw,
     /// claude-mem's sdk_sessions table.
     ClaudeMem,
+    /// Every [[backend.sql]] table the config file declares.
+    Sql,
 }
 
 /// When to use colors.

@@ -75,7 +75,7 @@ pub struct Config {
 impl Config {
     pub fn resolve(g: &GlobalArgs, env: Env, stdout_is_tty: bool) -> Config {
         let backends = if g.backend.is_empty() {
-            vec![Backend::Openclaw, Backend::ClaudeMem]
+            Backend::ALL.to_vec()
         } else {
             let mut b: Vec<Backend> = g
                 .backend
@@ -83,6 +83,7 @@ impl Config {
                 .map(|b| match b {
                     BackendArg::Openclaw => Backend::Openclaw,
                     BackendArg::ClaudeMem => Backend::ClaudeMem,
+                    BackendArg::Sql => Backend::Sql,
                 })
                 .collect();
             b.sort();

@@ -592,6 +592,31 @@ pub fn test_pause(step: &str) {
     }
 }
 
+/// Lexically normalize a path (resolve `.` and `..` without touching the disk).
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Two paths name the same directory (canonically when both exist, lexically otherwise).
+pub fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => normalize(a) == normalize(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,6 +62,8 @@ pub enum Kind {
     Deliver,
     /// claude-mem: `sdk_sessions` row ended as the worker ends it.
     ClaudeMemEnd,
+    /// A `[[backend.sql]]` row ended by its configured assignments.
+    SqlEnd,
     /// OpenClaw file store: a sessions.json entry marked failed/aborted.
     OpenclawEntryEnd,
     /// OpenClaw SQLite store: session_nodes + session_windows marked failed.
@@ -79,10 +81,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The end of a linked row (any backend's): its store is found through
+    /// [`crate::backend::linked::from_intent`].
+    pub fn is_row_end(self) -> bool {
+        matches!(self, Kind::ClaudeMemEnd | Kind::SqlEnd)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Deliver => "deliver",
             Kind::ClaudeMemEnd => "claude-mem-end",
+            Kind::SqlEnd => "sql-end",
             Kind::OpenclawEntryEnd => "openclaw-entry-end",
             Kind::OpenclawRowEnd => "openclaw-row-end",
             Kind::LockRemove => "lock-remove",
@@ -125,6 +134,10 @@ pub struct Intent {
     /// For undo: the run and action being restored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<String>,
+    /// A linked row that is not found by its session id alone (`sql-end`): its table, id
+    /// column and id, so that undo needs no config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -694,6 +707,7 @@ mod tests {
             new: None,
             payload: Some(serde_json::json!({"event": {}})),
             undoes: None,
+            row: None,
         }
     }
 

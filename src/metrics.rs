@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::model::{Backend, Reason, VerdictKind};
 use crate::scan::Report;
 
-const BACKENDS: [Backend; 2] = [Backend::Openclaw, Backend::ClaudeMem];
+const BACKENDS: [Backend; 3] = Backend::ALL;
 const ORPHAN_REASONS: [Reason; 8] = [
     Reason::OwnerDead,
     Reason::PidReused,

@@ -13,14 +13,26 @@ use crate::timefmt;
 pub enum Backend {
     Openclaw,
     ClaudeMem,
+    /// A `[[backend.sql]]` table declared in the config file.
+    Sql,
 }
 
 impl Backend {
+    /// Every backend, in display order.
+    pub const ALL: [Backend; 3] = [Backend::Openclaw, Backend::ClaudeMem, Backend::Sql];
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Openclaw => "openclaw",
             Backend::ClaudeMem => "claude-mem",
+            Backend::Sql => "sql",
         }
+    }
+
+    /// Found by looking where its program keeps its data (an absence is worth saying);
+    /// `sql` tables are declared in the config file, never looked for.
+    pub fn discovered(self) -> bool {
+        self != Backend::Sql
     }
 }
 
@@ -34,6 +46,8 @@ pub enum StoreKind {
     Sqlite,
     /// claude-mem's `claude-mem.db`.
     ClaudeMemDb,
+    /// A database a `[[backend.sql]]` entry names.
+    Sql,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
@@ -86,21 +100,23 @@ pub enum Reason {
     WorkerDead,
     /// claude-mem: a worker runs, but started after the row's last activity.
     WorkerRestarted,
-    /// claude-mem: the linked OpenClaw session has ended or is itself an orphan.
+    /// A linked row (claude-mem, sql): the linked OpenClaw session has ended or is itself
+    /// an orphan.
     UpstreamEnded,
     // live / stale
     /// The process named by the session's lock runs with the recorded start time.
     OwnerAlive,
     /// A gateway that started before the session's last activity runs for its state dir.
     GatewayAlive,
-    /// claude-mem: the linked OpenClaw session is live.
+    /// A linked row: the linked OpenClaw session is live.
     UpstreamLive,
     /// claude-mem: a worker that started before the row's last activity runs.
     WorkerAlive,
     // unknown
     /// claude-mem's own `observer-sessions` bookkeeping row: never an orphan.
     ObserverSession,
-    /// claude-mem row whose content id is not an OpenClaw one: no owner sessionctl can check.
+    /// A linked row whose content id or key column names no OpenClaw session: no owner
+    /// sessionctl can check.
     NotOpenclaw,
     /// An owner may be alive but cannot be verified (no /proc, unreadable process).
     Unverifiable,
@@ -233,7 +249,8 @@ pub struct LockFile {
 #[serde(untagged)]
 pub enum Detail {
     Openclaw(OpenclawDetail),
-    ClaudeMem(ClaudeMemDetail),
+    ClaudeMem(crate::backend::claude_mem::ClaudeMemDetail),
+    Sql(crate::backend::sql::SqlDetail),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -268,32 +285,13 @@ pub struct OwedBy {
     pub successor: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClaudeMemDetail {
-    pub data_dir: PathBuf,
-    pub row_id: i64,
-    pub project: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_session_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform_source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt_counter: Option<i64>,
-    /// The epoch ms embedded in an OpenClaw content id.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "timefmt::ser_opt_ms"
-    )]
-    pub linked_at: Option<i64>,
-}
-
 /// One session that a backend considers active, with its verdict once classified.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Session {
     pub backend: Backend,
-    /// OpenClaw: the sessionId. claude-mem: the sdk_sessions row id.
+    /// OpenClaw: the sessionId. claude-mem: the sdk_sessions row id. sql: `<entry>:<row id>`.
     pub id: String,
-    /// OpenClaw: the session key. claude-mem: the OpenClaw key its content id links to.
+    /// OpenClaw: the session key. claude-mem, sql: the OpenClaw key the row links to.
     pub session_key: Option<String>,
     /// claude-mem only: the content_session_id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -317,13 +315,6 @@ impl Session {
         self.verdict = v.kind;
         self.reason = v.reason;
         self.summary = v.summary;
-    }
-
-    pub fn short_id(&self) -> String {
-        match self.backend {
-            Backend::Openclaw => self.id.chars().take(8).collect(),
-            Backend::ClaudeMem => format!("cm:{}", self.id),
-        }
     }
 }
 

@@ -98,14 +98,21 @@ impl ProcInfo {
             return Some(fs::metadata(dir).is_ok_and(|m| (m.dev(), m.ino()) == id));
         }
         match &self.dir {
-            Some(d) if !self.foreign_mnt => Some(crate::backend::same_dir(d, dir)),
+            Some(d) if !self.foreign_mnt => Some(crate::fsx::same_dir(d, dir)),
             _ => None,
         }
     }
 }
 
+/// Where a process of `kind` works (its state or data dir) and the port it serves, from
+/// its environment (`get`). Backends know their own variables: see `backend::process_dirs`.
+pub type DirOf =
+    for<'a> fn(ProcKind, &dyn Fn(&str) -> Option<&'a str>) -> (Option<PathBuf>, Option<u16>);
+
 impl Host {
-    pub fn probe(scan: bool) -> Host {
+    /// Probe the host; with `dirs`, also scan /proc for gateways and workers and tell
+    /// the dir each works on. (`Host::probe(bool)`, in `backend`, supplies `dirs`.)
+    pub fn probe_with(dirs: Option<DirOf>) -> Host {
         let proc_available = Path::new("/proc/self/stat").exists();
         let clock_ticks = clock_ticks();
         let btime_ms = read_btime_ms();
@@ -126,8 +133,8 @@ impl Host {
                 .is_ok_and(|l| l.as_os_str() == INIT_PIDNS),
             foreign: Vec::new(),
         };
-        if scan && proc_available {
-            let (processes, foreign) = scan_processes(&host);
+        if let (Some(dirs), true) = (dirs, proc_available) {
+            let (processes, foreign) = scan_processes(&host, dirs);
             host.processes = processes;
             host.foreign = foreign;
         }
@@ -295,7 +302,7 @@ fn dir_id_of(pid: &str, dir: &Path) -> Option<(u64, u64)> {
     m.is_dir().then(|| (m.dev(), m.ino()))
 }
 
-fn scan_processes(host: &Host) -> (Vec<ProcInfo>, Vec<ForeignProc>) {
+fn scan_processes(host: &Host, dirs: DirOf) -> (Vec<ProcInfo>, Vec<ForeignProc>) {
     let Ok(dir) = fs::read_dir("/proc") else {
         return (Vec::new(), Vec::new());
     };
@@ -340,16 +347,7 @@ fn scan_processes(host: &Host) -> (Vec<ProcInfo>, Vec<ForeignProc>) {
             continue;
         }
         let get = |k: &str| env.iter().find(|(ek, _)| ek == k).map(|(_, v)| v.as_str());
-        let (dir, port) = match kind {
-            ProcKind::Gateway | ProcKind::Openclaw => (
-                crate::backend::openclaw::state_dir_from_env(&get),
-                get("OPENCLAW_GATEWAY_PORT").and_then(|p| p.parse().ok()),
-            ),
-            ProcKind::Worker => (
-                crate::backend::claude_mem::data_dir_from_env(&get),
-                get("CLAUDE_MEM_WORKER_PORT").and_then(|p| p.parse().ok()),
-            ),
-        };
+        let (dir, port) = dirs(kind, &get);
         let mntns = fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
         out.push(ProcInfo {
             kind,
@@ -473,7 +471,7 @@ mod tests {
 
     #[test]
     fn own_process_is_alive_with_matching_starttime() {
-        let host = Host::probe(false);
+        let host = Host::probe_with(None);
         let me = std::process::id() as i64;
         let st = proc_starttime(me).expect("own /proc entry");
         assert_eq!(host.check_pid(me, Some(st)), PidState::Alive);

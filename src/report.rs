@@ -92,12 +92,21 @@ impl<'a> Labeled<'a> {
     }
 }
 
-/// The name a person sees for a record: the OpenClaw sessionId, or `cm:<row id>` for a
-/// claude-mem row (a bare number would not say which backend it is).
+/// The name a person sees for a record: the OpenClaw sessionId, `cm:<row id>` for a
+/// claude-mem row (a bare number would not say which backend it is), `<entry>:<row id>`
+/// for an sql row (its id already says so).
 pub fn label(backend: crate::model::Backend, id: &str) -> String {
     match backend {
-        crate::model::Backend::Openclaw => id.to_string(),
         crate::model::Backend::ClaudeMem => format!("cm:{id}"),
+        crate::model::Backend::Openclaw | crate::model::Backend::Sql => id.to_string(),
+    }
+}
+
+/// A label as a table column shows it: a sessionId's first 8 characters.
+fn short_label(s: &Session) -> String {
+    match s.backend {
+        crate::model::Backend::Openclaw => s.id.chars().take(8).collect(),
+        b => label(b, &s.id),
     }
 }
 
@@ -271,7 +280,7 @@ pub fn write_table<W: Write>(
             Cell::new(s.reason.name()),
             Cell::new(backend),
             Cell::new(escape_control(&name)),
-            Cell::new(escape_control(&s.short_id())),
+            Cell::new(escape_control(&short_label(s))),
             Cell::new(idle),
             Cell::new(escape_control(&s.summary)),
         ]);

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::backend::{claude_mem, openclaw};
+use crate::backend::{claude_mem, linked, openclaw, sql};
 use crate::classify::{self, HostFacts, Options, Upstream};
 use crate::config::Config;
 use crate::model::{Backend, Detail, Evidence, Problem, Session, VerdictKind};
@@ -40,6 +40,7 @@ impl Missing {
         match self.backend {
             Backend::Openclaw => "--openclaw-state-dir",
             Backend::ClaudeMem => "--claude-mem-dir",
+            Backend::Sql => "--config",
         }
     }
 
@@ -48,6 +49,7 @@ impl Missing {
         match self.backend {
             Backend::Openclaw => "gateway",
             Backend::ClaudeMem => "claude-mem worker",
+            Backend::Sql => "process",
         }
     }
 }
@@ -154,11 +156,25 @@ pub fn run(cfg: &Config) -> Report {
             }),
         }
     }
+    let mut sql_scans = Vec::new();
+    if cfg.wants(Backend::Sql) {
+        let (scans, mut p) = sql::scan(cfg);
+        problems.append(&mut p);
+        for mut scan in scans {
+            note(cfg, &format!("sql: {}: {}", scan.name, scan.db.display()));
+            problems.append(&mut scan.problems);
+            sql_scans.push(scan);
+        }
+    }
     let link_keys: HashSet<String> = cm_scan
         .iter()
-        .flat_map(|c| c.rows.iter())
-        .filter_map(|(_, _, k)| k.clone())
-        .filter(|k| k != "default")
+        .flat_map(|c| c.rows.iter().map(|(_, _, k)| k))
+        .chain(
+            sql_scans
+                .iter()
+                .flat_map(|c| c.rows.iter().map(|(_, _, k)| k)),
+        )
+        .filter_map(|k| linked::linked_key(k.as_deref()).map(str::to_string))
         .collect();
 
     if cfg.wants(Backend::Openclaw) {
@@ -223,11 +239,11 @@ pub fn run(cfg: &Config) -> Report {
     }
 
     let mut cm_scans = Vec::new();
-    if let Some(mut scan) = cm_scan {
-        // The keys the rows name that no running OpenClaw session answers for: look up
-        // their (ended) sessions in the SQLite stores, then let every store's links speak
-        // for the keys still open (a running session anywhere wins, then the first state
-        // dir's link).
+    if cm_scan.is_some() || !sql_scans.is_empty() {
+        // The keys the linked rows name that no running OpenClaw session answers for: look
+        // up their (ended) sessions in the SQLite stores, then let every store's links
+        // speak for the keys still open (a running session anywhere wins, then the first
+        // state dir's link).
         let mut keys: Vec<&str> = link_keys
             .iter()
             .map(String::as_str)
@@ -245,31 +261,33 @@ pub fn run(cfg: &Config) -> Report {
                     .or_insert((Upstream::Ended(l.status.clone()), None));
             }
         }
+    }
+    if let Some(mut scan) = cm_scan {
         for (mut s, row, key) in std::mem::take(&mut scan.rows) {
             let linked_at = match &s.detail {
                 Detail::ClaudeMem(d) => d.linked_at,
                 _ => None,
             };
-            let up = match key.as_deref() {
-                None | Some("default") => Upstream::NotLinked,
-                Some(k) => match upstream.get(k) {
-                    None => Upstream::NotFound,
-                    // The key's current session began well after this row was created:
-                    // the row belongs to an earlier, ended session.
-                    Some((Upstream::Running(_), Some(st)))
-                        if linked_at.is_some_and(|l| *st > l + 60_000) =>
-                    {
-                        Upstream::Ended("replaced by a newer session".into())
-                    }
-                    Some((u, _)) => u.clone(),
-                },
-            };
-            let (v, ev) = classify::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
+            let up = linked::upstream_of(key.as_deref(), linked_at, &upstream);
+            let (v, ev) = claude_mem::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
             s.set_verdict(v);
             s.evidence = ev;
             sessions.push(s);
         }
         cm_scans.push(scan);
+    }
+    for scan in sql_scans {
+        for (mut s, row, key) in scan.rows {
+            let linked_at = match &s.detail {
+                Detail::Sql(d) => d.linked_at,
+                _ => None,
+            };
+            let up = linked::upstream_of(key.as_deref(), linked_at, &upstream);
+            let (v, ev) = sql::classify_sql(&row, &up);
+            s.set_verdict(v);
+            s.evidence = ev;
+            sessions.push(s);
+        }
     }
 
     mark_delivered(cfg, &mut sessions, &oc_scans);
@@ -501,13 +519,17 @@ pub fn no_match_message(sessions: &[Session], q: &str) -> String {
 }
 
 /// Does `s` answer to `q`? A sessionId (or a unique prefix of 6+ characters), a session
-/// key, a claude-mem content id, or a claude-mem row id (`42`, `cm:42`, `claude-mem:42`).
+/// key, a claude-mem content id, a claude-mem row id (`42`, `cm:42`, `claude-mem:42`), or
+/// an sql row's label (`runs:17`, also `sql:runs:17`).
 pub fn matches(s: &Session, q: &str) -> bool {
+    if s.backend == Backend::Sql && q.strip_prefix("sql:") == Some(s.id.as_str()) {
+        return true;
+    }
     if s.session_key.as_deref() == Some(q)
         || s.content_session_id.as_deref() == Some(q)
         || s.id == q
     {
-        return s.backend == Backend::Openclaw
+        return s.backend != Backend::ClaudeMem
             || s.session_key.as_deref() == Some(q)
             || s.content_session_id.as_deref() == Some(q)
             || q.bytes().all(|b| b.is_ascii_digit());

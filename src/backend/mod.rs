@@ -4,14 +4,92 @@
 //! version's column list, and reports a schema it does not know instead of guessing.
 //! Reading is read-only and safe while the real programs run.
 
+//! OpenClaw is the upstream (sessions, gateways, their lifetimes); the others are
+//! linked-row backends (see [`linked`]). The registry below is the one place that names
+//! them all.
+
 pub mod claude_mem;
 mod lenient;
+pub mod linked;
 pub mod openclaw;
+pub mod sql;
+pub mod write;
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+pub use crate::fsx::{normalize, same_dir};
+use crate::probe::{DirOf, Host, ProcKind};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+
+/// What each backend's processes say about where they work: the dir and port their
+/// environment names, read as the program itself reads it.
+pub fn process_dirs<'a>(
+    kind: ProcKind,
+    get: &dyn Fn(&str) -> Option<&'a str>,
+) -> (Option<PathBuf>, Option<u16>) {
+    match kind {
+        ProcKind::Gateway | ProcKind::Openclaw => (
+            openclaw::state_dir_from_env(get),
+            get("OPENCLAW_GATEWAY_PORT").and_then(|p| p.parse().ok()),
+        ),
+        ProcKind::Worker => (
+            claude_mem::data_dir_from_env(get),
+            get("CLAUDE_MEM_WORKER_PORT").and_then(|p| p.parse().ok()),
+        ),
+    }
+}
+
+/// The store of a journaled row end (`claude-mem-end`, `sql-end`).
+pub fn row_store(
+    kind: crate::journal::Kind,
+    locator: Option<&serde_json::Value>,
+) -> Result<std::sync::Arc<dyn linked::RowStore>, String> {
+    use crate::journal::Kind;
+    match kind {
+        Kind::ClaudeMemEnd => Ok(std::sync::Arc::new(claude_mem::store::Rows)),
+        Kind::SqlEnd => Ok(std::sync::Arc::new(sql::store::SqlRows::from_locator(
+            locator,
+        )?)),
+        _ => Err(format!("{} is not a row end", kind.name())),
+    }
+}
+
+/// How `close` ends a linked row (None: the record is not a linked row).
+pub fn row_end(s: &crate::model::Session) -> Option<linked::RowEnd> {
+    use crate::model::Detail;
+    let (store, row): (std::sync::Arc<dyn linked::RowStore>, serde_json::Value) = match &s.detail {
+        Detail::ClaudeMem(d) => (
+            std::sync::Arc::new(claude_mem::store::Rows),
+            d.row_id.into(),
+        ),
+        Detail::Sql(d) => (d.rows.clone(), d.row_id.clone()),
+        Detail::Openclaw(_) => return None,
+    };
+    Some(linked::RowEnd {
+        store,
+        db: s.store.clone(),
+        row,
+    })
+}
+
+/// Why a record is never closed, whatever its verdict (None: it may be).
+pub fn never_closed(s: &crate::model::Session) -> Option<&'static str> {
+    match &s.detail {
+        crate::model::Detail::ClaudeMem(d) => claude_mem::never_closed(d),
+        _ => None,
+    }
+}
+
+// Here rather than in `probe`, so that `probe` knows no backend (backends read the host,
+// not the other way round).
+impl Host {
+    /// Probe the host; with `scan`, also find every backend's processes in /proc.
+    pub fn probe(scan: bool) -> Host {
+        Host::probe_with(scan.then_some(process_dirs as DirOf))
+    }
+}
 
 /// How long a read waits for a writer's lock before giving up.
 pub const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
@@ -299,23 +377,6 @@ pub fn lenient_string(v: rusqlite::types::ValueRef<'_>) -> Option<String> {
     }
 }
 
-/// Lexically normalize a path (resolve `.` and `..` without touching the disk).
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// Does `p` stay inside `root`, lexically and after following any symlinks that exist?
 /// Stored paths that leave their state dir (a moved state dir, a hostile entry) are never
 /// followed.
@@ -367,14 +428,6 @@ pub fn contained(root: &Path, store: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Two paths name the same directory (canonically when both exist, lexically otherwise).
-pub fn same_dir(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => normalize(a) == normalize(b),
-    }
 }
 
 /// Expand a leading `~` the way claude-mem 13.x does.

@@ -41,10 +41,7 @@ pub fn run(cfg: &Config, textfile: Option<&std::path::Path>, keep: &mut Keep) ->
                 let mut line = summary_line(&sum);
                 if sum.orphan > 0 {
                     let mut by: Vec<String> = Vec::new();
-                    for b in [
-                        crate::model::Backend::Openclaw,
-                        crate::model::Backend::ClaudeMem,
-                    ] {
+                    for b in crate::model::Backend::ALL {
                         let n = r
                             .sessions
                             .iter()

@@ -444,6 +444,11 @@ fn recover_hot_journals(cfg: &Config) {
     if let Some((dir, _)) = crate::backend::claude_mem::discover(cfg) {
         dbs.push(("claude-mem", dir.join("claude-mem.db")));
     }
+    dbs.extend(
+        crate::backend::sql::databases(cfg)
+            .into_iter()
+            .map(|db| ("sql", db)),
+    );
     for (dir, _) in crate::backend::openclaw::discover(cfg) {
         if let Ok(rd) = fs::read_dir(dir.join("agents")) {
             dbs.extend(rd.flatten().map(|a| {
@@ -455,7 +460,7 @@ fn recover_hot_journals(cfg: &Config) {
         }
     }
     for (what, db) in dbs {
-        match close::stores::recover_hot_journal(&db) {
+        match crate::backend::write::recover_hot_journal(&db) {
             Ok(true) if !cfg.quiet => {
                 super::error_line(what, &db, "rolled back an interrupted write")
             }

@@ -463,10 +463,11 @@ the same for every attempt to deliver one session's payload to that target.
 const FILES: &str = r#".SH FILES
 .TP
 .I ~/.config/sessionctl/config.toml
-The config file: hook targets, \fBconcurrency\fR, and the \fB[journal]\fR limits
+The config file: hook targets, \fBconcurrency\fR, the \fB[journal]\fR limits
 .RB ( max_size ,
 .BR max_backups_size ,
-.BR keep ).
+.BR keep ),
+and the \fB[[backend.sql]]\fR tables that sessionctl reads as the \fBsql\fR backend.
 In
 .B $XDG_CONFIG_HOME
 when set;

@@ -280,8 +280,8 @@ fn known_run(cfg: &Config, h: &History, run: &str) -> Result<(), u8> {
 
 /// Lock the state dirs and data dirs the undo writes into, as `close` locks them: the
 /// state dir is four levels above an OpenClaw store or lock file
-/// (`<state>/agents/<id>/sessions/…`, `<state>/agents/<id>/agent/…`), the data dir holds
-/// `claude-mem.db`.
+/// (`<state>/agents/<id>/sessions/…`, `<state>/agents/<id>/agent/…`); a linked row's
+/// database is locked by its directory.
 fn lock_undo_stores(plan: &recover::UndoPlan) -> Result<Vec<crate::fsx::DirLock>, String> {
     use crate::journal::Kind;
     let mut dirs: Vec<std::path::PathBuf> = plan
@@ -290,7 +290,7 @@ fn lock_undo_stores(plan: &recover::UndoPlan) -> Result<Vec<crate::fsx::DirLock>
         .filter_map(|(i, _)| {
             let p = i.path.as_deref()?;
             let up = match i.kind {
-                Kind::ClaudeMemEnd => 1,
+                k if k.is_row_end() => 1,
                 Kind::OpenclawEntryEnd | Kind::OpenclawRowEnd | Kind::LockRemove => 4,
                 _ => return None,
             };

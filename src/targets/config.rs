@@ -169,6 +169,9 @@ struct RawConfig {
     openclaw: Option<RawOpenclaw>,
     claude_mem: Option<RawClaudeMem>,
     journal: Option<RawJournal>,
+    /// `[[backend.sql]]` entries: read and checked by `backend::sql::config`.
+    #[allow(dead_code)]
+    backend: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]

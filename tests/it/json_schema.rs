@@ -14,7 +14,7 @@ use crate::schema_check::Schema;
 /// The output format version the schemas describe.
 const FORMAT_VERSION: u64 = 1;
 
-fn schema(name: &str) -> Schema {
+pub fn schema(name: &str) -> Schema {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("schema")
         .join(format!("{name}.schema.json"));

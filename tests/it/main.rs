@@ -22,6 +22,7 @@ mod schema_check;
 mod secrets;
 mod security;
 mod security_support;
+mod sql_backend;
 mod terminal;
 mod undo_guard;
 mod watch;

@@ -605,7 +605,7 @@ fn backend_filter() {
     );
     assert!(
         out.stderr
-            .contains("[possible values: openclaw, claude-mem]"),
+            .contains("[possible values: openclaw, claude-mem, sql]"),
         "{out:?}"
     );
 }

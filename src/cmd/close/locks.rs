@@ -57,6 +57,11 @@ pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
     if let Some((d, _)) = crate::backend::claude_mem::discover(cfg) {
         dirs.push(d);
     }
+    dirs.extend(
+        crate::backend::sql::databases(cfg)
+            .iter()
+            .filter_map(|db| db.parent().map(Path::to_path_buf)),
+    );
     let mut dirs: Vec<PathBuf> = dirs
         .into_iter()
         .map(|d| fs::canonicalize(&d).unwrap_or(d))

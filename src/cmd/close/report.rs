@@ -109,11 +109,12 @@ impl Refusal<'_> {
     }
 }
 
-/// The OpenClaw state dir or claude-mem data dir a record belongs to.
+/// The OpenClaw state dir, claude-mem data dir or sql database a record belongs to.
 fn session_dir(s: &crate::model::Session) -> &Path {
     match &s.detail {
         crate::model::Detail::Openclaw(d) => &d.state_dir,
         crate::model::Detail::ClaudeMem(d) => &d.data_dir,
+        crate::model::Detail::Sql(_) => &s.store,
     }
 }
 

@@ -1,89 +1,17 @@
-//! Store repairs: the writes a clean shutdown (or the owner's own recovery) would have
-//! made, and their exact reversal for `journal undo`. Every write is guarded so that a
-//! record that changed since it was read is left alone and reported.
+//! OpenClaw store repairs: the writes a clean shutdown (or the gateway's own recovery)
+//! would have made, and their exact reversal for `journal undo`. Every write is guarded so
+//! that a record that changed since it was read is left alone and reported.
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
+use crate::backend::write::{in_tx, owner_of, Change};
 use crate::fsx;
-use crate::timefmt::iso_ms;
-
-/// How long a write waits for another writer before giving up (the whole batch then fails,
-/// and nothing of it is written).
-pub const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Result of one record's write.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    /// Written; `prior` holds the values before the change.
-    Done { prior: Value, new: Value },
-    /// Left alone because the record is no longer what was planned.
-    Skipped(String),
-}
-
-fn open_rw(path: &Path) -> Result<Connection, String> {
-    let c = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| write_msg(&e))?;
-    c.busy_timeout(WRITE_BUSY_TIMEOUT)
-        .map_err(|e| write_msg(&e))?;
-    // Room for a large batch's dirty pages: with SQLite's default 2 MB cache, ending 10k
-    // rows spills dirty pages to the WAL mid-transaction and writes many of them twice.
-    c.pragma_update(None, "cache_size", -WRITE_CACHE_KIB)
-        .map_err(|e| write_msg(&e))?;
-    Ok(c)
-}
-
-/// The page cache of a writing connection, in KiB (SQLite allocates it as pages are used).
-const WRITE_CACHE_KIB: i64 = 64 << 10;
-
-pub fn write_msg(e: &rusqlite::Error) -> String {
-    use rusqlite::ErrorCode::*;
-    if let rusqlite::Error::SqliteFailure(f, msg) = e {
-        return match f.code {
-            DatabaseBusy | DatabaseLocked => format!(
-                "database is locked by another process (gave up after {} s); nothing in this batch was written",
-                WRITE_BUSY_TIMEOUT.as_secs()
-            ),
-            ReadOnly => "database is read-only; nothing was written".into(),
-            CannotOpen => format!("cannot open database for writing ({})", msg.clone().unwrap_or_default()),
-            _ => crate::backend::sqlite_message(e),
-        };
-    }
-    e.to_string()
-}
-
-/// Run `f` in one IMMEDIATE transaction on `db` (busy timeout [`WRITE_BUSY_TIMEOUT`]) and
-/// commit — as the owner of the database's directory when root writes another user's
-/// store, so every file SQLite creates beside it is that user's and nothing is done that
-/// the owner could not do ([`fsx::as_owner`]). SQLite opens its sidecars `O_NOFOLLOW`.
-fn in_tx<T: Send>(
-    db: &Path,
-    f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T> + Send,
-) -> Result<T, String> {
-    fsx::as_owner(owner_of(db)?, || {
-        let mut conn = open_rw(db)?;
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| write_msg(&e))?;
-        let v = f(&tx).map_err(|e| write_msg(&e))?;
-        super::failpoint("mid-transaction");
-        tx.commit().map_err(|e| write_msg(&e))?;
-        Ok(v)
-    })?
-}
-
-/// Who writes into the directory that holds `path` (see [`fsx::write_identity`]).
-fn owner_of(path: &Path) -> Result<Option<fsx::Owner>, String> {
-    fsx::write_identity(path.parent().unwrap_or(Path::new(".")))
-}
 
 /// An entry as the gateway's own recovery leaves an interrupted session it cannot resume:
 /// `status: failed`, `abortedLastRun: true`, `endedAt` = `updatedAt` = now, and no
@@ -105,126 +33,6 @@ pub fn ended_entry_json(entry_json: &str, now: i64) -> String {
         }
         _ => entry_json.to_string(),
     }
-}
-
-/// Roll back what a writer that died mid-transaction left in a hot journal, as any
-/// SQLite writer opening the database would; `close` does this before it reads.
-pub fn recover_hot_journal(db: &Path) -> Result<bool, String> {
-    if crate::backend::hot_journal(db).is_none() {
-        return Ok(false);
-    }
-    in_tx(db, |tx| {
-        tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
-    })?;
-    Ok(true)
-}
-
-/// End claude-mem rows as the worker's `markSessionCompleted` does
-/// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
-/// with `AND status = 'active'`, all in one transaction. Each row comes with the prior
-/// values read for its intent line, when there are any: the UPDATE then also requires
-/// them, so a row it changes held exactly those values and needs no read of its own.
-pub fn claude_mem_end(
-    db: &Path,
-    rows: &[(i64, Option<&Value>)],
-    now: i64,
-) -> Result<Vec<Change>, String> {
-    let new = claude_mem_new(now);
-    let now_iso = iso_ms(now);
-    // Rows in id order: neighbouring rows share table and index pages, so the transaction
-    // dirties far fewer pages than in the plan's (session-key) order.
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| rows[i].0);
-    in_tx(db, |tx| {
-        let mut out = vec![Change::Skipped(String::new()); rows.len()];
-        let mut upd = tx.prepare(
-            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
-             WHERE id = ?3 AND status = 'active'",
-        )?;
-        let mut upd_seen = tx.prepare(
-            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
-             WHERE id = ?3 AND status = 'active' AND completed_at IS ?4 AND completed_at_epoch IS ?5",
-        )?;
-        for i in order {
-            let (id, seen) = rows[i];
-            let slot = &mut out[i];
-            let complete = |p: &&Value| {
-                p["status"] == "active"
-                    && p.get("completed_at").is_some()
-                    && p.get("completed_at_epoch").is_some()
-            };
-            if let Some(p) = seen.filter(complete) {
-                let n = upd_seen.execute(params![
-                    now_iso,
-                    now,
-                    id,
-                    p["completed_at"].as_str(),
-                    p["completed_at_epoch"].as_i64()
-                ])?;
-                if n == 1 {
-                    *slot = Change::Done {
-                        prior: p.clone(),
-                        new: new.clone(),
-                    };
-                    continue;
-                }
-            }
-            // No prior seen, or the row changed since: read what it holds now.
-            let Some(prior) = claude_mem_prior(tx, id)? else {
-                *slot = Change::Skipped("row no longer exists".into());
-                continue;
-            };
-            if prior["status"] != "active" {
-                *slot = Change::Skipped(format!(
-                    "row is now {}",
-                    prior["status"].as_str().unwrap_or("?")
-                ));
-                continue;
-            }
-            let n = upd.execute(params![now_iso, now, id])?;
-            if n == 1 {
-                *slot = Change::Done {
-                    prior,
-                    new: new.clone(),
-                };
-            } else {
-                *slot = Change::Skipped("row changed meanwhile".into());
-            }
-        }
-        Ok(out)
-    })
-}
-
-/// Undo of [`claude_mem_end`]: restore the prior columns where the row still holds what we wrote.
-pub fn claude_mem_restore(
-    db: &Path,
-    row: i64,
-    prior: &Value,
-    new: &Value,
-) -> Result<Change, String> {
-    let n = in_tx(db, |tx| {
-        tx.execute(
-            "UPDATE sdk_sessions SET status = ?1, completed_at = ?2, completed_at_epoch = ?3 \
-             WHERE id = ?4 AND status = 'completed' AND completed_at_epoch IS ?5",
-            params![
-                prior["status"].as_str(),
-                prior["completed_at"].as_str(),
-                prior["completed_at_epoch"].as_i64(),
-                row,
-                new["completed_at_epoch"].as_i64()
-            ],
-        )
-    })?;
-    Ok(if n == 1 {
-        Change::Done {
-            prior: new.clone(),
-            new: prior.clone(),
-        }
-    } else {
-        Change::Skipped("row changed since it was ended; left alone".into())
-    })
 }
 
 /// One OpenClaw SQLite-store session to end.
@@ -412,26 +220,6 @@ pub fn openclaw_row_restore(
             new: prior.clone(),
         })
     })
-}
-
-/// What [`claude_mem_end`] writes: the worker's own completion values.
-pub fn claude_mem_new(now: i64) -> Value {
-    json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now})
-}
-
-/// What a claude-mem row holds now (the columns [`claude_mem_end`] changes).
-pub fn claude_mem_prior(conn: &Connection, row: i64) -> rusqlite::Result<Option<Value>> {
-    conn.prepare_cached(
-        "SELECT status, completed_at, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
-    )?
-    .query_row([row], |r| {
-        Ok(json!({
-            "status": r.get::<_, Option<String>>(0)?,
-            "completed_at": r.get::<_, Option<String>>(1)?,
-            "completed_at_epoch": r.get::<_, Option<i64>>(2)?,
-        }))
-    })
-    .optional()
 }
 
 /// One sessions.json entry to end: the entry must still be running with this sessionId
@@ -934,83 +722,6 @@ pub fn restore_lock(path: &Path, content: &str) -> Result<Change, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Rows whose prior was seen for the intent are ended by a guarded UPDATE; a row that
-    /// changed since, or whose prior was not seen, is read in the transaction, and the
-    /// outcome's prior is always what the row held when it was written.
-    #[test]
-    fn claude_mem_end_records_the_real_prior() {
-        let d = tempfile::tempdir().unwrap();
-        let db = d.path().join("claude-mem.db");
-        let conn = Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE sdk_sessions (id INTEGER PRIMARY KEY, status TEXT, completed_at TEXT, completed_at_epoch INTEGER);
-             INSERT INTO sdk_sessions VALUES (1, 'active', NULL, NULL), (2, 'active', 'x', 7),
-               (3, 'completed', 'y', 8), (4, 'active', NULL, NULL);",
-        )
-        .unwrap();
-        drop(conn);
-        let seen_active =
-            json!({"status": "active", "completed_at": null, "completed_at_epoch": null});
-        let now = 1_795_650_000_123;
-        let out = claude_mem_end(
-            &db,
-            // Not in id order: the changes come back in the order asked.
-            &[
-                (3, Some(&seen_active)), // completed meanwhile
-                (1, Some(&seen_active)), // unchanged since the intent
-                (5, Some(&seen_active)), // gone
-                (2, Some(&seen_active)), // completed_at changed since
-                (4, None),               // prior never read
-            ],
-            now,
-        )
-        .unwrap();
-        let out = [&out[1], &out[3], &out[0], &out[4], &out[2]]; // ids 1..=5
-        let prior = |c: &Change| match c {
-            Change::Done { prior, new } => {
-                assert_eq!(new, &claude_mem_new(now));
-                Some(prior.clone())
-            }
-            Change::Skipped(_) => None,
-        };
-        assert_eq!(prior(out[0]), Some(seen_active.clone()));
-        assert_eq!(
-            prior(out[1]),
-            Some(json!({"status": "active", "completed_at": "x", "completed_at_epoch": 7}))
-        );
-        assert!(
-            matches!(&out[2], Change::Skipped(w) if w == "row is now completed"),
-            "{:?}",
-            out[2]
-        );
-        assert_eq!(prior(out[3]), Some(seen_active));
-        assert!(
-            matches!(&out[4], Change::Skipped(w) if w == "row no longer exists"),
-            "{:?}",
-            out[4]
-        );
-        let conn = Connection::open(&db).unwrap();
-        let rows: Vec<(i64, String, Option<String>, Option<i64>)> = conn
-            .prepare(
-                "SELECT id, status, completed_at, completed_at_epoch FROM sdk_sessions ORDER BY id",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let done = |id| (id, "completed".to_string(), Some(iso_ms(now)), Some(now));
-        assert_eq!(
-            rows,
-            vec![
-                done(1),
-                done(2),
-                (3, "completed".into(), Some("y".into()), Some(8)),
-                done(4)
-            ]
-        );
-    }
 
     /// Ending one entry rewrites only that entry, in the layout JSON.stringify(store,
     /// null, 2) gives the whole store; every other byte stays, duplicate keys included.

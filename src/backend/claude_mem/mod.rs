@@ -1,20 +1,23 @@
 //! claude-mem: data dir discovery, `sdk_sessions` read by column name on every known schema,
 //! last activity from `user_prompts`, and the worker's pid files and health endpoint.
 
+pub mod classify;
+pub mod doctor;
+pub mod store;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::openclaw::{io_msg, parse_content_id};
+use super::openclaw::io_msg;
 use super::{columns, expand_home, lenient_i64, lenient_string, open_read_only, tables};
-use crate::classify::{Claim, ClaudeMemRow, OwnerFacts, RunningOwner};
+use crate::classify::{Claim, OwnerFacts, RunningOwner};
 use crate::config::Config;
-use crate::model::{
-    Backend, ClaudeMemDetail, Detail, PidState, Problem, Reason, Session, StoreKind, VerdictKind,
-};
+use crate::model::{Backend, Detail, PidState, Problem, Reason, Session, StoreKind, VerdictKind};
 use crate::probe::{http_health, Health, Host, ProcKind};
 use crate::timefmt::parse_iso_ms;
+pub use classify::{classify_claude_mem, ClaudeMemRow};
 
 /// The data dir as claude-mem resolves it: `CLAUDE_MEM_DATA_DIR`, else that key in
 /// `~/.claude-mem/settings.json` (always the home file), else `~/.claude-mem`.
@@ -49,6 +52,32 @@ pub fn discover(cfg: &Config) -> Option<(PathBuf, bool)> {
     }
     let explicit = cfg.env.get("CLAUDE_MEM_DATA_DIR").is_some();
     data_dir_from_env(&|k| cfg.env.get(k)).map(|d| (d, explicit))
+}
+
+/// The details of one claude-mem row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaudeMemDetail {
+    pub data_dir: PathBuf,
+    pub row_id: i64,
+    pub project: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_counter: Option<i64>,
+    /// The epoch ms embedded in an OpenClaw content id.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::timefmt::ser_opt_ms"
+    )]
+    pub linked_at: Option<i64>,
+}
+
+/// claude-mem's own `observer-sessions` bookkeeping rows are never closed.
+pub fn never_closed(d: &ClaudeMemDetail) -> Option<&'static str> {
+    (d.project == "observer-sessions")
+        .then_some("claude-mem's own observer bookkeeping is never closed")
 }
 
 /// A `worker.pid` file.
@@ -412,5 +441,48 @@ fn gather_workers(scan: &mut DataDirScan, cfg: &Config, host: &Host) {
             }
         }
         scan.health.push(h);
+    }
+}
+
+/// `openclaw-<sessionKey>-<13 digits>` → (key, epoch ms). `openclaw-default-<ms>` gives the
+/// key `default`, which no OpenClaw store holds.
+pub fn parse_content_id(cid: &str) -> Option<(String, i64)> {
+    let rest = cid.strip_prefix("openclaw-")?;
+    if rest.len() < 15 {
+        return None;
+    }
+    let (key, tail) = rest.split_at(rest.len() - 14);
+    let digits = tail.strip_prefix('-')?;
+    if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) || key.is_empty() {
+        return None;
+    }
+    Some((key.to_string(), digits.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ids() {
+        assert_eq!(
+            parse_content_id("openclaw-agent:main:e2e-slow-1764100000000"),
+            Some(("agent:main:e2e-slow".into(), 1_764_100_000_000))
+        );
+        assert_eq!(
+            parse_content_id("openclaw-agent:main:telegram:direct:4242-1764100300000"),
+            Some(("agent:main:telegram:direct:4242".into(), 1_764_100_300_000))
+        );
+        assert_eq!(
+            parse_content_id("openclaw-default-1764100600000"),
+            Some(("default".into(), 1_764_100_600_000))
+        );
+        assert_eq!(parse_content_id("manual-debug-2025-11-25"), None);
+        assert_eq!(
+            parse_content_id("b7e2c0de-1111-4a4a-9c9c-000000000001"),
+            None
+        );
+        assert_eq!(parse_content_id("openclaw-x-123"), None);
+        assert_eq!(parse_content_id("openclaw--1764100600000"), None);
     }
 }

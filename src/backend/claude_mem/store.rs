@@ -1,0 +1,293 @@
+//! claude-mem row repairs: rows ended as the worker ends them, and their exact reversal
+//! for `journal undo`, each guarded by what the row held when it was read.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value};
+
+use crate::backend::linked::{Ended, Restored, RowStore, ToEnd};
+use crate::backend::write::{in_tx, Change};
+use crate::journal::Kind;
+use crate::timefmt::iso_ms;
+
+/// claude-mem's rows, as `close` and `journal undo` write them.
+#[derive(Debug)]
+pub struct Rows;
+
+fn row_i64(row: &Value) -> Result<i64, String> {
+    row.as_i64()
+        .ok_or_else(|| format!("bad claude-mem row id {row}"))
+}
+
+impl RowStore for Rows {
+    fn kind(&self) -> Kind {
+        Kind::ClaudeMemEnd
+    }
+
+    fn store_id(&self) -> String {
+        "claude-mem".into()
+    }
+
+    // The row id is the journaled session id; the table is always `sdk_sessions`.
+    fn locator(&self, _row: &Value) -> Option<Value> {
+        None
+    }
+
+    fn describe(&self, db: &Path, row: &Value, now: i64) -> String {
+        format!(
+            "claude-mem {}: UPDATE sdk_sessions SET status='completed', completed_at='{}', completed_at_epoch={now} WHERE id={row} AND status='active'",
+            db.display(),
+            iso_ms(now),
+        )
+    }
+
+    fn prior(&self, conn: &Connection, row: &Value) -> rusqlite::Result<Option<Value>> {
+        match row.as_i64() {
+            Some(id) => claude_mem_prior(conn, id),
+            None => Ok(None),
+        }
+    }
+
+    fn new_values(&self, now: i64) -> Value {
+        claude_mem_new(now)
+    }
+
+    fn assumed_prior(&self) -> Option<Value> {
+        Some(json!({"status": "active"}))
+    }
+
+    fn end(&self, db: &Path, rows: &ToEnd, now: i64) -> Ended {
+        let rows: Vec<(i64, Option<&Value>)> = rows
+            .iter()
+            .map(|(r, p)| Ok((row_i64(r)?, *p)))
+            .collect::<Result<_, String>>()?;
+        claude_mem_end(db, &rows, now)
+    }
+
+    fn holds(&self, db: &Path, row: &Value, new: &Value) -> Result<bool, String> {
+        holds_our_completion(db, row_i64(row)?, new)
+    }
+
+    fn restore(&self, db: &Path, row: &Value, prior: &Value, new: &Value) -> Restored {
+        claude_mem_restore(db, row_i64(row)?, prior, new)
+    }
+}
+
+/// Does the row still hold the completion `new` wrote (status `completed`, the same
+/// `completed_at_epoch`)? Resume asks it to know whether a write landed; undo, whether
+/// the row is still ours to restore.
+fn holds_our_completion(db: &Path, row: i64, new: &Value) -> Result<bool, String> {
+    let conn = crate::backend::open_read_only(db)?;
+    let got: Option<(Option<String>, Option<i64>)> = conn
+        .query_row(
+            "SELECT status, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
+            [row],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok();
+    Ok(
+        matches!(got, Some((Some(s), e)) if s == "completed" && e == new["completed_at_epoch"].as_i64()),
+    )
+}
+
+/// End claude-mem rows as the worker's `markSessionCompleted` does
+/// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
+/// with `AND status = 'active'`, all in one transaction. Each row comes with the prior
+/// values read for its intent line, when there are any: the UPDATE then also requires
+/// them, so a row it changes held exactly those values and needs no read of its own.
+pub fn claude_mem_end(
+    db: &Path,
+    rows: &[(i64, Option<&Value>)],
+    now: i64,
+) -> Result<Vec<Change>, String> {
+    let new = claude_mem_new(now);
+    let now_iso = iso_ms(now);
+    // Rows in id order: neighbouring rows share table and index pages, so the transaction
+    // dirties far fewer pages than in the plan's (session-key) order.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| rows[i].0);
+    in_tx(db, |tx| {
+        let mut out = vec![Change::Skipped(String::new()); rows.len()];
+        let mut upd = tx.prepare(
+            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
+             WHERE id = ?3 AND status = 'active'",
+        )?;
+        let mut upd_seen = tx.prepare(
+            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
+             WHERE id = ?3 AND status = 'active' AND completed_at IS ?4 AND completed_at_epoch IS ?5",
+        )?;
+        for i in order {
+            let (id, seen) = rows[i];
+            let slot = &mut out[i];
+            let complete = |p: &&Value| {
+                p["status"] == "active"
+                    && p.get("completed_at").is_some()
+                    && p.get("completed_at_epoch").is_some()
+            };
+            if let Some(p) = seen.filter(complete) {
+                let n = upd_seen.execute(params![
+                    now_iso,
+                    now,
+                    id,
+                    p["completed_at"].as_str(),
+                    p["completed_at_epoch"].as_i64()
+                ])?;
+                if n == 1 {
+                    *slot = Change::Done {
+                        prior: p.clone(),
+                        new: new.clone(),
+                    };
+                    continue;
+                }
+            }
+            // No prior seen, or the row changed since: read what it holds now.
+            let Some(prior) = claude_mem_prior(tx, id)? else {
+                *slot = Change::Skipped("row no longer exists".into());
+                continue;
+            };
+            if prior["status"] != "active" {
+                *slot = Change::Skipped(format!(
+                    "row is now {}",
+                    prior["status"].as_str().unwrap_or("?")
+                ));
+                continue;
+            }
+            let n = upd.execute(params![now_iso, now, id])?;
+            if n == 1 {
+                *slot = Change::Done {
+                    prior,
+                    new: new.clone(),
+                };
+            } else {
+                *slot = Change::Skipped("row changed meanwhile".into());
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// Undo of [`claude_mem_end`]: restore the prior columns where the row still holds what we wrote.
+pub fn claude_mem_restore(
+    db: &Path,
+    row: i64,
+    prior: &Value,
+    new: &Value,
+) -> Result<Change, String> {
+    let n = in_tx(db, |tx| {
+        tx.execute(
+            "UPDATE sdk_sessions SET status = ?1, completed_at = ?2, completed_at_epoch = ?3 \
+             WHERE id = ?4 AND status = 'completed' AND completed_at_epoch IS ?5",
+            params![
+                prior["status"].as_str(),
+                prior["completed_at"].as_str(),
+                prior["completed_at_epoch"].as_i64(),
+                row,
+                new["completed_at_epoch"].as_i64()
+            ],
+        )
+    })?;
+    Ok(Change::restored(n, prior, new))
+}
+
+/// What [`claude_mem_end`] writes: the worker's own completion values.
+pub fn claude_mem_new(now: i64) -> Value {
+    json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now})
+}
+
+/// What a claude-mem row holds now (the columns [`claude_mem_end`] changes).
+pub fn claude_mem_prior(conn: &Connection, row: i64) -> rusqlite::Result<Option<Value>> {
+    conn.prepare_cached(
+        "SELECT status, completed_at, completed_at_epoch FROM sdk_sessions WHERE id = ?1",
+    )?
+    .query_row([row], |r| {
+        Ok(json!({
+            "status": r.get::<_, Option<String>>(0)?,
+            "completed_at": r.get::<_, Option<String>>(1)?,
+            "completed_at_epoch": r.get::<_, Option<i64>>(2)?,
+        }))
+    })
+    .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows whose prior was seen for the intent are ended by a guarded UPDATE; a row that
+    /// changed since, or whose prior was not seen, is read in the transaction, and the
+    /// outcome's prior is always what the row held when it was written.
+    #[test]
+    fn claude_mem_end_records_the_real_prior() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("claude-mem.db");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sdk_sessions (id INTEGER PRIMARY KEY, status TEXT, completed_at TEXT, completed_at_epoch INTEGER);
+             INSERT INTO sdk_sessions VALUES (1, 'active', NULL, NULL), (2, 'active', 'x', 7),
+               (3, 'completed', 'y', 8), (4, 'active', NULL, NULL);",
+        )
+        .unwrap();
+        drop(conn);
+        let seen_active =
+            json!({"status": "active", "completed_at": null, "completed_at_epoch": null});
+        let now = 1_795_650_000_123;
+        let out = claude_mem_end(
+            &db,
+            // Not in id order: the changes come back in the order asked.
+            &[
+                (3, Some(&seen_active)), // completed meanwhile
+                (1, Some(&seen_active)), // unchanged since the intent
+                (5, Some(&seen_active)), // gone
+                (2, Some(&seen_active)), // completed_at changed since
+                (4, None),               // prior never read
+            ],
+            now,
+        )
+        .unwrap();
+        let out = [&out[1], &out[3], &out[0], &out[4], &out[2]]; // ids 1..=5
+        let prior = |c: &Change| match c {
+            Change::Done { prior, new } => {
+                assert_eq!(new, &claude_mem_new(now));
+                Some(prior.clone())
+            }
+            Change::Skipped(_) => None,
+        };
+        assert_eq!(prior(out[0]), Some(seen_active.clone()));
+        assert_eq!(
+            prior(out[1]),
+            Some(json!({"status": "active", "completed_at": "x", "completed_at_epoch": 7}))
+        );
+        assert!(
+            matches!(&out[2], Change::Skipped(w) if w == "row is now completed"),
+            "{:?}",
+            out[2]
+        );
+        assert_eq!(prior(out[3]), Some(seen_active));
+        assert!(
+            matches!(&out[4], Change::Skipped(w) if w == "row no longer exists"),
+            "{:?}",
+            out[4]
+        );
+        let conn = Connection::open(&db).unwrap();
+        let rows: Vec<(i64, String, Option<String>, Option<i64>)> = conn
+            .prepare(
+                "SELECT id, status, completed_at, completed_at_epoch FROM sdk_sessions ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let done = |id| (id, "completed".to_string(), Some(iso_ms(now)), Some(now));
+        assert_eq!(
+            rows,
+            vec![
+                done(1),
+                done(2),
+                (3, "completed".into(), Some("y".into()), Some(8)),
+                done(4)
+            ]
+        );
+    }
+}

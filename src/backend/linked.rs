@@ -1,0 +1,161 @@
+//! What every linked-row backend shares. OpenClaw is the upstream: it owns sessions,
+//! gateways and their lifetimes. A linked-row (downstream) backend keeps rows that name an
+//! OpenClaw session key — claude-mem's `sdk_sessions`, or any table declared as a
+//! `[[backend.sql]]` — and each row is judged first by that session
+//! ([`crate::classify::upstream_first`]), ended by assignments in one SQLite transaction
+//! per store, and restored from the priors its journal intent holds.
+//!
+//! A backend says how its rows are written through [`RowStore`]; `close` plans, journals,
+//! executes and undoes them without knowing which backend they belong to.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use serde_json::Value;
+
+use crate::backend::write::Change;
+use crate::classify::Upstream;
+use crate::journal::{Intent, Kind};
+
+/// The rows to end, each with the prior read for its intent (when there is one).
+pub type ToEnd<'a> = [(&'a Value, Option<&'a Value>)];
+/// Each row's change, in the order asked, or the store's error for all of them.
+pub type Ended = Result<Vec<Change>, String>;
+/// One row's change, or why it could not be made.
+pub type Restored = Result<Change, String>;
+
+/// How one backend's rows are ended and restored. Row ids are JSON values (a number or a
+/// string), bound back as the SQLite value they were read as.
+pub trait RowStore: std::fmt::Debug + Send + Sync {
+    /// The journal kind of ending one row (`claude-mem-end`, `sql-end`).
+    fn kind(&self) -> Kind;
+    /// Which rows of a database these are (a database may hold several tables that
+    /// entries declare): rows of one store are ended in one transaction.
+    fn store_id(&self) -> String;
+    /// Where the rows are, beyond the database path, for the journal: what `journal undo`
+    /// needs to find a row again without the config that named it. None: fixed by the
+    /// backend (claude-mem's `sdk_sessions`).
+    fn locator(&self, row: &Value) -> Option<Value>;
+    /// A row as the dry run describes its end.
+    fn describe(&self, db: &Path, row: &Value, now: i64) -> String;
+    /// What the row holds now in the columns the end changes (None: it is gone).
+    fn prior(&self, conn: &Connection, row: &Value) -> rusqlite::Result<Option<Value>>;
+    /// What the end writes, when known before the row is read.
+    fn new_values(&self, now: i64) -> Value;
+    /// The prior an intent names when the row cannot be read before acting.
+    fn assumed_prior(&self) -> Option<Value> {
+        None
+    }
+    /// End `rows` (each with the prior read for its intent, when there is one) in one
+    /// transaction; a row that is no longer active, or changed since, is left alone.
+    fn end(&self, db: &Path, rows: &ToEnd, now: i64) -> Ended;
+    /// Does the row still hold what the end wrote (`new`)?
+    fn holds(&self, db: &Path, row: &Value, new: &Value) -> Result<bool, String>;
+    /// Put `prior` back where the row still holds `new`.
+    fn restore(&self, db: &Path, row: &Value, prior: &Value, new: &Value) -> Restored;
+}
+
+/// One row's end, as `close` plans it.
+#[derive(Debug, Clone)]
+pub struct RowEnd {
+    pub store: Arc<dyn RowStore>,
+    pub db: std::path::PathBuf,
+    pub row: Value,
+}
+
+/// The store and row a journaled end is about (`claude-mem-end` records carry the row id
+/// as the session id; `sql-end` records carry a locator with table, columns and id).
+pub fn from_intent(i: &Intent) -> Result<(Arc<dyn RowStore>, Value), String> {
+    let store = super::row_store(i.kind, i.row.as_ref())?;
+    let row = match i.row.as_ref().and_then(|r| r.get("id")) {
+        Some(id) => id.clone(),
+        None => i
+            .session
+            .id
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| "bad row id in journal".to_string())?,
+    };
+    Ok((store, row))
+}
+
+/// The OpenClaw session keys the linked rows name, as the scan needs them: `default` is no
+/// session's own key.
+pub fn linked_key(key: Option<&str>) -> Option<&str> {
+    key.filter(|k| *k != "default")
+}
+
+/// What the linked OpenClaw session says for a row: `upstream` maps a key to its running
+/// session's verdict and start (or its ended status). A key whose current session began
+/// well after the row was created (`linked_at`, when the row's key carries it) belongs to
+/// an earlier, ended session.
+pub fn upstream_of(
+    key: Option<&str>,
+    linked_at: Option<i64>,
+    upstream: &HashMap<String, (Upstream, Option<i64>)>,
+) -> Upstream {
+    let Some(k) = linked_key(key) else {
+        return Upstream::NotLinked;
+    };
+    match upstream.get(k) {
+        None => Upstream::NotFound,
+        Some((Upstream::Running(_), Some(st))) if linked_at.is_some_and(|l| *st > l + 60_000) => {
+            Upstream::Ended("replaced by a newer session".into())
+        }
+        Some((u, _)) => u.clone(),
+    }
+}
+
+/// An SQLite value read from a row id column, as JSON (None: not an id).
+pub fn id_value(v: rusqlite::types::ValueRef<'_>) -> Option<Value> {
+    use rusqlite::types::ValueRef::*;
+    match v {
+        Integer(i) => Some(Value::from(i)),
+        Text(t) => Some(Value::from(String::from_utf8_lossy(t).into_owned())),
+        _ => None,
+    }
+}
+
+/// A JSON scalar as the SQLite value it binds as.
+pub fn sql_value(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as S;
+    match v {
+        Value::Null => S::Null,
+        Value::Bool(b) => S::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => S::Integer(i),
+            None => S::Real(n.as_f64().unwrap_or_default()),
+        },
+        Value::String(s) => S::Text(s.clone()),
+        other => S::Text(other.to_string()),
+    }
+}
+
+/// An SQLite value as JSON (blobs as their length: never written back).
+pub fn json_value(v: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef::*;
+    match v {
+        Null => Value::Null,
+        Integer(i) => Value::from(i),
+        Real(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+        Blob(b) => Value::from(format!("<blob of {} bytes>", b.len())),
+    }
+}
+
+/// A JSON value as SQLite stores and returns it (`true` reads back as 1).
+pub fn stored(v: &Value) -> Value {
+    json_value((&sql_value(v)).into())
+}
+
+/// A row id as a person reads it (`42`, `run-7`).
+pub fn id_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
