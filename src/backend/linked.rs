@@ -42,6 +42,11 @@ pub trait RowStore: std::fmt::Debug + Send + Sync {
     fn describe(&self, db: &Path, row: &Value, now: i64) -> String;
     /// What the row holds now in the columns the end changes (None: it is gone).
     fn prior(&self, conn: &Connection, row: &Value) -> rusqlite::Result<Option<Value>>;
+    /// [`RowStore::prior`] of many rows of one database, in their order: a backend may
+    /// read them in one query.
+    fn priors(&self, conn: &Connection, rows: &[&Value]) -> rusqlite::Result<Vec<Option<Value>>> {
+        rows.iter().map(|r| self.prior(conn, r)).collect()
+    }
     /// What the end writes, when known before the row is read.
     fn new_values(&self, now: i64) -> Value;
     /// The prior an intent names when the row cannot be read before acting.

@@ -50,6 +50,10 @@ pub fn open_rw(path: &Path) -> Result<Connection, String> {
     // rows spills dirty pages to the WAL mid-transaction and writes many of them twice.
     c.pragma_update(None, "cache_size", -WRITE_CACHE_KIB)
         .map_err(|e| write_msg(&e))?;
+    // A set-based UPDATE's id list and RETURNING rows are held in memory, not in a temp
+    // file (SQLite's default spills them to one).
+    c.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(|e| write_msg(&e))?;
     Ok(c)
 }
 

@@ -328,16 +328,46 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
             .or_insert_with(|| crate::backend::open_read_only(db).ok())
             .as_ref()
     }
+    // Linked rows: the rows of one store are read together (one query for claude-mem's
+    // 10k rows instead of 10k).
+    let mut row_groups: BTreeMap<(PathBuf, String), Vec<(usize, usize)>> = BTreeMap::new();
+    for (i, item) in plan.items.iter().enumerate() {
+        for (j, a) in item.actions.iter().enumerate() {
+            if let Op::RowEnd(end) = &a.op {
+                row_groups
+                    .entry((end.db.clone(), end.store.store_id()))
+                    .or_default()
+                    .push((i, j));
+            }
+        }
+    }
+    for ((db, _), at) in row_groups {
+        let Op::RowEnd(first) = &plan.items[at[0].0].actions[at[0].1].op else {
+            continue;
+        };
+        let store = first.store.clone();
+        let rows: Vec<&Value> = at
+            .iter()
+            .filter_map(|&(i, j)| match &plan.items[i].actions[j].op {
+                Op::RowEnd(end) => Some(&end.row),
+                _ => None,
+            })
+            .collect();
+        let priors = conn(&mut conns, &db)
+            .and_then(|c| store.priors(c, &rows).ok())
+            .unwrap_or_default();
+        let new = store.new_values(now);
+        for (k, &(i, j)) in at.iter().enumerate() {
+            let a = &mut plan.items[i].actions[j];
+            if let Some(p) = priors.get(k).cloned().flatten() {
+                a.prior = Some(p);
+            }
+            a.new = Some(new.clone());
+        }
+    }
     for a in plan.items.iter_mut().flat_map(|i| i.actions.iter_mut()) {
         match &a.op {
-            Op::RowEnd(end) => {
-                if let Some(p) = conn(&mut conns, &end.db)
-                    .and_then(|c| end.store.prior(c, &end.row).ok().flatten())
-                {
-                    a.prior = Some(p);
-                }
-                a.new = Some(end.store.new_values(now));
-            }
+            Op::RowEnd(_) => {}
             Op::OpenclawRow { db, key, sid } => {
                 if let Some(p) =
                     conn(&mut conns, db).and_then(|c| stores::row_prior(c, key, sid).ok().flatten())

@@ -49,6 +49,16 @@ impl RowStore for Rows {
         }
     }
 
+    fn priors(&self, conn: &Connection, rows: &[&Value]) -> rusqlite::Result<Vec<Option<Value>>> {
+        let ids: Vec<Option<i64>> = rows.iter().map(|r| r.as_i64()).collect();
+        let known: Vec<i64> = ids.iter().flatten().copied().collect();
+        let mut got = claude_mem_priors(conn, &known)?.into_iter();
+        Ok(ids
+            .iter()
+            .map(|id| id.and_then(|_| got.next().flatten()))
+            .collect())
+    }
+
     fn new_values(&self, now: i64) -> Value {
         claude_mem_new(now)
     }
@@ -93,9 +103,14 @@ fn holds_our_completion(db: &Path, row: i64, new: &Value) -> Result<bool, String
 
 /// End claude-mem rows as the worker's `markSessionCompleted` does
 /// (`status='completed'`, ISO `completed_at`, epoch-ms `completed_at_epoch`), narrowed
-/// with `AND status = 'active'`, all in one transaction. Each row comes with the prior
-/// values read for its intent line, when there are any: the UPDATE then also requires
-/// them, so a row it changes held exactly those values and needs no read of its own.
+/// with `AND status = 'active'`, all in one transaction.
+///
+/// Rows come with the prior values read for their intent lines. Rows whose priors agree
+/// are ended by one set-based UPDATE that also requires those priors (`... WHERE id IN
+/// (the ids) AND status = 'active' AND completed_at IS ? AND completed_at_epoch IS ?
+/// RETURNING id`): a row it returns held exactly what its intent line says, so it needs no
+/// read of its own. A row it does not return, or one without a prior, is read and ended
+/// on its own, as before.
 pub fn claude_mem_end(
     db: &Path,
     rows: &[(i64, Option<&Value>)],
@@ -103,45 +118,65 @@ pub fn claude_mem_end(
 ) -> Result<Vec<Change>, String> {
     let new = claude_mem_new(now);
     let now_iso = iso_ms(now);
-    // Rows in id order: neighbouring rows share table and index pages, so the transaction
-    // dirties far fewer pages than in the plan's (session-key) order.
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| rows[i].0);
+    // A prior that names every column the UPDATE changes, with the row active.
+    let complete = |p: &&Value| {
+        p["status"] == "active"
+            && p.get("completed_at").is_some()
+            && p.get("completed_at_epoch").is_some()
+    };
+    // Rows with the same prior, in id order: neighbouring rows share table and index
+    // pages, so the transaction dirties far fewer pages than in the plan's order.
+    type Prior = (Option<String>, Option<i64>);
+    let mut groups: std::collections::BTreeMap<Prior, Vec<usize>> = Default::default();
+    let mut singles: Vec<usize> = Vec::new();
+    for (i, (_, seen)) in rows.iter().enumerate() {
+        match seen.filter(complete) {
+            Some(p) => groups
+                .entry((
+                    p["completed_at"].as_str().map(str::to_string),
+                    p["completed_at_epoch"].as_i64(),
+                ))
+                .or_default()
+                .push(i),
+            None => singles.push(i),
+        }
+    }
     in_tx(db, |tx| {
         let mut out = vec![Change::Skipped(String::new()); rows.len()];
+        let mut set = tx.prepare(
+            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
+             WHERE id IN (SELECT value FROM json_each(?3)) AND status = 'active' \
+             AND completed_at IS ?4 AND completed_at_epoch IS ?5 RETURNING id",
+        )?;
+        for ((at, epoch), mut members) in groups {
+            members.sort_by_key(|&i| rows[i].0);
+            let ids: Vec<i64> = members.iter().map(|&i| rows[i].0).collect();
+            let ids_json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+            let done: std::collections::HashSet<i64> = set
+                .query_map(params![now_iso, now, ids_json, at, epoch], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for i in members {
+                let (id, seen) = rows[i];
+                match seen {
+                    Some(p) if done.contains(&id) => {
+                        out[i] = Change::Done {
+                            prior: p.clone(),
+                            new: new.clone(),
+                        }
+                    }
+                    // The row changed since its prior was read: read what it holds now.
+                    _ => singles.push(i),
+                }
+            }
+        }
+        singles.sort_by_key(|&i| rows[i].0);
         let mut upd = tx.prepare(
             "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
              WHERE id = ?3 AND status = 'active'",
         )?;
-        let mut upd_seen = tx.prepare(
-            "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
-             WHERE id = ?3 AND status = 'active' AND completed_at IS ?4 AND completed_at_epoch IS ?5",
-        )?;
-        for i in order {
-            let (id, seen) = rows[i];
+        for i in singles {
+            let id = rows[i].0;
             let slot = &mut out[i];
-            let complete = |p: &&Value| {
-                p["status"] == "active"
-                    && p.get("completed_at").is_some()
-                    && p.get("completed_at_epoch").is_some()
-            };
-            if let Some(p) = seen.filter(complete) {
-                let n = upd_seen.execute(params![
-                    now_iso,
-                    now,
-                    id,
-                    p["completed_at"].as_str(),
-                    p["completed_at_epoch"].as_i64()
-                ])?;
-                if n == 1 {
-                    *slot = Change::Done {
-                        prior: p.clone(),
-                        new: new.clone(),
-                    };
-                    continue;
-                }
-            }
-            // No prior seen, or the row changed since: read what it holds now.
             let Some(prior) = claude_mem_prior(tx, id)? else {
                 *slot = Change::Skipped("row no longer exists".into());
                 continue;
@@ -154,14 +189,14 @@ pub fn claude_mem_end(
                 continue;
             }
             let n = upd.execute(params![now_iso, now, id])?;
-            if n == 1 {
-                *slot = Change::Done {
+            *slot = if n == 1 {
+                Change::Done {
                     prior,
                     new: new.clone(),
-                };
+                }
             } else {
-                *slot = Change::Skipped("row changed meanwhile".into());
-            }
+                Change::Skipped("row changed meanwhile".into())
+            };
         }
         Ok(out)
     })
@@ -193,6 +228,32 @@ pub fn claude_mem_restore(
 /// What [`claude_mem_end`] writes: the worker's own completion values.
 pub fn claude_mem_new(now: i64) -> Value {
     json!({"status": "completed", "completed_at": iso_ms(now), "completed_at_epoch": now})
+}
+
+/// What each of `rows` holds now (the columns [`claude_mem_end`] changes), in one query:
+/// None for a row that is gone.
+pub fn claude_mem_priors(conn: &Connection, rows: &[i64]) -> rusqlite::Result<Vec<Option<Value>>> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let ids_json = serde_json::to_string(&sorted).unwrap_or_else(|_| "[]".into());
+    let mut found: std::collections::HashMap<i64, Value> = std::collections::HashMap::new();
+    let mut q = conn.prepare(
+        "SELECT s.id, s.status, s.completed_at, s.completed_at_epoch \
+         FROM json_each(?1) j JOIN sdk_sessions s ON s.id = j.value",
+    )?;
+    let mut it = q.query([ids_json])?;
+    while let Some(r) = it.next()? {
+        found.insert(
+            r.get(0)?,
+            json!({
+                "status": r.get::<_, Option<String>>(1)?,
+                "completed_at": r.get::<_, Option<String>>(2)?,
+                "completed_at_epoch": r.get::<_, Option<i64>>(3)?,
+            }),
+        );
+    }
+    Ok(rows.iter().map(|id| found.get(id).cloned()).collect())
 }
 
 /// What a claude-mem row holds now (the columns [`claude_mem_end`] changes).
@@ -287,6 +348,62 @@ mod tests {
                 done(2),
                 (3, "completed".into(), Some("y".into()), Some(8)),
                 done(4)
+            ]
+        );
+    }
+
+    /// The batched prior read answers per row, in the order asked, for rows in any order,
+    /// repeated, or gone; rows with different priors are ended by their own set UPDATE.
+    #[test]
+    fn priors_in_one_query_and_groups_by_prior() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("claude-mem.db");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sdk_sessions (id INTEGER PRIMARY KEY, status TEXT, completed_at TEXT, completed_at_epoch INTEGER);
+             INSERT INTO sdk_sessions VALUES (1, 'active', NULL, NULL), (2, 'active', 'x', 7),
+               (3, 'completed', 'y', 8);",
+        )
+        .unwrap();
+        let got = claude_mem_priors(&conn, &[3, 9, 1, 3]).unwrap();
+        let p = |st: &str, at: Value, ep: Value| {
+            Some(json!({"status": st, "completed_at": at, "completed_at_epoch": ep}))
+        };
+        assert_eq!(
+            got,
+            vec![
+                p("completed", json!("y"), json!(8)),
+                None,
+                p("active", Value::Null, Value::Null),
+                p("completed", json!("y"), json!(8)),
+            ]
+        );
+        let via_trait = Rows
+            .priors(&conn, &[&json!(2), &json!("not an id"), &json!(1)])
+            .unwrap();
+        assert_eq!(
+            via_trait,
+            vec![
+                p("active", json!("x"), json!(7)),
+                None,
+                p("active", Value::Null, Value::Null)
+            ]
+        );
+        drop(conn);
+        let (p1, p2) = (via_trait[2].clone().unwrap(), via_trait[0].clone().unwrap());
+        let now = 1_795_650_000_123;
+        let out = claude_mem_end(&db, &[(2, Some(&p2)), (1, Some(&p1))], now).unwrap();
+        assert_eq!(
+            out,
+            vec![
+                Change::Done {
+                    prior: p2,
+                    new: claude_mem_new(now)
+                },
+                Change::Done {
+                    prior: p1,
+                    new: claude_mem_new(now)
+                },
             ]
         );
     }
