@@ -58,8 +58,8 @@ pub struct RunningOwner {
     pub path: Option<PathBuf>,
 }
 
-/// Everything known about the owners (gateways of a state dir, or claude-mem workers of a
-/// data dir).
+/// Everything known about the owners (gateways of a state dir, or the workers of a
+/// linked-row backend's data dir).
 #[derive(Debug, Clone, Default)]
 pub struct OwnerFacts {
     /// Locks, leases or pid files naming owners of this dir.

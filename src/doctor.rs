@@ -1,5 +1,5 @@
-//! `doctor`: why do new sessions hang? Findings about the claude-mem pool, its worker and
-//! logs, and OpenClaw's gateways and locks, each with its evidence and the command that
+//! `doctor`: why do new sessions hang? Findings each backend makes about
+//! its own programs (a linked-row backend's pool, worker and logs), and OpenClaw's gateways and locks, each with its evidence and the command that
 //! fixes it. Everything here reads; nothing writes.
 
 use std::fs;
@@ -58,8 +58,8 @@ pub fn diagnose(cfg: &Config, r: &Report) -> Vec<Finding> {
             None,
         ));
     }
-    for cm in &r.claude_mem {
-        crate::backend::claude_mem::doctor::findings(cfg, r, cm, &mut out);
+    for s in &r.linked {
+        s.doctor(cfg, r, &mut out);
     }
     for oc in &r.openclaw {
         gateways(r, oc, &mut out);
@@ -130,10 +130,21 @@ fn looked(cfg: &Config, r: &Report, out: &mut Vec<Finding>) {
         out.push(finding(
             Severity::Warning,
             "nothing-found",
-            "nothing to diagnose: no OpenClaw state dir and no claude-mem database where sessionctl looked",
+            format!(
+                "nothing to diagnose: {} where sessionctl looked",
+                looked_for(|d| d.absent).join(" and ")
+            ),
             lines,
             Some(if flags.is_empty() {
-                "point sessionctl at them: --openclaw-state-dir DIR, --claude-mem-dir DIR (or OPENCLAW_STATE_DIR, CLAUDE_MEM_DATA_DIR)".into()
+                format!(
+                    "point sessionctl at them: {} (or {})",
+                    looked_for(|d| Some(d.flag))
+                        .iter()
+                        .map(|f| format!("{f} DIR"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    looked_for(|d| d.dir_env).join(", ")
+                )
             } else {
                 format!("sessionctl doctor {}", flags.join(" "))
             }),
@@ -149,6 +160,16 @@ fn looked(cfg: &Config, r: &Report, out: &mut Vec<Finding>) {
     }
 }
 
+/// What the backends that are looked for (not declared) say of themselves, in order.
+fn looked_for(
+    what: impl Fn(&crate::backend::Descriptor) -> Option<&'static str>,
+) -> Vec<&'static str> {
+    crate::backend::all()
+        .filter(|d| d.backend.discovered())
+        .filter_map(what)
+        .collect()
+}
+
 /// `sessionctl` plus the dir flags of this run, shell-quoted.
 fn invocation(cfg: &Config) -> String {
     let q = |p: &Path| {
@@ -162,11 +183,10 @@ fn invocation(cfg: &Config) -> String {
         }
     };
     let mut out = String::from("sessionctl");
-    for d in &cfg.openclaw_state_dirs {
-        out.push_str(&format!(" --openclaw-state-dir {}", q(d)));
-    }
-    if let Some(d) = &cfg.claude_mem_dir {
-        out.push_str(&format!(" --claude-mem-dir {}", q(d)));
+    for b in crate::backend::all() {
+        for d in (b.given)(cfg) {
+            out.push_str(&format!(" {} {}", b.flag, q(&d)));
+        }
     }
     out
 }

@@ -55,15 +55,13 @@ impl RunHeader {
 }
 
 /// What an action does. Every store change carries the prior values that undo restores.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// POST / run the session_end payload to a hook target.
     Deliver,
-    /// claude-mem: `sdk_sessions` row ended as the worker ends it.
-    ClaudeMemEnd,
-    /// A `[[backend.sql]]` row ended by its configured assignments.
-    SqlEnd,
+    /// A linked row ended (`<backend>-end`: how the backend's own program ends it, or by
+    /// the assignments its `[[backend.sql]]` entry declares).
+    RowEnd(crate::backend::Backend),
     /// OpenClaw file store: a sessions.json entry marked failed/aborted.
     OpenclawEntryEnd,
     /// OpenClaw SQLite store: session_nodes + session_windows marked failed.
@@ -84,14 +82,34 @@ impl Kind {
     /// The end of a linked row (any backend's): its store is found through
     /// [`crate::backend::linked::from_intent`].
     pub fn is_row_end(self) -> bool {
-        matches!(self, Kind::ClaudeMemEnd | Kind::SqlEnd)
+        matches!(self, Kind::RowEnd(_))
+    }
+
+    /// Every kind there is.
+    fn all() -> impl Iterator<Item = Kind> {
+        use crate::backend::Backend;
+        [
+            Kind::Deliver,
+            Kind::OpenclawEntryEnd,
+            Kind::OpenclawRowEnd,
+            Kind::LockRemove,
+            Kind::LeftToGateway,
+            Kind::EndOwed,
+            Kind::Restore,
+        ]
+        .into_iter()
+        .chain(
+            Backend::ALL
+                .into_iter()
+                .filter(|b| b.describe().end_kind.is_some())
+                .map(Kind::RowEnd),
+        )
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Deliver => "deliver",
-            Kind::ClaudeMemEnd => "claude-mem-end",
-            Kind::SqlEnd => "sql-end",
+            Kind::RowEnd(b) => b.describe().end_kind.unwrap_or("row-end"),
             Kind::OpenclawEntryEnd => "openclaw-entry-end",
             Kind::OpenclawRowEnd => "openclaw-row-end",
             Kind::LockRemove => "lock-remove",
@@ -99,6 +117,21 @@ impl Kind {
             Kind::EndOwed => "end-owed",
             Kind::Restore => "restore",
         }
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Kind::all()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown variant `{s}`")))
     }
 }
 
@@ -792,7 +825,7 @@ mod tests {
 
     fn store_intent(run: &str, action: &str) -> Line {
         let mut i = intent(run, action);
-        i.kind = Kind::ClaudeMemEnd;
+        i.kind = Kind::RowEnd(crate::backend::Backend::Sql);
         i.payload = None;
         Line::Intent(i)
     }

@@ -37,7 +37,7 @@ mod tests {
   /* block
      comment */
   plugins: {
-    entries: { "claude-mem": { enabled: true, config: { workerPort: 37700, url: "http://x//y" } } },
+    entries: { "a-plugin": { enabled: true, config: { workerPort: 37700, url: "http://x//y" } } },
     load: { paths: ['a', "b",], },
   },
   note: 'it\'s "quoted"',
@@ -46,16 +46,16 @@ mod tests {
         assert_eq!(v["gateway"]["port"], 18801);
         assert_eq!(v["gateway"]["auth"]["mode"], "token");
         assert_eq!(
-            v["plugins"]["entries"]["claude-mem"]["config"]["workerPort"],
+            v["plugins"]["entries"]["a-plugin"]["config"]["workerPort"],
             37700
         );
         assert_eq!(
-            v["plugins"]["entries"]["claude-mem"]["config"]["url"],
+            v["plugins"]["entries"]["a-plugin"]["config"]["url"],
             "http://x//y"
         );
         assert_eq!(v["plugins"]["load"]["paths"][1], "b");
         assert_eq!(v["note"], "it's \"quoted\"");
-        assert_eq!(v["plugins"]["entries"]["claude-mem"]["enabled"], true);
+        assert_eq!(v["plugins"]["entries"]["a-plugin"]["enabled"], true);
     }
 
     /// Every `openclaw.json` the captures hold (written for real OpenClaw gateways).

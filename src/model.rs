@@ -7,48 +7,7 @@ use serde::Serialize;
 
 use crate::timefmt;
 
-/// Which backend a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum Backend {
-    Openclaw,
-    ClaudeMem,
-    /// A `[[backend.sql]]` table declared in the config file.
-    Sql,
-}
-
-impl Backend {
-    /// Every backend, in display order.
-    pub const ALL: [Backend; 3] = [Backend::Openclaw, Backend::ClaudeMem, Backend::Sql];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Openclaw => "openclaw",
-            Backend::ClaudeMem => "claude-mem",
-            Backend::Sql => "sql",
-        }
-    }
-
-    /// Found by looking where its program keeps its data (an absence is worth saying);
-    /// `sql` tables are declared in the config file, never looked for.
-    pub fn discovered(self) -> bool {
-        self != Backend::Sql
-    }
-}
-
-/// How a backend stores its sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StoreKind {
-    /// OpenClaw <= 2026.7: `agents/<id>/sessions/sessions.json`.
-    File,
-    /// OpenClaw 2026.8+: `agents/<id>/agent/openclaw-agent.sqlite`.
-    Sqlite,
-    /// claude-mem's `claude-mem.db`.
-    ClaudeMemDb,
-    /// A database a `[[backend.sql]]` entry names.
-    Sql,
-}
+pub use crate::backend::{Backend, Detail, StoreKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -96,11 +55,11 @@ pub enum Reason {
     GatewayGone,
     /// The session's last activity (or its owner's lock) predates this boot.
     Rebooted,
-    /// claude-mem: the worker that held the row is not running.
+    /// A linked row: the backend's worker that held the row is not running.
     WorkerDead,
-    /// claude-mem: a worker runs, but started after the row's last activity.
+    /// A linked row: a worker runs, but started after the row's last activity.
     WorkerRestarted,
-    /// A linked row (claude-mem, sql): the linked OpenClaw session has ended or is itself
+    /// A linked row (any linked-row backend): the linked OpenClaw session has ended or is itself
     /// an orphan.
     UpstreamEnded,
     // live / stale
@@ -110,10 +69,10 @@ pub enum Reason {
     GatewayAlive,
     /// A linked row: the linked OpenClaw session is live.
     UpstreamLive,
-    /// claude-mem: a worker that started before the row's last activity runs.
+    /// A linked row: a worker that started before the row's last activity runs.
     WorkerAlive,
     // unknown
-    /// claude-mem's own `observer-sessions` bookkeeping row: never an orphan.
+    /// A linked-row backend's own bookkeeping row (`observer-sessions`): never an orphan.
     ObserverSession,
     /// A linked row whose content id or key column names no OpenClaw session: no owner
     /// sessionctl can check.
@@ -244,15 +203,6 @@ pub struct LockFile {
     pub error: Option<String>,
 }
 
-/// Backend-specific details of a record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Detail {
-    Openclaw(OpenclawDetail),
-    ClaudeMem(crate::backend::claude_mem::ClaudeMemDetail),
-    Sql(crate::backend::sql::SqlDetail),
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenclawDetail {
     pub state_dir: PathBuf,
@@ -289,11 +239,11 @@ pub struct OwedBy {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Session {
     pub backend: Backend,
-    /// OpenClaw: the sessionId. claude-mem: the sdk_sessions row id. sql: `<entry>:<row id>`.
+    /// OpenClaw: the sessionId. A linked row: its row id (sql: `<entry>:<row id>`).
     pub id: String,
-    /// OpenClaw: the session key. claude-mem, sql: the OpenClaw key the row links to.
+    /// OpenClaw: the session key. A linked row: the OpenClaw key the row links to.
     pub session_key: Option<String>,
-    /// claude-mem only: the content_session_id.
+    /// A linked row's content session id, where its backend keeps one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_session_id: Option<String>,
     pub status: String,

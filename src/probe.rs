@@ -71,7 +71,7 @@ pub struct ProcInfo {
     #[serde(serialize_with = "timefmt::ser_opt_ms")]
     pub started_at: Option<i64>,
     pub argv: String,
-    /// OpenClaw state dir (gateways) or claude-mem data dir (workers), from the process's
+    /// OpenClaw state dir (gateways) or a linked-row backend's data dir (workers), from the process's
     /// environment; None when it cannot be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dir: Option<PathBuf>,
@@ -373,7 +373,7 @@ pub struct Health {
     pub answered: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// The JSON body when the endpoint answers with JSON (claude-mem's /api/health).
+    /// The JSON body when the endpoint answers with JSON (a worker's /api/health).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]

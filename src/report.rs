@@ -73,7 +73,7 @@ pub struct JsonReport<'a> {
     pub summary: Summary,
 }
 
-/// A session as JSON: its own fields (`id` stays the sessionId or the claude-mem row id,
+/// A session as JSON: its own fields (`id` stays the sessionId or the linked row's id,
 /// as scripts read it) plus `label`, the one name a person sees in every table, in the
 /// journal and in `close` output, and can pass to `show` and `close`.
 #[derive(Serialize)]
@@ -92,13 +92,13 @@ impl<'a> Labeled<'a> {
     }
 }
 
-/// The name a person sees for a record: the OpenClaw sessionId, `cm:<row id>` for a
-/// claude-mem row (a bare number would not say which backend it is), `<entry>:<row id>`
-/// for an sql row (its id already says so).
+/// The name a person sees for a record: its id, after its backend's label prefix when it
+/// has one (`cm:42`: a bare row id would not say which backend it is). An OpenClaw
+/// sessionId and an sql row's `<entry>:<row id>` say so themselves.
 pub fn label(backend: crate::model::Backend, id: &str) -> String {
-    match backend {
-        crate::model::Backend::ClaudeMem => format!("cm:{id}"),
-        crate::model::Backend::Openclaw | crate::model::Backend::Sql => id.to_string(),
+    match backend.describe().label {
+        Some(prefix) => format!("{prefix}:{id}"),
+        None => id.to_string(),
     }
 }
 
@@ -112,14 +112,13 @@ fn short_label(s: &Session) -> String {
 
 /// The label of a journaled session (`backend` as written there).
 pub fn ref_label(r: &crate::journal::SessionRef) -> String {
-    if r.backend == "claude-mem" {
-        format!("cm:{}", r.id)
-    } else {
-        r.id.clone()
+    match crate::backend::by_name(&r.backend) {
+        Some(b) => label(b, &r.id),
+        None => r.id.clone(),
     }
 }
 
-/// A store kind as the JSON spells it (`file`, `sqlite`, `claude-mem-db`).
+/// A store kind as the JSON spells it (`file`, `sqlite`, `sql`).
 pub fn store_kind_name(k: crate::model::StoreKind) -> String {
     serde_json::to_value(k)
         .ok()

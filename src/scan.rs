@@ -1,14 +1,20 @@
 //! One pass over the host: probe, read every backend, classify every session.
+//!
+//! The linked-row backends are read on threads of their own, side by side with the
+//! OpenClaw stores; a file store's reader waits for the session keys their rows name (it
+//! keeps links while it parses), an SQLite store's links are looked up afterwards.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 
-use crate::backend::{claude_mem, linked, openclaw, sql};
+use crate::backend::{self, linked, openclaw, Backend};
 use crate::classify::{self, HostFacts, Options, Upstream};
 use crate::config::Config;
-use crate::model::{Backend, Detail, Evidence, Problem, Session, VerdictKind};
-use crate::probe::{Host, ProcKind};
+use crate::model::{Detail, Evidence, Problem, Session, VerdictKind};
+use crate::probe::Host;
 use crate::timefmt::now_ms;
+
+pub use crate::backend::Missing;
 
 pub struct Report {
     pub host: Host,
@@ -16,55 +22,12 @@ pub struct Report {
     pub sessions: Vec<Session>,
     pub problems: Vec<Problem>,
     pub openclaw: Vec<openclaw::StateDirScan>,
-    pub claude_mem: Vec<claude_mem::DataDirScan>,
+    /// The stores of the linked-row backends, in the registry's order.
+    pub linked: Vec<Box<dyn linked::Scan>>,
     /// Backends this run wanted but found nothing of (no state dir, no data dir or no
     /// database where discovery looked), with the processes of that backend that run for
     /// other dirs.
     pub missing: Vec<Missing>,
-}
-
-/// Where a backend was looked for and not found, and where its processes run instead.
-#[derive(Debug, Clone)]
-pub struct Missing {
-    pub backend: Backend,
-    /// What was missing and where it was looked for, e.g. `no state dir at /home/u/.openclaw
-    /// (OPENCLAW_STATE_DIR unset)`.
-    pub what: String,
-    /// Gateways (OpenClaw) or workers (claude-mem) that run for another dir: pid and dir.
-    pub elsewhere: Vec<(i64, PathBuf)>,
-}
-
-impl Missing {
-    /// The flag that reads a dir of this backend.
-    pub fn flag(&self) -> &'static str {
-        match self.backend {
-            Backend::Openclaw => "--openclaw-state-dir",
-            Backend::ClaudeMem => "--claude-mem-dir",
-            Backend::Sql => "--config",
-        }
-    }
-
-    /// The process kind that runs for a dir of this backend.
-    pub fn process(&self) -> &'static str {
-        match self.backend {
-            Backend::Openclaw => "gateway",
-            Backend::ClaudeMem => "claude-mem worker",
-            Backend::Sql => "process",
-        }
-    }
-}
-
-/// Running processes of `kind` whose dir is known and is none of `read` (nor `missing`).
-fn elsewhere(host: &Host, kind: ProcKind, missing: Option<&Path>) -> Vec<(i64, PathBuf)> {
-    let mut out: Vec<(i64, PathBuf)> = host
-        .processes
-        .iter()
-        .filter(|p| p.kind == kind && !p.foreign_mnt)
-        .filter(|p| missing.is_none_or(|m| p.serves(m) != Some(true)))
-        .filter_map(|p| Some((p.pid, p.dir.clone()?)))
-        .collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-    out
 }
 
 /// Why discovery looked where it did, for a note: the variable that would have pointed
@@ -81,6 +44,20 @@ fn note(cfg: &Config, msg: &str) {
     if cfg.verbose {
         eprintln!("sessionctl: {}", crate::report::escape_control(msg));
     }
+}
+
+/// The OpenClaw side of a scan: its stores, sessions, problems and notes.
+#[derive(Default)]
+struct OpenclawPart {
+    scans: Vec<openclaw::StateDirScan>,
+    sessions: Vec<Session>,
+    /// Finished sessions a gateway that died without a clean stop owes a session_end.
+    owed: Vec<Session>,
+    problems: Vec<Problem>,
+    missing: Vec<Missing>,
+    notes: Vec<String>,
+    /// session key -> (running session verdict, started), across state dirs
+    upstream: linked::Upstreams,
 }
 
 pub fn run(cfg: &Config) -> Report {
@@ -109,147 +86,79 @@ pub fn run(cfg: &Config) -> Report {
             opts.recovery_grace_ms = ms;
         }
     }
-    let mut sessions = Vec::new();
-    let mut problems = Vec::new();
-    let mut oc_scans = Vec::new();
-    // Finished sessions a gateway that died without a clean stop owes a session_end.
-    let mut owed: Vec<Session> = Vec::new();
-    // session key -> (running session verdict, started) or ended status, across state dirs
-    let mut upstream: HashMap<String, (Upstream, Option<i64>)> = HashMap::new();
 
-    // claude-mem rows are read first: the OpenClaw stores then keep links only for the
-    // session keys those rows name (classified below, once the stores are read).
-    let mut cm_scan = None;
-    let mut missing = Vec::new();
-    if cfg.wants(Backend::ClaudeMem) {
-        match claude_mem::discover(cfg) {
-            Some((dir, explicit)) => {
-                note(cfg, &format!("claude-mem: data dir {}", dir.display()));
-                match claude_mem::scan_data_dir(&dir, explicit, cfg, &host) {
-                    Some(mut scan) => {
-                        // A data dir without a database (never an error when discovered):
-                        // nothing was read.
-                        if scan.problems.is_empty() && scan.rows.is_empty() && !scan.db.exists() {
-                            missing.push(Missing {
-                                backend: Backend::ClaudeMem,
-                                what: format!("no database at {}", scan.db.display()),
-                                elsewhere: elsewhere(&host, ProcKind::Worker, Some(&dir)),
-                            });
-                        }
-                        problems.append(&mut scan.problems);
-                        cm_scan = Some(scan);
-                    }
-                    None => missing.push(Missing {
-                        backend: Backend::ClaudeMem,
-                        what: format!(
-                            "no data dir at {} (CLAUDE_MEM_DATA_DIR unset)",
-                            dir.display()
-                        ),
-                        elsewhere: elsewhere(&host, ProcKind::Worker, Some(&dir)),
-                    }),
-                }
-            }
-            None => missing.push(Missing {
-                backend: Backend::ClaudeMem,
-                what: "no data dir: neither CLAUDE_MEM_DATA_DIR nor HOME is set".into(),
-                elsewhere: elsewhere(&host, ProcKind::Worker, None),
-            }),
-        }
-    }
-    let mut sql_scans = Vec::new();
-    if cfg.wants(Backend::Sql) {
-        let (scans, mut p) = sql::scan(cfg);
-        problems.append(&mut p);
-        for mut scan in scans {
-            note(cfg, &format!("sql: {}: {}", scan.name, scan.db.display()));
-            problems.append(&mut scan.problems);
-            sql_scans.push(scan);
-        }
-    }
-    let link_keys: HashSet<String> = cm_scan
-        .iter()
-        .flat_map(|c| c.rows.iter().map(|(_, _, k)| k))
-        .chain(
-            sql_scans
-                .iter()
-                .flat_map(|c| c.rows.iter().map(|(_, _, k)| k)),
-        )
-        .filter_map(|k| linked::linked_key(k.as_deref()).map(str::to_string))
+    let readers: Vec<_> = backend::all()
+        .filter(|d| cfg.wants(d.backend))
+        .filter_map(|d| d.read)
         .collect();
+    let (reads, oc) = std::thread::scope(|sc| {
+        let host = &host;
+        let handles: Vec<_> = readers
+            .iter()
+            .map(|read| sc.spawn(move || read(cfg, host)))
+            .collect();
+        // The linked rows and the session keys they name, once every reader is done: the
+        // OpenClaw file stores keep links only for those keys.
+        let joined = LazyLock::new(move || {
+            let reads: Vec<linked::Read> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
+            let keys: HashSet<String> = reads
+                .iter()
+                .flat_map(|r| r.scans.iter().flat_map(|s| s.keys()))
+                .filter_map(|k| linked::linked_key(k).map(str::to_string))
+                .collect();
+            (Mutex::new(reads), keys)
+        });
+        let oc = if cfg.wants(Backend::Openclaw) {
+            read_openclaw(cfg, host, &facts, &opts, &|| &joined.1)
+        } else {
+            OpenclawPart::default()
+        };
+        let reads = std::mem::take(&mut *joined.0.lock().unwrap_or_else(|e| e.into_inner()));
+        (reads, oc)
+    });
 
-    if cfg.wants(Backend::Openclaw) {
-        let dirs = openclaw::discover(cfg);
-        if dirs.is_empty() {
-            missing.push(Missing {
-                backend: Backend::Openclaw,
-                what: "no state dir: neither OPENCLAW_STATE_DIR, OPENCLAW_HOME nor HOME is set"
-                    .into(),
-                elsewhere: elsewhere(&host, ProcKind::Gateway, None),
-            });
+    let OpenclawPart {
+        scans: mut oc_scans,
+        mut sessions,
+        owed,
+        problems: oc_problems,
+        missing: oc_missing,
+        notes: oc_notes,
+        mut upstream,
+    } = oc;
+    let mut problems = Vec::new();
+    let mut missing = Vec::new();
+    let mut scans: Vec<Box<dyn linked::Scan>> = Vec::new();
+    for mut r in reads {
+        for n in &r.notes {
+            note(cfg, n);
         }
-        for (dir, explicit) in dirs {
-            note(cfg, &format!("openclaw: state dir {}", dir.display()));
-            let Some(mut scan) = openclaw::scan_state_dir(&dir, explicit, cfg, &host, &link_keys)
-            else {
-                // Only a discovered default is skipped when it does not exist.
-                missing.push(Missing {
-                    backend: Backend::Openclaw,
-                    what: format!(
-                        "no state dir at {} ({})",
-                        dir.display(),
-                        openclaw_default_note(cfg)
-                    ),
-                    elsewhere: elsewhere(&host, ProcKind::Gateway, Some(&dir)),
-                });
-                continue;
-            };
-            // The classifier names the state dir in the evidence of an absent gateway.
-            scan.owners.dir = Some(scan.state_dir.clone());
-            problems.append(&mut scan.problems);
-            for (mut s, f) in std::mem::take(&mut scan.sessions) {
-                let (v, mut ev) = classify::classify_openclaw(&f, &scan.owners, &facts, &opts);
-                if let Detail::Openclaw(d) = &s.detail {
-                    if let Some(sf) = d.session_file.as_ref().filter(|sf| !sf.inside_state_dir) {
-                        ev.push(Evidence {
-                            kind: "session-file",
-                            note: format!(
-                                "sessionFile {} points outside the state dir; not followed",
-                                sf.stored
-                            ),
-                            ..Evidence::default()
-                        });
-                    }
-                }
-                s.set_verdict(v);
-                s.evidence = ev;
-                if cfg.owed && s.verdict == VerdictKind::Orphan {
-                    note_drained(&mut s, &scan);
-                }
-                if let Some(k) = &s.session_key {
-                    upstream.insert(k.clone(), (Upstream::Running(s.verdict), s.started_at));
-                }
-                sessions.push(s);
-            }
-            if cfg.owed {
-                owed.extend(owed_sessions(&mut scan));
-            }
-            scan.ended = Vec::new();
-            oc_scans.push(scan);
-        }
+        problems.append(&mut r.problems);
+        missing.append(&mut r.missing);
+        scans.append(&mut r.scans);
     }
+    for n in &oc_notes {
+        note(cfg, n);
+    }
+    problems.extend(oc_problems);
+    missing.extend(oc_missing);
 
-    let mut cm_scans = Vec::new();
-    if cm_scan.is_some() || !sql_scans.is_empty() {
+    if !scans.is_empty() {
         // The keys the linked rows name that no running OpenClaw session answers for: look
         // up their (ended) sessions in the SQLite stores, then let every store's links
         // speak for the keys still open (a running session anywhere wins, then the first
         // state dir's link).
-        let mut keys: Vec<&str> = link_keys
+        let mut keys: Vec<&str> = scans
             .iter()
-            .map(String::as_str)
+            .flat_map(|s| s.keys())
+            .filter_map(linked::linked_key)
             .filter(|k| !upstream.contains_key(*k))
             .collect();
         keys.sort_unstable();
+        keys.dedup();
         for oc in &mut oc_scans {
             openclaw::load_links(oc, &keys);
             problems.append(&mut oc.problems);
@@ -262,32 +171,8 @@ pub fn run(cfg: &Config) -> Report {
             }
         }
     }
-    if let Some(mut scan) = cm_scan {
-        for (mut s, row, key) in std::mem::take(&mut scan.rows) {
-            let linked_at = match &s.detail {
-                Detail::ClaudeMem(d) => d.linked_at,
-                _ => None,
-            };
-            let up = linked::upstream_of(key.as_deref(), linked_at, &upstream);
-            let (v, ev) = claude_mem::classify_claude_mem(&row, &up, &scan.owners, &facts, &opts);
-            s.set_verdict(v);
-            s.evidence = ev;
-            sessions.push(s);
-        }
-        cm_scans.push(scan);
-    }
-    for scan in sql_scans {
-        for (mut s, row, key) in scan.rows {
-            let linked_at = match &s.detail {
-                Detail::Sql(d) => d.linked_at,
-                _ => None,
-            };
-            let up = linked::upstream_of(key.as_deref(), linked_at, &upstream);
-            let (v, ev) = sql::classify_sql(&row, &up);
-            s.set_verdict(v);
-            s.evidence = ev;
-            sessions.push(s);
-        }
+    for scan in &mut scans {
+        sessions.extend(scan.judge(&upstream, &facts, &opts));
     }
 
     mark_delivered(cfg, &mut sessions, &oc_scans);
@@ -300,9 +185,82 @@ pub fn run(cfg: &Config) -> Report {
         sessions,
         problems,
         openclaw: oc_scans,
-        claude_mem: cm_scans,
+        linked: scans,
         missing,
     }
+}
+
+/// Read and classify every OpenClaw state dir. `link_keys` gives the session keys linked
+/// rows name, waiting for their readers when called.
+fn read_openclaw(
+    cfg: &Config,
+    host: &Host,
+    facts: &HostFacts,
+    opts: &Options,
+    link_keys: &openclaw::LinkKeys<'_>,
+) -> OpenclawPart {
+    let mut out = OpenclawPart::default();
+    let dirs = openclaw::discover(cfg);
+    if dirs.is_empty() {
+        out.missing.push(Missing::new(
+            Backend::Openclaw,
+            "no state dir: neither OPENCLAW_STATE_DIR, OPENCLAW_HOME nor HOME is set".into(),
+            host,
+            None,
+        ));
+    }
+    for (dir, explicit) in dirs {
+        out.notes
+            .push(format!("openclaw: state dir {}", dir.display()));
+        let Some(mut scan) = openclaw::scan_state_dir(&dir, explicit, cfg, host, link_keys) else {
+            // Only a discovered default is skipped when it does not exist.
+            out.missing.push(Missing::new(
+                Backend::Openclaw,
+                format!(
+                    "no state dir at {} ({})",
+                    dir.display(),
+                    openclaw_default_note(cfg)
+                ),
+                host,
+                Some(&dir),
+            ));
+            continue;
+        };
+        // The classifier names the state dir in the evidence of an absent gateway.
+        scan.owners.dir = Some(scan.state_dir.clone());
+        out.problems.append(&mut scan.problems);
+        for (mut s, f) in std::mem::take(&mut scan.sessions) {
+            let (v, mut ev) = classify::classify_openclaw(&f, &scan.owners, facts, opts);
+            if let Detail::Openclaw(d) = &s.detail {
+                if let Some(sf) = d.session_file.as_ref().filter(|sf| !sf.inside_state_dir) {
+                    ev.push(Evidence {
+                        kind: "session-file",
+                        note: format!(
+                            "sessionFile {} points outside the state dir; not followed",
+                            sf.stored
+                        ),
+                        ..Evidence::default()
+                    });
+                }
+            }
+            s.set_verdict(v);
+            s.evidence = ev;
+            if cfg.owed && s.verdict == VerdictKind::Orphan {
+                note_drained(&mut s, &scan);
+            }
+            if let Some(k) = &s.session_key {
+                out.upstream
+                    .insert(k.clone(), (Upstream::Running(s.verdict), s.started_at));
+            }
+            out.sessions.push(s);
+        }
+        if cfg.owed {
+            out.owed.extend(owed_sessions(&mut scan));
+        }
+        scan.ended = Vec::new();
+        out.scans.push(scan);
+    }
+    out
 }
 
 /// A running orphan whose turns ran only in a gateway that stopped cleanly: that drain
@@ -519,29 +477,28 @@ pub fn no_match_message(sessions: &[Session], q: &str) -> String {
 }
 
 /// Does `s` answer to `q`? A sessionId (or a unique prefix of 6+ characters), a session
-/// key, a claude-mem content id, a claude-mem row id (`42`, `cm:42`, `claude-mem:42`), or
-/// an sql row's label (`runs:17`, also `sql:runs:17`).
+/// key, a linked row's content id, a linked row's label or its id after the backend's name
+/// (`cm:42`, `<backend>:42`, `runs:17`, `sql:runs:17`), or a bare row id where the label
+/// is prefixed (`42`: a number only).
 pub fn matches(s: &Session, q: &str) -> bool {
-    if s.backend == Backend::Sql && q.strip_prefix("sql:") == Some(s.id.as_str()) {
+    let d = s.backend.describe();
+    if s.backend.linked()
+        && d.label
+            .into_iter()
+            .chain([d.name])
+            .any(|p| q.strip_prefix(p).and_then(|r| r.strip_prefix(':')) == Some(s.id.as_str()))
+    {
         return true;
     }
     if s.session_key.as_deref() == Some(q)
         || s.content_session_id.as_deref() == Some(q)
         || s.id == q
     {
-        return s.backend != Backend::ClaudeMem
+        return d.label.is_none()
             || s.session_key.as_deref() == Some(q)
             || s.content_session_id.as_deref() == Some(q)
             || q.bytes().all(|b| b.is_ascii_digit());
     }
-    if s.backend == Backend::ClaudeMem {
-        if let Some(n) = q
-            .strip_prefix("cm:")
-            .or_else(|| q.strip_prefix("claude-mem:"))
-        {
-            return s.id == n;
-        }
-        return false;
-    }
-    q.len() >= MIN_PREFIX && s.id.starts_with(q)
+    // A prefixed label is matched whole, never by a prefix of its id.
+    d.label.is_none() && q.len() >= MIN_PREFIX && s.id.starts_with(q)
 }

@@ -27,7 +27,7 @@ pub fn iso_ms(ms: i64) -> String {
     humantime::format_rfc3339_millis(system_time(ms)).to_string()
 }
 
-/// Parse the RFC 3339 UTC timestamps OpenClaw and claude-mem write
+/// Parse the RFC 3339 UTC timestamps OpenClaw and the linked-row backends write
 /// (`2026-11-25T20:21:07.275Z`, fraction optional) into epoch ms; digits past the
 /// millisecond are dropped.
 pub fn parse_iso_ms(s: &str) -> Option<i64> {

@@ -1,6 +1,6 @@
 //! What every linked-row backend shares. OpenClaw is the upstream: it owns sessions,
 //! gateways and their lifetimes. A linked-row (downstream) backend keeps rows that name an
-//! OpenClaw session key — claude-mem's `sdk_sessions`, or any table declared as a
+//! OpenClaw session key — a table its own program keeps, or any table declared as a
 //! `[[backend.sql]]` — and each row is judged first by that session
 //! ([`crate::classify::upstream_first`]), ended by assignments in one SQLite transaction
 //! per store, and restored from the priors its journal intent holds.
@@ -16,8 +16,60 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::backend::write::Change;
-use crate::classify::Upstream;
+use crate::backend::Missing;
+use crate::classify::{HostFacts, Options, Upstream};
+use crate::config::Config;
+use crate::doctor::Finding;
 use crate::journal::{Intent, Kind};
+use crate::model::{Evidence, Problem, Session, Verdict};
+use crate::scan::Report;
+
+/// Session key -> the verdict and start of its running OpenClaw session, or its ended
+/// status, across state dirs.
+pub type Upstreams = HashMap<String, (Upstream, Option<i64>)>;
+
+/// What one linked-row backend read: its stores (each with rows waiting for their
+/// upstream), what it looked for and did not find, and the `-v` notes of where it looked.
+#[derive(Default)]
+pub struct Read {
+    pub scans: Vec<Box<dyn Scan>>,
+    pub problems: Vec<Problem>,
+    pub missing: Vec<Missing>,
+    pub notes: Vec<String>,
+}
+
+/// One store of a linked-row backend as read, before and after its rows are judged.
+pub trait Scan: Send + Sync {
+    fn backend(&self) -> super::Backend;
+    /// The OpenClaw session keys its rows name, as stored.
+    fn keys(&self) -> Vec<Option<&str>>;
+    /// Judge every row by its linked session (`upstream`) and the backend's own evidence,
+    /// and hand the rows over, in the order they were read.
+    fn judge(&mut self, upstream: &Upstreams, facts: &HostFacts, opts: &Options) -> Vec<Session>;
+    /// `doctor`'s findings about this store and its programs.
+    fn doctor(&self, _cfg: &Config, _r: &Report, _out: &mut Vec<Finding>) {}
+    /// Its workers for `gateways`: as JSON (under the backend's `workers_key`), and as text.
+    fn workers(&self) -> Option<(serde_json::Value, String)> {
+        None
+    }
+}
+
+/// `rows` judged by `classify`, each by its linked session first.
+pub fn judge_rows<R>(
+    rows: Vec<(Session, R, Option<String>)>,
+    upstream: &Upstreams,
+    classify: impl Fn(&R, &Upstream) -> (Verdict, Vec<Evidence>),
+) -> Vec<Session> {
+    rows.into_iter()
+        .map(|(mut s, row, key)| {
+            let up = upstream_of(key.as_deref(), s.detail.linked_at(), upstream);
+            let (v, ev) = classify(&row, &up);
+            s.set_verdict(v);
+            s.evidence = ev;
+            s
+        })
+        .collect()
+}
 
 /// The rows to end, each with the prior read for its intent (when there is one).
 pub type ToEnd<'a> = [(&'a Value, Option<&'a Value>)];
@@ -29,14 +81,14 @@ pub type Restored = Result<Change, String>;
 /// How one backend's rows are ended and restored. Row ids are JSON values (a number or a
 /// string), bound back as the SQLite value they were read as.
 pub trait RowStore: std::fmt::Debug + Send + Sync {
-    /// The journal kind of ending one row (`claude-mem-end`, `sql-end`).
+    /// The journal kind of ending one row (`<backend>-end`).
     fn kind(&self) -> Kind;
     /// Which rows of a database these are (a database may hold several tables that
     /// entries declare): rows of one store are ended in one transaction.
     fn store_id(&self) -> String;
     /// Where the rows are, beyond the database path, for the journal: what `journal undo`
     /// needs to find a row again without the config that named it. None: fixed by the
-    /// backend (claude-mem's `sdk_sessions`).
+    /// backend (a built-in backend's own table).
     fn locator(&self, row: &Value) -> Option<Value>;
     /// A row as the dry run describes its end.
     fn describe(&self, db: &Path, row: &Value, now: i64) -> String;
@@ -70,10 +122,13 @@ pub struct RowEnd {
     pub row: Value,
 }
 
-/// The store and row a journaled end is about (`claude-mem-end` records carry the row id
-/// as the session id; `sql-end` records carry a locator with table, columns and id).
+/// The store and row a journaled end is about (a built-in backend's records carry the row
+/// id as the session id; `sql-end` records carry a locator with table, columns and id).
 pub fn from_intent(i: &Intent) -> Result<(Arc<dyn RowStore>, Value), String> {
-    let store = super::row_store(i.kind, i.row.as_ref())?;
+    let Kind::RowEnd(backend) = i.kind else {
+        return Err(format!("{} is not a row end", i.kind.name()));
+    };
+    let store = super::row_store(backend, i.row.as_ref())?;
     let row = match i.row.as_ref().and_then(|r| r.get("id")) {
         Some(id) => id.clone(),
         None => i
@@ -96,11 +151,7 @@ pub fn linked_key(key: Option<&str>) -> Option<&str> {
 /// session's verdict and start (or its ended status). A key whose current session began
 /// well after the row was created (`linked_at`, when the row's key carries it) belongs to
 /// an earlier, ended session.
-pub fn upstream_of(
-    key: Option<&str>,
-    linked_at: Option<i64>,
-    upstream: &HashMap<String, (Upstream, Option<i64>)>,
-) -> Upstream {
+pub fn upstream_of(key: Option<&str>, linked_at: Option<i64>, upstream: &Upstreams) -> Upstream {
     let Some(k) = linked_key(key) else {
         return Upstream::NotLinked;
     };

@@ -17,11 +17,351 @@ pub mod write;
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
+use crate::cli::GlobalArgs;
+use crate::config::Config;
 pub use crate::fsx::{normalize, same_dir};
 use crate::probe::{DirOf, Host, ProcKind};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+
+/// Which backend a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    Openclaw,
+    ClaudeMem,
+    /// A `[[backend.sql]]` table declared in the config file.
+    Sql,
+}
+
+impl Backend {
+    /// Every backend, in display order.
+    pub const ALL: [Backend; 3] = [Backend::Openclaw, Backend::ClaudeMem, Backend::Sql];
+
+    pub fn name(self) -> &'static str {
+        self.describe().name
+    }
+
+    /// What the shared code knows of this backend.
+    pub fn describe(self) -> &'static Descriptor {
+        match self {
+            Backend::Openclaw => &OPENCLAW,
+            Backend::ClaudeMem => &CLAUDE_MEM,
+            Backend::Sql => &SQL,
+        }
+    }
+
+    /// Found by looking where its program keeps its data (an absence is worth saying);
+    /// `sql` tables are declared in the config file, never looked for.
+    pub fn discovered(self) -> bool {
+        self.describe().absent.is_some()
+    }
+
+    /// A linked-row backend (every backend but the upstream, OpenClaw).
+    pub fn linked(self) -> bool {
+        self.describe().read.is_some()
+    }
+}
+
+/// How a backend stores its sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreKind {
+    /// OpenClaw <= 2026.7: `agents/<id>/sessions/sessions.json`.
+    File,
+    /// OpenClaw 2026.8+: `agents/<id>/agent/openclaw-agent.sqlite`.
+    Sqlite,
+    /// claude-mem's `claude-mem.db`.
+    ClaudeMemDb,
+    /// A database a `[[backend.sql]]` entry names.
+    Sql,
+}
+
+/// Backend-specific details of a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Openclaw(crate::model::OpenclawDetail),
+    ClaudeMem(claude_mem::ClaudeMemDetail),
+    Sql(sql::SqlDetail),
+}
+
+impl Detail {
+    /// The dir a record belongs to: its OpenClaw state dir or claude-mem data dir (None: an
+    /// sql row, whose database is its store).
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            Detail::Openclaw(d) => Some(&d.state_dir),
+            Detail::ClaudeMem(d) => Some(&d.data_dir),
+            Detail::Sql(_) => None,
+        }
+    }
+
+    /// The epoch ms a linked row's key says its session began (None: not a linked row,
+    /// or its key does not say).
+    pub fn linked_at(&self) -> Option<i64> {
+        match self {
+            Detail::Openclaw(_) => None,
+            Detail::ClaudeMem(d) => d.linked_at,
+            Detail::Sql(d) => d.linked_at,
+        }
+    }
+}
+
+/// What the man page says of a backend (roff), filled into its hand-written sections.
+pub struct Man {
+    /// Its name in running text (`OpenClaw`).
+    pub name: &'static str,
+    /// Its ENVIRONMENT entries.
+    pub env: &'static str,
+    /// Its FILES paragraph.
+    pub files: &'static str,
+    /// The SESSION IDS entries of its rows (before the OpenClaw ids) and of its content
+    /// session ids (after them).
+    pub row_ids: &'static str,
+    pub content_ids: &'static str,
+    /// The same in `close`'s one sentence: its row ids, then (at the end) its content ids.
+    pub close_row_ids: &'static str,
+    pub close_content_ids: &'static str,
+}
+
+/// What the shared code knows of a backend: how it is named to the user, where it lives
+/// and how it is read. The registry: [`Backend::describe`].
+pub struct Descriptor {
+    pub backend: Backend,
+    /// As the output, the journal and `--backend` spell it.
+    pub name: &'static str,
+    /// The flag that reads a dir of it (hints of notes and `doctor`).
+    pub flag: &'static str,
+    /// What its processes are called in notes (`gateway`, `claude-mem worker`).
+    pub process: &'static str,
+    /// Its processes in /proc, when it has any.
+    pub proc_kind: Option<ProcKind>,
+    /// The variables of its processes' environment that say which dir each one serves and
+    /// where its health endpoint is (read by [`process_dirs`]).
+    pub process_env: &'static [&'static str],
+    /// What the man page says of it.
+    pub man: Man,
+    /// How `doctor` says it found none where it looked (None: never looked for).
+    pub absent: Option<&'static str>,
+    /// The variable that points discovery at it.
+    pub dir_env: Option<&'static str>,
+    /// The prefix of its records' labels (`cm:42`: a bare row id would not say which
+    /// backend it is). None: the id is the label.
+    pub label: Option<&'static str>,
+    /// The key of its workers in `gateways --format json` (None: it has none to show).
+    pub workers_key: Option<&'static str>,
+    /// The journal kind of ending one of its rows (linked-row backends).
+    pub end_kind: Option<&'static str>,
+    /// Read its stores: every linked-row backend. OpenClaw, the upstream, is read by the
+    /// scan itself (its sessions decide the linked rows' verdicts).
+    pub read: Option<fn(&Config, &Host) -> linked::Read>,
+    /// Directories `close` locks before it changes anything there.
+    pub lock_dirs: fn(&Config) -> Vec<PathBuf>,
+    /// SQLite databases whose hot journal `close` rolls back before reading.
+    pub databases: fn(&Config) -> Vec<PathBuf>,
+    /// The dirs the command line named (for the commands `doctor` suggests).
+    pub given: fn(&Config) -> Vec<PathBuf>,
+    /// The same, as `install` passes them on.
+    pub given_args: fn(&GlobalArgs) -> Vec<PathBuf>,
+}
+
+static OPENCLAW: Descriptor = Descriptor {
+    backend: Backend::Openclaw,
+    name: "openclaw",
+    flag: "--openclaw-state-dir",
+    process: "gateway",
+    proc_kind: Some(ProcKind::Gateway),
+    process_env: &["OPENCLAW_STATE_DIR", "OPENCLAW_GATEWAY_PORT"],
+    man: Man {
+        name: "OpenClaw",
+        env: openclaw::man::ENV,
+        files: openclaw::man::FILES,
+        row_ids: "",
+        content_ids: "",
+        close_row_ids: "",
+        close_content_ids: "",
+    },
+    absent: Some("no OpenClaw state dir"),
+    dir_env: Some("OPENCLAW_STATE_DIR"),
+    label: None,
+    workers_key: None,
+    end_kind: None,
+    read: None,
+    lock_dirs: |cfg| {
+        openclaw::discover(cfg)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect()
+    },
+    databases: openclaw::databases,
+    given: |cfg| cfg.openclaw_state_dirs.clone(),
+    given_args: |g| g.openclaw_state_dirs.clone(),
+};
+
+static CLAUDE_MEM: Descriptor = Descriptor {
+    backend: Backend::ClaudeMem,
+    name: "claude-mem",
+    flag: "--claude-mem-dir",
+    process: "claude-mem worker",
+    proc_kind: Some(ProcKind::Worker),
+    process_env: &["CLAUDE_MEM_DATA_DIR", "CLAUDE_MEM_WORKER_PORT"],
+    man: Man {
+        name: "claude\\-mem",
+        env: claude_mem::man::ENV,
+        files: claude_mem::man::FILES,
+        row_ids: claude_mem::man::ROW_IDS,
+        content_ids: claude_mem::man::CONTENT_IDS,
+        close_row_ids: claude_mem::man::CLOSE_ROW_IDS,
+        close_content_ids: claude_mem::man::CLOSE_CONTENT_IDS,
+    },
+    absent: Some("no claude-mem database"),
+    dir_env: Some("CLAUDE_MEM_DATA_DIR"),
+    label: Some("cm"),
+    workers_key: Some("claude_mem"),
+    end_kind: Some("claude-mem-end"),
+    read: Some(claude_mem::read),
+    lock_dirs: |cfg| {
+        claude_mem::discover(cfg)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect()
+    },
+    databases: |cfg| {
+        claude_mem::discover(cfg)
+            .into_iter()
+            .map(|(d, _)| d.join(claude_mem::DB_FILE))
+            .collect()
+    },
+    given: |cfg| cfg.claude_mem_dir.iter().cloned().collect(),
+    given_args: |g| g.claude_mem_dir.iter().cloned().collect(),
+};
+
+static SQL: Descriptor = Descriptor {
+    backend: Backend::Sql,
+    name: "sql",
+    flag: "--config",
+    process: "process",
+    proc_kind: None,
+    process_env: &[],
+    man: Man {
+        name: "sql",
+        env: "",
+        files: "",
+        row_ids: "",
+        content_ids: "",
+        close_row_ids: "",
+        close_content_ids: "",
+    },
+    absent: None,
+    dir_env: None,
+    label: None,
+    workers_key: None,
+    end_kind: Some("sql-end"),
+    read: Some(sql::read),
+    lock_dirs: |cfg| {
+        sql::databases(cfg)
+            .iter()
+            .filter_map(|db| db.parent().map(Path::to_path_buf))
+            .collect()
+    },
+    databases: sql::databases,
+    given: |_| Vec::new(),
+    given_args: |_| Vec::new(),
+};
+
+/// The backends' own sections of the config file, in the order the file's keys are
+/// listed: each is read and checked by its backend.
+pub const CONFIG_SECTIONS: &[&str] = &["claude_mem"];
+
+/// A backend's own section of the config file, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSection {
+    ClaudeMem(claude_mem::Settings),
+}
+
+impl ConfigSection {
+    /// Checks beyond the section's types (Err: one line).
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            ConfigSection::ClaudeMem(s) => s.check(),
+        }
+    }
+}
+
+/// Reads the section named `name` (one of [`CONFIG_SECTIONS`]) straight from the config
+/// file's deserializer, so that its errors point at the line they are about.
+pub struct SectionSeed<'a>(pub &'a str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for SectionSeed<'_> {
+    type Value = ConfigSection;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<ConfigSection, D::Error> {
+        use serde::Deserialize;
+        match self.0 {
+            "claude_mem" => claude_mem::Settings::deserialize(d).map(ConfigSection::ClaudeMem),
+            other => Err(serde::de::Error::custom(format!(
+                "no backend reads `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Every backend's descriptor, in display order.
+pub fn all() -> impl Iterator<Item = &'static Descriptor> {
+    Backend::ALL.into_iter().map(Backend::describe)
+}
+
+/// The backend a name (as output and the journal spell it) stands for.
+pub fn by_name(name: &str) -> Option<Backend> {
+    Backend::ALL.into_iter().find(|b| b.name() == name)
+}
+
+/// Where a backend was looked for and not found, and where its processes run instead.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    pub backend: Backend,
+    /// What was missing and where it was looked for, e.g. `no state dir at /home/u/.openclaw
+    /// (OPENCLAW_STATE_DIR unset)`.
+    pub what: String,
+    /// Processes of the backend (gateways, workers) that run for another dir: pid and dir.
+    pub elsewhere: Vec<(i64, PathBuf)>,
+}
+
+impl Missing {
+    /// What was missing, with the processes of the backend that run for dirs other than
+    /// `looked` (all of them when discovery looked nowhere).
+    pub fn new(backend: Backend, what: String, host: &Host, looked: Option<&Path>) -> Missing {
+        let mut elsewhere: Vec<(i64, PathBuf)> = match backend.describe().proc_kind {
+            Some(kind) => host
+                .processes
+                .iter()
+                .filter(|p| p.kind == kind && !p.foreign_mnt)
+                .filter(|p| looked.is_none_or(|m| p.serves(m) != Some(true)))
+                .filter_map(|p| Some((p.pid, p.dir.clone()?)))
+                .collect(),
+            None => Vec::new(),
+        };
+        elsewhere.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        Missing {
+            backend,
+            what,
+            elsewhere,
+        }
+    }
+
+    /// The flag that reads a dir of this backend.
+    pub fn flag(&self) -> &'static str {
+        self.backend.describe().flag
+    }
+
+    /// The process kind that runs for a dir of this backend.
+    pub fn process(&self) -> &'static str {
+        self.backend.describe().process
+    }
+}
 
 /// What each backend's processes say about where they work: the dir and port their
 /// environment names, read as the program itself reads it.
@@ -43,22 +383,20 @@ pub fn process_dirs<'a>(
 
 /// The store of a journaled row end (`claude-mem-end`, `sql-end`).
 pub fn row_store(
-    kind: crate::journal::Kind,
+    backend: Backend,
     locator: Option<&serde_json::Value>,
 ) -> Result<std::sync::Arc<dyn linked::RowStore>, String> {
-    use crate::journal::Kind;
-    match kind {
-        Kind::ClaudeMemEnd => Ok(std::sync::Arc::new(claude_mem::store::Rows)),
-        Kind::SqlEnd => Ok(std::sync::Arc::new(sql::store::SqlRows::from_locator(
+    match backend {
+        Backend::ClaudeMem => Ok(std::sync::Arc::new(claude_mem::store::Rows)),
+        Backend::Sql => Ok(std::sync::Arc::new(sql::store::SqlRows::from_locator(
             locator,
         )?)),
-        _ => Err(format!("{} is not a row end", kind.name())),
+        Backend::Openclaw => Err("an OpenClaw end is not a row end".into()),
     }
 }
 
 /// How `close` ends a linked row (None: the record is not a linked row).
 pub fn row_end(s: &crate::model::Session) -> Option<linked::RowEnd> {
-    use crate::model::Detail;
     let (store, row): (std::sync::Arc<dyn linked::RowStore>, serde_json::Value) = match &s.detail {
         Detail::ClaudeMem(d) => (
             std::sync::Arc::new(claude_mem::store::Rows),
@@ -77,7 +415,7 @@ pub fn row_end(s: &crate::model::Session) -> Option<linked::RowEnd> {
 /// Why a record is never closed, whatever its verdict (None: it may be).
 pub fn never_closed(s: &crate::model::Session) -> Option<&'static str> {
     match &s.detail {
-        crate::model::Detail::ClaudeMem(d) => claude_mem::never_closed(d),
+        Detail::ClaudeMem(d) => claude_mem::never_closed(d),
         _ => None,
     }
 }

@@ -71,7 +71,7 @@ pub fn select<'a>(r: &'a Report, sel: &Selection) -> (Vec<&'a Session>, Vec<(Str
                 Ok(()) => push(h, &mut chosen),
                 Err(why) => refused.push((q.clone(), why)),
             }
-            // Naming an OpenClaw session also closes its linked rows (claude-mem, sql) that
+            // Naming an OpenClaw session also closes its linked rows (of any linked-row backend) that
             // are closable on their own.
             if h.backend == Backend::Openclaw {
                 let g = group_key(h);
@@ -121,7 +121,7 @@ pub fn plan(
             if let Some(end) = crate::backend::row_end(s) {
                 let kind = end.store.kind();
                 item.actions.push(Action {
-                    // `claude-mem-end:<db>:<row>`, `sql-end:<db>:<entry>:<row>`: stable
+                    // `<backend>-end:<db>:<row>`, `sql-end:<db>:<entry>:<row>`: stable
                     // across runs (a re-run knows what was done).
                     id: format!("{}:{}:{}", kind.name(), s.store.display(), s.id),
                     kind,

@@ -25,7 +25,7 @@ fn applied(i: &Intent) -> Result<bool, String> {
     let new = i.new.clone().unwrap_or(Value::Null);
     let path = i.path.clone().unwrap_or_default();
     match i.kind {
-        Kind::ClaudeMemEnd | Kind::SqlEnd => row_holds(i, &path, &new),
+        Kind::RowEnd(_) => row_holds(i, &path, &new),
         Kind::OpenclawEntryEnd => {
             let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;

@@ -85,13 +85,8 @@ pub fn state_dir_of(path: &Path) -> Option<PathBuf> {
 pub fn gateway_owns(cfg: &crate::config::Config, state_dir: &Path) -> Option<String> {
     let mut host = crate::probe::Host::probe(true);
     host.pidns_init |= cfg.trust_pid_namespace;
-    let scan = crate::backend::openclaw::scan_state_dir(
-        state_dir,
-        true,
-        cfg,
-        &host,
-        &std::collections::HashSet::new(),
-    )?;
+    let none = std::collections::HashSet::new();
+    let scan = crate::backend::openclaw::scan_state_dir(state_dir, true, cfg, &host, &|| &none)?;
     if let Some(g) = scan.owners.live().first() {
         return Some(format!(
             "a gateway (pid {}) now runs for {}; left to it",
@@ -131,7 +126,7 @@ fn still_ours(i: &Intent, o: &Outcome) -> Result<Option<String>, String> {
     let path = i.path.clone().unwrap_or_default();
     let left = |why: &str| Ok(Some(why.to_string()));
     match i.kind {
-        Kind::ClaudeMemEnd | Kind::SqlEnd => {
+        Kind::RowEnd(_) => {
             if row_holds(i, &path, &new)? {
                 Ok(None)
             } else {
@@ -253,7 +248,7 @@ pub fn undo(
         groups.entry(dir).or_default().push((i, o));
     }
     for (dir, steps) in groups {
-        // A downstream process that runs now (a claude-mem worker) would not pick a row
+        // A downstream process that runs now (a linked-row backend's worker) would not pick a row
         // set back to active up again, but it does not own the row either: the rows are
         // restored, guarded by what they hold.
         let owned = dir.as_deref().and_then(|d| gateway_owns(cfg, d));
@@ -510,6 +505,6 @@ mod tests {
             state_dir_of(Path::new("/agents/x/s/agents/main/sessions/sessions.json")),
             Some(PathBuf::from("/agents/x/s"))
         );
-        assert_eq!(state_dir_of(Path::new("/tmp/claude-mem.db")), None);
+        assert_eq!(state_dir_of(Path::new("/tmp/rows.db")), None);
     }
 }

@@ -8,7 +8,6 @@ mod locks;
 mod pick;
 mod report;
 
-use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -440,25 +439,13 @@ fn prune_backups(cfg: &Config, run: Option<&str>, r: &crate::journal::Retention)
 /// A writer that died mid-transaction (a crashed `close`, in rollback-journal mode) left a
 /// hot journal: roll it back before reading, as the next SQLite writer would.
 fn recover_hot_journals(cfg: &Config) {
-    let mut dbs: Vec<(&str, PathBuf)> = Vec::new();
-    if let Some((dir, _)) = crate::backend::claude_mem::discover(cfg) {
-        dbs.push(("claude-mem", dir.join("claude-mem.db")));
-    }
-    dbs.extend(
-        crate::backend::sql::databases(cfg)
-            .into_iter()
-            .map(|db| ("sql", db)),
-    );
-    for (dir, _) in crate::backend::openclaw::discover(cfg) {
-        if let Ok(rd) = fs::read_dir(dir.join("agents")) {
-            dbs.extend(rd.flatten().map(|a| {
-                (
-                    "openclaw",
-                    a.path().join("agent").join("openclaw-agent.sqlite"),
-                )
-            }));
-        }
-    }
+    // The linked-row backends' databases first, then OpenClaw's, as they are read.
+    let order = crate::backend::all()
+        .filter(|b| b.backend.linked())
+        .chain(crate::backend::all().filter(|b| !b.backend.linked()));
+    let dbs: Vec<(&str, PathBuf)> = order
+        .flat_map(|b| (b.databases)(cfg).into_iter().map(|db| (b.name, db)))
+        .collect();
     for (what, db) in dbs {
         match crate::backend::write::recover_hot_journal(&db) {
             Ok(true) if !cfg.quiet => {

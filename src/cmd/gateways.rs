@@ -4,7 +4,6 @@ use comfy_table::Cell;
 use serde::Serialize;
 
 use super::{finish, stdout};
-use crate::backend::claude_mem::PidFile;
 use crate::backend::openclaw::{GatewayLock, Lease};
 use crate::cli::Format;
 use crate::config::Config;
@@ -22,17 +21,15 @@ struct StateDir<'a> {
 }
 
 #[derive(Serialize)]
-struct DataDir<'a> {
-    data_dir: &'a std::path::Path,
-    pid_files: &'a [PidFile],
-    health: &'a [Health],
-}
-
-#[derive(Serialize)]
 struct Doc<'a> {
     host: &'a crate::probe::Host,
     openclaw: Vec<StateDir<'a>>,
-    claude_mem: Vec<DataDir<'a>>,
+    /// Each linked-row backend's workers, under its `workers_key`.
+    #[serde(flatten)]
+    workers: serde_json::Map<String, serde_json::Value>,
+    /// The same as text, in order.
+    #[serde(skip)]
+    workers_text: Vec<String>,
     problems: &'a [crate::model::Problem],
 }
 
@@ -62,19 +59,26 @@ pub fn run(cfg: &Config) -> io::Result<u8> {
                 .collect(),
         });
     }
-    let cm: Vec<DataDir> = r
-        .claude_mem
-        .iter()
-        .map(|s| DataDir {
-            data_dir: &s.data_dir,
-            pid_files: &s.pid_files,
-            health: &s.health,
-        })
-        .collect();
+    let mut workers = serde_json::Map::new();
+    for key in crate::backend::all().filter_map(|d| d.workers_key) {
+        workers.insert(key.into(), serde_json::Value::Array(Vec::new()));
+    }
+    let mut workers_text = Vec::new();
+    for s in &r.linked {
+        let (Some(key), Some((doc, text))) = (s.backend().describe().workers_key, s.workers())
+        else {
+            continue;
+        };
+        if let Some(serde_json::Value::Array(a)) = workers.get_mut(key) {
+            a.push(doc);
+        }
+        workers_text.push(text);
+    }
     let doc = Doc {
         host: &r.host,
         openclaw: oc,
-        claude_mem: cm,
+        workers,
+        workers_text,
         problems: &r.problems,
     };
     let mut out = stdout();
@@ -114,7 +118,11 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
     }
     writeln!(w, "\nProcesses")?;
     if h.processes.is_empty() {
-        writeln!(w, "  no gateway or claude-mem worker process found")?;
+        let kinds: Vec<&str> = crate::backend::all()
+            .filter(|d| d.proc_kind.is_some())
+            .map(|d| d.process)
+            .collect();
+        writeln!(w, "  no {} process found", kinds.join(" or "))?;
     } else {
         crate::report::write_rendered(&mut *w, &t)?;
     }
@@ -163,46 +171,8 @@ fn write_human<W: Write>(w: &mut W, cfg: &Config, d: &Doc) -> io::Result<()> {
             )?;
         }
     }
-    for s in &d.claude_mem {
-        writeln!(w, "\nclaude-mem data dir {}", path(s.data_dir))?;
-        for p in s.pid_files {
-            writeln!(
-                w,
-                "  {} pid {} ({}) port {} started {}",
-                path(&p.path),
-                opt(p.pid),
-                p.state
-                    .map(|s| format!("{s:?}").to_lowercase())
-                    .unwrap_or_else(|| "-".into()),
-                opt(p.port),
-                opt(p.started_at.map(iso_ms))
-            )?;
-        }
-        if s.pid_files.is_empty() {
-            writeln!(w, "  no worker.pid")?;
-        }
-        for hh in s.health {
-            let ver = hh
-                .body
-                .as_ref()
-                .and_then(|b| b.get("version"))
-                .and_then(|v| v.as_str());
-            writeln!(
-                w,
-                "  {} {}",
-                escape_control(&hh.url),
-                if hh.answered {
-                    format!(
-                        "answers{}",
-                        // The version is whatever the process on that port answered.
-                        ver.map(|v| format!(" (version {})", escape_control(v)))
-                            .unwrap_or_default()
-                    )
-                } else {
-                    "does not answer".into()
-                }
-            )?;
-        }
+    for text in &d.workers_text {
+        w.write_all(text.as_bytes())?;
     }
     Ok(())
 }

@@ -142,16 +142,16 @@ fn sections(page: &str) -> String {
     match sub {
         "" => {
             s.push_str(MAIN_EXIT_STATUS);
-            s.push_str(ENVIRONMENT);
-            s.push_str(FILES);
+            s.push_str(&from_backends(ENVIRONMENT));
+            s.push_str(&from_backends(FILES));
             s.push_str(EXAMPLES);
         }
         "show" => {
-            s.push_str(SHOW_IDS);
+            s.push_str(&from_backends(SHOW_IDS));
             s.push_str(&exit_status(EXIT_SHOW));
         }
         "close" => {
-            s.push_str(CLOSE_IDS);
+            s.push_str(&from_backends(CLOSE_IDS));
             s.push_str(&exit_status(EXIT_CLOSE));
         }
         "list" => s.push_str(&exit_status(EXIT_READ)),
@@ -171,6 +171,43 @@ fn sections(page: &str) -> String {
     }
     s.push_str(&see_also(page));
     s
+}
+
+/// A hand-written section with what each backend says of itself filled in (its
+/// variables, files and ids; see [`crate::backend::Man`]), in registry order.
+fn from_backends(section: &str) -> String {
+    use crate::backend::Descriptor;
+    let all = || crate::backend::all();
+    let each = |f: fn(&'static Descriptor) -> &'static str| all().map(f).collect::<String>();
+    let names = |keep: fn(&Descriptor) -> bool| {
+        all()
+            .filter(|d| keep(d))
+            .map(|d| d.man.name)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let vars: Vec<&str> = all().flat_map(|d| d.process_env.iter().copied()).collect();
+    let process_env: String = vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!(".BR {v} {}\n", if i + 1 == vars.len() { ")" } else { "," }))
+        .collect();
+    let processes = all()
+        .filter(|d| d.proc_kind.is_some())
+        .map(|d| d.process.replace('-', "\\-"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    section
+        .replace("@BACKEND_ENV@", &each(|d| d.man.env))
+        .replace("@BACKEND_FILES@", &each(|d| d.man.files))
+        .replace("@DISCOVERED@", &names(|d| d.backend.discovered()))
+        .replace("@PROCESS_ENV@", &process_env)
+        .replace("@PROCESSES@", &processes)
+        .replace("@ROW_IDS@", &each(|d| d.man.row_ids))
+        .replace("@CONTENT_IDS@", &each(|d| d.man.content_ids))
+        .replace("@LINKED@", &names(|d| !d.man.row_ids.is_empty()))
+        .replace("@CLOSE_ROW_IDS@", &each(|d| d.man.close_row_ids))
+        .replace("@CLOSE_CONTENT_IDS@", &each(|d| d.man.close_content_ids))
 }
 
 /// Each status and what it means for one subcommand.
@@ -355,45 +392,7 @@ the other backends are still reported.
 "#;
 
 const ENVIRONMENT: &str = r#".SH ENVIRONMENT
-.TP
-.B OPENCLAW_STATE_DIR
-The OpenClaw state directory to inspect, as OpenClaw itself reads it (also
-.BR CLAWDBOT_STATE_DIR ,
-its former name).
-.B \-\-openclaw\-state\-dir
-replaces it.
-.TP
-.B OPENCLAW_HOME
-The directory in which
-.I .openclaw
-(or a legacy
-.IR .clawdbot ,
-.IR .moltbot )
-is looked for, instead of
-.BR HOME .
-.TP
-.B OPENCLAW_CONFIG_PATH
-OpenClaw's config file (default:
-.IR <state\ dir>/openclaw.json ),
-where \fBdoctor\fR reads the claude\-mem plugin's worker port.
-.TP
-.B CLAUDE_MEM_DATA_DIR
-The claude\-mem data directory to inspect (else that key in
-.IR ~/.claude\-mem/settings.json ,
-else
-.IR ~/.claude\-mem ).
-.B \-\-claude\-mem\-dir
-replaces it.
-.TP
-.B CLAUDE_MEM_WORKER_PORT
-The claude\-mem worker's port, probed for
-.I /api/health
-besides the ports its pid file and settings name.
-.TP
-.B CLAUDE_MEM_MAX_CONCURRENT_AGENTS
-The size of claude\-mem's agent pool (else its settings.json, else 2),
-for \fBdoctor\fR.
-.TP
+@BACKEND_ENV@.TP
 .B SESSIONCTL_YES
 Set to 1 (or true, yes, on): \fBclose\fR and \fBjournal undo\fR do not ask,
 as with
@@ -424,7 +423,7 @@ The journal is
 .IR ~/.local/state ).
 .TP
 .B HOME
-Where the default OpenClaw and claude\-mem directories, the config file and
+Where the default @DISCOVERED@ directories, the config file and
 the journal are looked for.
 .TP
 .B TMPDIR
@@ -435,11 +434,7 @@ also looked for under
 .PP
 The environment of running gateways and workers
 .RI ( /proc/<pid>/environ :
-.BR OPENCLAW_STATE_DIR ,
-.BR OPENCLAW_GATEWAY_PORT ,
-.BR CLAUDE_MEM_DATA_DIR ,
-.BR CLAUDE_MEM_WORKER_PORT )
-tells which directory each one owns and where its health endpoint is.
+@PROCESS_ENV@tells which directory each one owns and where its health endpoint is.
 .PP
 Hook targets: an HTTP header's value is read from the variable the config file
 names for it.
@@ -496,7 +491,7 @@ or when all together exceed \fBmax_backups_size\fR.
 Held while \fBclose\fR or \fBjournal undo\fR runs: one at a time per journal.
 .TP
 .I lifetimes.ndjson
-Each gateway and claude\-mem worker lifetime \fBwatch\fR saw: a start and an end
+Each @PROCESSES@ lifetime \fBwatch\fR saw: a start and an end
 record (pid, start time, state or data directory, how it ended).
 Rotated to
 .I lifetimes.ndjson.1
@@ -504,53 +499,7 @@ past 1 MiB.
 .TP
 .I watch.lock
 Held while \fBwatch\fR runs: one per journal.
-.PP
-Read, in each OpenClaw state directory
-.RI ( ~/.openclaw
-by default):
-.TP
-.I agents/<agent>/sessions/sessions.json
-The session store of OpenClaw 2026.7
-(rewritten by \fBclose\fR under OpenClaw's own
-.IR sessions.json.lock ).
-.TP
-.I agents/<agent>/agent/openclaw\-agent.sqlite
-The session store of OpenClaw 2026.8 and later.
-.TP
-.I agents/<agent>/sessions/<sessionId>.jsonl.lock
-A session's lock: the pid and start time of the gateway process that runs it.
-\fBclose\fR removes a dead owner's lock once its entry is ended.
-.TP
-.I tmp/openclaw\-<uid>/gateway.*.lock
-A gateway's lock file (2026.9; 2026.7 keeps it in
-.IR $TMPDIR/openclaw\-<uid>/ ).
-.TP
-.I state/openclaw.sqlite
-The gateway\-owner lease of 2026.9 (only its owner fields are read), and how each
-gateway boot ended (\fBwatch\fR reads the \fIgateway_boot_lifecycle\fR row of a gateway
-that exited).
-.TP
-.I openclaw.json
-OpenClaw's config: the claude\-mem plugin's worker port.
-.PP
-Read, in the claude\-mem data directory
-.RI ( ~/.claude\-mem
-by default):
-.TP
-.I claude\-mem.db
-The sdk_sessions table; \fBclose\fR ends orphaned rows there.
-.TP
-.I worker.pid
-The worker's pid file (in
-.I ~/.claude\-mem
-up to claude\-mem 12.5).
-.TP
-.I settings.json
-The data directory, the worker port and the pool size.
-.TP
-.I logs/
-Worker logs, searched by \fBdoctor\fR for pool timeouts.
-.PP
+@BACKEND_FILES@.PP
 And
 .IR /proc :
 processes, their start times and environments, and the boot time.
@@ -603,10 +552,7 @@ sessionctl man \-\-dir ~/.local/share/man/man1
 const SHOW_IDS: &str = r#".SH "SESSION IDS"
 A session is named as the ID and SESSION columns of
 \fBsessionctl list\fR show it:
-.TP
-.BR cm:42 ", " claude\-mem:42 ", " 42
-A claude\-mem row id.
-.TP
+@ROW_IDS@.TP
 .B ae3ade86\-9fb7\-4837\-a009\-6fcc1c41c22b
 An OpenClaw sessionId, or a unique prefix of it of at least 6 characters
 .RB ( ae3ade86 );
@@ -614,19 +560,14 @@ a shorter prefix is refused as too short.
 .TP
 .B agent:main:e2e\-slow
 An OpenClaw session key.
-.TP
-.B openclaw\-agent:main:e2e\-slow\-1764103313188
-A claude\-mem content session id.
-.PP
-The records linked to the session (an OpenClaw session and its claude\-mem
+@CONTENT_IDS@.PP
+The records linked to the session (an OpenClaw session and its @LINKED@
 rows) are shown with it.
 "#;
 
 const CLOSE_IDS: &str = r#".SH "SESSION IDS"
-The ids are those \fBsessionctl show\fR takes: a claude\-mem row id
-.RB ( cm:42 ),
-an OpenClaw sessionId or a unique prefix of it of at least 6 characters,
-a session key, or a claude\-mem content session id.
+The ids are those \fBsessionctl show\fR takes: @CLOSE_ROW_IDS@an OpenClaw sessionId or a unique prefix of it of at least 6 characters,
+a session key@CLOSE_CONTENT_IDS@.
 "#;
 
 const MAN_INSTALL: &str = r#".SH EXAMPLES

@@ -125,11 +125,10 @@ pub fn passed_on(g: &GlobalArgs) -> io::Result<Vec<String>> {
     if let Some(p) = &g.journal {
         out.extend(["--journal".to_string(), abs(p)?]);
     }
-    for p in &g.openclaw_state_dirs {
-        out.extend(["--openclaw-state-dir".to_string(), abs(p)?]);
-    }
-    if let Some(p) = &g.claude_mem_dir {
-        out.extend(["--claude-mem-dir".to_string(), abs(p)?]);
+    for b in crate::backend::all() {
+        for p in (b.given_args)(g) {
+            out.extend([b.flag.to_string(), abs(&p)?]);
+        }
     }
     Ok(out)
 }

@@ -17,7 +17,7 @@ use crate::model::Problem;
 
 pub type Out = BufWriter<StdoutLock<'static>>;
 
-/// What a command built that is large — the scan of 100k sessions and 1M claude-mem rows,
+/// What a command built that is large — the scan of 100k sessions and 1M linked rows,
 /// a close plan and its results — handed over for `main` to hold while it ends the process
 /// (see `exit` there): the kernel takes the memory back at once, where freeing it value by
 /// value took longer than some commands' own work.
@@ -57,8 +57,8 @@ pub fn finish(mut out: Out, problems: &[Problem], findings: bool) -> io::Result<
 }
 
 /// One error line in the one style every error uses: `sessionctl: <what>: <path>: <why>`,
-/// where `<what>` names the kind of file (`config file`, `journal`, `openclaw`,
-/// `claude-mem`). Paths and reasons may quote stored text: escaped for the terminal.
+/// where `<what>` names the kind of file (`config file`, `journal`, or a backend's name
+/// such as `openclaw`). Paths and reasons may quote stored text: escaped for the terminal.
 pub fn error_line(what: &str, path: &std::path::Path, why: impl std::fmt::Display) {
     eprintln!(
         "sessionctl: {what}: {}: {}",

@@ -1,6 +1,6 @@
 //! The config file: hook targets, and the settings other commands read from it
-//! (`idle`, `[openclaw]`, `[claude_mem]`, `[journal]`). Parsing and every check of it
-//! live here.
+//! (`idle`, `[openclaw]`, `[journal]`, and each backend's own section, which the backend
+//! reads). Parsing and every check of it live here.
 
 use std::fmt;
 use std::io;
@@ -41,8 +41,8 @@ pub struct Config {
     pub idle: Option<String>,
     /// `[openclaw] state_dirs`, as written (not expanded, not made absolute).
     pub openclaw_state_dirs: Vec<PathBuf>,
-    /// `[claude_mem] data_dir`, as written.
-    pub claude_mem_dir: Option<PathBuf>,
+    /// The backends' own sections (see [`crate::backend::CONFIG_SECTIONS`]), as written.
+    pub sections: Vec<crate::backend::ConfigSection>,
     /// `[journal] max_size`, `max_backups_size`, `keep`.
     pub journal: crate::journal::Retention,
 }
@@ -54,7 +54,7 @@ impl Default for Config {
             targets: Vec::new(),
             idle: None,
             openclaw_state_dirs: Vec::new(),
-            claude_mem_dir: None,
+            sections: Vec::new(),
             journal: crate::journal::Retention::default(),
         }
     }
@@ -107,12 +107,8 @@ fn parse(text: &str, getenv: &dyn Fn(&str) -> Option<String>) -> Result<Config, 
     if openclaw_state_dirs.iter().any(|d| d.as_os_str().is_empty()) {
         return Err("openclaw.state_dirs: a state dir is empty".into());
     }
-    let claude_mem_dir = raw.claude_mem.and_then(|c| c.data_dir);
-    if claude_mem_dir
-        .as_ref()
-        .is_some_and(|d| d.as_os_str().is_empty())
-    {
-        return Err("claude_mem.data_dir is empty".into());
+    for section in &raw.sections {
+        section.check()?;
     }
 
     let journal = retention(raw.journal)?;
@@ -136,7 +132,7 @@ fn parse(text: &str, getenv: &dyn Fn(&str) -> Option<String>) -> Result<Config, 
         targets,
         idle: raw.idle,
         openclaw_state_dirs,
-        claude_mem_dir,
+        sections: raw.sections,
         journal,
     })
 }
@@ -159,19 +155,85 @@ fn retention(raw: Option<RawJournal>) -> Result<crate::journal::Retention, Strin
     Ok(r)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct RawConfig {
     concurrency: Option<i64>,
     idle: Option<String>,
-    #[serde(default)]
     targets: Vec<RawTarget>,
     openclaw: Option<RawOpenclaw>,
-    claude_mem: Option<RawClaudeMem>,
+    /// The backends' own sections, each read by its backend.
+    sections: Vec<crate::backend::ConfigSection>,
     journal: Option<RawJournal>,
-    /// `[[backend.sql]]` entries: read and checked by `backend::sql::config`.
-    #[allow(dead_code)]
-    backend: Option<toml::Value>,
+}
+
+/// The config file's keys: its own, then the backends' sections (read by them), then
+/// `journal` and `backend` (`[[backend.sql]]` entries: read and checked by
+/// `backend::sql::config`).
+fn config_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut k = vec!["concurrency", "idle", "targets", "openclaw"];
+        k.extend(crate::backend::CONFIG_SECTIONS);
+        k.extend(["journal", "backend"]);
+        k
+    })
+}
+
+/// A key of the config file, refused (as an unknown field) unless it is one of
+/// [`config_keys`].
+struct Key(&'static str);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("field identifier")
+            }
+            fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Key, E> {
+                config_keys()
+                    .iter()
+                    .find(|x| **x == k)
+                    .map(|x| Key(x))
+                    .ok_or_else(|| E::unknown_field(k, config_keys()))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+// By hand rather than derived: the backends' sections are not known here.
+impl<'de> Deserialize<'de> for RawConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawConfig, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct RawConfig")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawConfig, A::Error> {
+                let mut raw = RawConfig::default();
+                while let Some(Key(k)) = map.next_key()? {
+                    match k {
+                        "concurrency" => raw.concurrency = map.next_value()?,
+                        "idle" => raw.idle = map.next_value()?,
+                        "targets" => raw.targets = map.next_value()?,
+                        "openclaw" => raw.openclaw = map.next_value()?,
+                        "journal" => raw.journal = map.next_value()?,
+                        "backend" => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                        section => raw
+                            .sections
+                            .push(map.next_value_seed(crate::backend::SectionSeed(section))?),
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_struct("RawConfig", config_keys(), V)
+    }
 }
 
 #[derive(Deserialize)]
@@ -187,12 +249,6 @@ struct RawJournal {
 struct RawOpenclaw {
     #[serde(default)]
     state_dirs: Vec<PathBuf>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawClaudeMem {
-    data_dir: Option<PathBuf>,
 }
 
 // One flat struct for both types, so that a field of the other type gets a clear

@@ -13,9 +13,6 @@ idle = "6h"
 [openclaw]
 state_dirs = ["/srv/openclaw", "/home/u/.openclaw"]
 
-[claude_mem]
-data_dir = "/home/u/.claude-mem"
-
 [[targets]]
 name = "audit"
 type = "http"
@@ -51,10 +48,6 @@ fn config_happy_path() {
             PathBuf::from("/srv/openclaw"),
             PathBuf::from("/home/u/.openclaw")
         ]
-    );
-    assert_eq!(
-        cfg.claude_mem_dir,
-        Some(PathBuf::from("/home/u/.claude-mem"))
     );
     assert_eq!(cfg.targets.len(), 3);
 
@@ -171,8 +164,6 @@ fn config_unknown_keys_are_errors() {
 
     let msg = config_error("[openclaw]\nstate_dir = \"/x\"\n", &no_env);
     assert!(msg.contains("unknown field `state_dir`"), "{msg}");
-    let msg = config_error("[claude_mem]\ndir = \"/x\"\n", &no_env);
-    assert!(msg.contains("unknown field `dir`"), "{msg}");
 }
 
 #[test]

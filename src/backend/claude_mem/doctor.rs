@@ -358,3 +358,60 @@ fn plugin_worker_port(cfg: &Config, state: &Path) -> Option<(u16, String)> {
         )),
     }
 }
+
+/// The worker of a data dir as `gateways` shows it: its pid files and health answers, as
+/// JSON and as text.
+pub fn workers(cm: &DataDirScan) -> (serde_json::Value, String) {
+    use crate::report::escape_control;
+    use std::fmt::Write;
+    let path = |p: &Path| escape_control(&p.display().to_string()).into_owned();
+    fn opt<T: ToString>(v: Option<T>) -> String {
+        v.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+    }
+    let doc = serde_json::json!({
+        "data_dir": cm.data_dir,
+        "pid_files": cm.pid_files,
+        "health": cm.health,
+    });
+    let mut w = String::new();
+    let _ = writeln!(w, "\nclaude-mem data dir {}", path(&cm.data_dir));
+    for p in &cm.pid_files {
+        let _ = writeln!(
+            w,
+            "  {} pid {} ({}) port {} started {}",
+            path(&p.path),
+            opt(p.pid),
+            p.state
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_else(|| "-".into()),
+            opt(p.port),
+            opt(p.started_at.map(crate::timefmt::iso_ms))
+        );
+    }
+    if cm.pid_files.is_empty() {
+        let _ = writeln!(w, "  no worker.pid");
+    }
+    for hh in &cm.health {
+        let ver = hh
+            .body
+            .as_ref()
+            .and_then(|b| b.get("version"))
+            .and_then(|v| v.as_str());
+        let _ = writeln!(
+            w,
+            "  {} {}",
+            escape_control(&hh.url),
+            if hh.answered {
+                format!(
+                    "answers{}",
+                    // The version is whatever the process on that port answered.
+                    ver.map(|v| format!(" (version {})", escape_control(v)))
+                        .unwrap_or_default()
+                )
+            } else {
+                "does not answer".into()
+            }
+        );
+    }
+    (doc, w)
+}

@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod doctor;
+pub mod man;
 pub mod store;
 
 use std::fs;
@@ -44,6 +45,39 @@ fn settings_value(path: &Path, key: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// `[claude_mem]` in the config file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `data_dir`, as written.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn check(&self) -> Result<(), String> {
+        if self
+            .data_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return Err("claude_mem.data_dir is empty".into());
+        }
+        Ok(())
+    }
+
+    /// The data dir a config file's `[claude_mem]` names (discovery does not consult it
+    /// yet).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn of(c: &crate::targets::Config) -> Option<&Path> {
+        c.sections.iter().find_map(|s| match s {
+            super::ConfigSection::ClaudeMem(s) => s.data_dir.as_deref(),
+        })
+    }
+}
+
+/// The database in a data dir.
+pub const DB_FILE: &str = "claude-mem.db";
 
 /// The data dir to inspect and whether it was asked for explicitly.
 pub fn discover(cfg: &Config) -> Option<(PathBuf, bool)> {
@@ -128,10 +162,79 @@ fn problem(path: &Path, message: impl Into<String>) -> Problem {
     }
 }
 
+/// Read the data dir that discovery finds (see [`super::linked::Read`]).
+pub fn read(cfg: &Config, host: &Host) -> super::linked::Read {
+    let mut out = super::linked::Read::default();
+    let missing = |what: String, looked: Option<&Path>| {
+        super::Missing::new(Backend::ClaudeMem, what, host, looked)
+    };
+    let Some((dir, explicit)) = discover(cfg) else {
+        out.missing.push(missing(
+            "no data dir: neither CLAUDE_MEM_DATA_DIR nor HOME is set".into(),
+            None,
+        ));
+        return out;
+    };
+    out.notes
+        .push(format!("claude-mem: data dir {}", dir.display()));
+    match scan_data_dir(&dir, explicit, cfg, host) {
+        Some(mut scan) => {
+            // A data dir without a database (never an error when discovered): nothing was
+            // read.
+            if scan.problems.is_empty() && scan.rows.is_empty() && !scan.db.exists() {
+                out.missing.push(missing(
+                    format!("no database at {}", scan.db.display()),
+                    Some(&dir),
+                ));
+            }
+            out.problems.append(&mut scan.problems);
+            out.scans.push(Box::new(scan));
+        }
+        None => out.missing.push(missing(
+            format!(
+                "no data dir at {} (CLAUDE_MEM_DATA_DIR unset)",
+                dir.display()
+            ),
+            Some(&dir),
+        )),
+    }
+    out
+}
+
+impl super::linked::Scan for DataDirScan {
+    fn backend(&self) -> Backend {
+        Backend::ClaudeMem
+    }
+
+    fn keys(&self) -> Vec<Option<&str>> {
+        self.rows.iter().map(|(_, _, k)| k.as_deref()).collect()
+    }
+
+    fn judge(
+        &mut self,
+        upstream: &super::linked::Upstreams,
+        facts: &crate::classify::HostFacts,
+        opts: &crate::classify::Options,
+    ) -> Vec<Session> {
+        let rows = std::mem::take(&mut self.rows);
+        super::linked::judge_rows(rows, upstream, |row, up| {
+            classify_claude_mem(row, up, &self.owners, facts, opts)
+        })
+    }
+
+    fn doctor(&self, cfg: &Config, r: &crate::scan::Report, out: &mut Vec<crate::doctor::Finding>) {
+        doctor::findings(cfg, r, self, out);
+    }
+
+    fn workers(&self) -> Option<(serde_json::Value, String)> {
+        Some(doctor::workers(self))
+    }
+}
+
 pub fn scan_data_dir(dir: &Path, explicit: bool, cfg: &Config, host: &Host) -> Option<DataDirScan> {
     let mut scan = DataDirScan {
         data_dir: dir.to_path_buf(),
-        db: dir.join("claude-mem.db"),
+        db: dir.join(DB_FILE),
         ..DataDirScan::default()
     };
     match super::check_dir(dir, explicit, "data dir") {
@@ -538,6 +641,31 @@ pub fn parse_content_id(cid: &str) -> Option<(String, i64)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn config_section_is_read_and_checked_here() {
+        let d = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            let p = d.path().join("config.toml");
+            std::fs::write(&p, text).unwrap();
+            crate::targets::load(&p, true, &|_| None).map_err(|e| e.message)
+        };
+        let cfg =
+            load("idle = \"6h\"\n[claude_mem]\ndata_dir = \"/home/u/.claude-mem\"\n").unwrap();
+        assert_eq!(
+            super::Settings::of(&cfg),
+            Some(std::path::Path::new("/home/u/.claude-mem"))
+        );
+        let msg = load("[claude_mem]\ndir = \"/x\"\n").unwrap_err();
+        assert!(
+            msg.contains("line 2, column 1: unknown field `dir`"),
+            "{msg}"
+        );
+        let msg = load("[claude_mem]\ndata_dir = \"\"\n").unwrap_err();
+        assert_eq!(msg, "claude_mem.data_dir is empty");
+        let msg = load("concurency = 1\n").unwrap_err();
+        assert!(msg.contains("`openclaw`, `claude_mem`, `journal`"), "{msg}");
+    }
+
     use super::*;
 
     /// Rows read in parts side by side are the rows read in one go, in the same order.

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::backend::linked::{Ended, Restored, RowStore, ToEnd};
 use crate::backend::write::{in_tx, Change};
+use crate::backend::Backend;
 use crate::journal::Kind;
 use crate::timefmt::iso_ms;
 
@@ -22,7 +23,7 @@ fn row_i64(row: &Value) -> Result<i64, String> {
 
 impl RowStore for Rows {
     fn kind(&self) -> Kind {
-        Kind::ClaudeMemEnd
+        Kind::RowEnd(Backend::ClaudeMem)
     }
 
     fn store_id(&self) -> String {

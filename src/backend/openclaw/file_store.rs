@@ -8,7 +8,7 @@ pub(super) fn read_file_store(
     agent_id: &str,
     path: &Path,
     host: &Host,
-    link_keys: &HashSet<String>,
+    link_keys: &LinkKeys<'_>,
     since: Option<i64>,
 ) {
     let file = match crate::backend::open_regular(path) {
@@ -27,6 +27,8 @@ pub(super) fn read_file_store(
         }
     };
     let sessions_dir = path.parent().unwrap_or(Path::new("."));
+    // Parsed: now the links need the keys the linked rows name (their readers may still run).
+    let link_keys = link_keys();
     for (key, e) in map.0 {
         if !e.is_object {
             scan.problems.push(problem(

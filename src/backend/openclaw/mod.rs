@@ -3,6 +3,7 @@
 
 mod file_store;
 mod gateways;
+pub mod man;
 mod sqlite_store;
 pub mod store;
 
@@ -111,16 +112,35 @@ fn problem(path: &Path, message: impl Into<String>) -> Problem {
     }
 }
 
+/// The session keys linked rows name, once they are read: a call waits for the readers
+/// of the linked-row backends (only a file store's reader calls it, while it parses).
+pub type LinkKeys<'k> = dyn Fn() -> &'k HashSet<String> + Sync + 'k;
+
+/// The agents' SQLite stores of every state dir discovery finds, for `close` to roll back
+/// their hot journals before reading.
+pub fn databases(cfg: &Config) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (dir, _) in discover(cfg) {
+        if let Ok(rd) = fs::read_dir(dir.join("agents")) {
+            out.extend(
+                rd.flatten()
+                    .map(|a| a.path().join("agent").join("openclaw-agent.sqlite")),
+            );
+        }
+    }
+    out
+}
+
 /// Read one state dir: every agent's store plus the gateway evidence.
 ///
-/// `link_keys` are the session keys linked rows name: only their sessions go into
+/// `link_keys` gives the session keys linked rows name: only their sessions go into
 /// `links` (the file stores' at once, the SQLite stores' by [`load_links`]).
 pub fn scan_state_dir(
     dir: &Path,
     explicit: bool,
     cfg: &Config,
     host: &Host,
-    link_keys: &HashSet<String>,
+    link_keys: &LinkKeys<'_>,
 ) -> Option<StateDirScan> {
     let mut scan = StateDirScan {
         state_dir: dir.to_path_buf(),
@@ -210,7 +230,7 @@ fn read_agent(
     scan: &mut StateDirScan,
     agent: &Path,
     host: &Host,
-    link_keys: &HashSet<String>,
+    link_keys: &LinkKeys<'_>,
     since: Option<i64>,
 ) {
     let agent_id = agent
@@ -234,7 +254,7 @@ fn read_agent(
         if !contained(scan, &db) {
             return;
         }
-        sqlite_ok = read_sqlite_store(scan, &agent_id, &db, !link_keys.is_empty());
+        sqlite_ok = read_sqlite_store(scan, &agent_id, &db);
         if let (true, Some(since)) = (sqlite_ok, since) {
             read_sqlite_ended(scan, &agent_id, &db, since);
         }

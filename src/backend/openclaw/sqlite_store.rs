@@ -123,12 +123,7 @@ pub(super) fn distinct_statuses(
 }
 
 /// Read the SQLite store. Returns true when it had a schema sessionctl understands.
-pub(super) fn read_sqlite_store(
-    scan: &mut StateDirScan,
-    agent_id: &str,
-    db: &Path,
-    links: bool,
-) -> bool {
+pub(super) fn read_sqlite_store(scan: &mut StateDirScan, agent_id: &str, db: &Path) -> bool {
     let conn = match open_read_only(db) {
         Ok(c) => c,
         Err(m) => {
@@ -207,9 +202,7 @@ pub(super) fn read_sqlite_store(
 
     // The link index is looked up later, per key, for the keys linked rows name
     // (`load_links`): reading every node would visit every leaf page of a large store.
-    if links {
-        scan.link_dbs.push((agent_id.to_string(), db.to_path_buf()));
-    }
+    scan.link_dbs.push((agent_id.to_string(), db.to_path_buf()));
 
     // Running sessions: by the status index, plus (rare) nodes without a status whose
     // window says running. Two queries, so each can use its index.

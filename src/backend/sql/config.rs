@@ -180,8 +180,11 @@ struct RawEntry {
     end: Option<toml::Table>,
 }
 
-/// Names a label could not tell apart from another backend's.
-const RESERVED: &[&str] = &["openclaw", "claude-mem", "cm", "sql"];
+/// Is `name` a backend's name or label prefix? A label `<name>:<id>` could not be told
+/// apart from that backend's.
+fn reserved(name: &str) -> bool {
+    crate::backend::all().any(|d| d.name == name || d.label == Some(name))
+}
 
 /// The entries of a config file's `backend` table. Err: one line naming the entry (its
 /// name, else its number) and what is wrong.
@@ -224,7 +227,7 @@ fn entry(r: RawEntry, home: Option<&Path>) -> Result<Entry, String> {
                 .into(),
         );
     }
-    if RESERVED.contains(&name.as_str()) {
+    if reserved(&name) {
         return Err(format!(
             "name `{name}` is taken: its labels would read as another backend's"
         ));

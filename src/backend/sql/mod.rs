@@ -1,9 +1,9 @@
 //! `sql`: a backend from config alone. Each `[[backend.sql]]` entry declares a table of
 //! rows that are "active" while a condition holds and that name an OpenClaw session key —
-//! what many session_end consumers keep (OpenClaw issue #57790: claude-mem users wrote
-//! cron SQL to end such rows by age). sessionctl lists those rows, judges each by its
+//! what many session_end consumers keep (OpenClaw issue #57790: users of such a plugin
+//! wrote cron SQL to end its rows by age). sessionctl lists those rows, judges each by its
 //! linked OpenClaw session ([`classify`]), and ends orphans by the entry's assignments
-//! ([`store`]), journaled and undone like claude-mem rows.
+//! ([`store`]), journaled and undone like a built-in backend's rows.
 
 pub mod classify;
 pub mod config;
@@ -81,6 +81,41 @@ pub fn scan(cfg: &Config) -> (Vec<SqlScan>, Vec<Problem>) {
     let (entries, p) = entries(cfg);
     let scans = entries.iter().map(read_entry).collect();
     (scans, p.into_iter().collect())
+}
+
+/// Read every entry (see [`super::linked::Read`]).
+pub fn read(cfg: &Config, _host: &crate::probe::Host) -> super::linked::Read {
+    let (scans, problems) = scan(cfg);
+    let mut out = super::linked::Read {
+        problems,
+        ..Default::default()
+    };
+    for mut scan in scans {
+        out.notes
+            .push(format!("sql: {}: {}", scan.name, scan.db.display()));
+        out.problems.append(&mut scan.problems);
+        out.scans.push(Box::new(scan));
+    }
+    out
+}
+
+impl super::linked::Scan for SqlScan {
+    fn backend(&self) -> Backend {
+        Backend::Sql
+    }
+
+    fn keys(&self) -> Vec<Option<&str>> {
+        self.rows.iter().map(|(_, _, k)| k.as_deref()).collect()
+    }
+
+    fn judge(
+        &mut self,
+        upstream: &super::linked::Upstreams,
+        _facts: &crate::classify::HostFacts,
+        _opts: &crate::classify::Options,
+    ) -> Vec<Session> {
+        super::linked::judge_rows(std::mem::take(&mut self.rows), upstream, classify_sql)
+    }
 }
 
 fn read_entry(e: &Entry) -> SqlScan {

@@ -12,6 +12,7 @@ use crate::backend::linked::{
     id_text, json_value, sql_value, stored, Ended, Restored, RowStore, ToEnd,
 };
 use crate::backend::write::{in_tx, Change};
+use crate::backend::Backend;
 use crate::journal::Kind;
 
 /// A quoted SQLite identifier.
@@ -125,7 +126,7 @@ fn keys(v: &Value) -> Vec<&str> {
 
 impl RowStore for SqlRows {
     fn kind(&self) -> Kind {
-        Kind::SqlEnd
+        Kind::RowEnd(Backend::Sql)
     }
 
     fn store_id(&self) -> String {

@@ -85,7 +85,7 @@ impl StopEnv {
 /// Under `--after-stop`, the restarted gateway's recovery comes next (`Restart=always`,
 /// 5 s later): the SQLite-era gateway (2026.8+) re-runs an interrupted session under the
 /// same sessionId, so no running session of a SQLite store may be ended now, nor any
-/// record of its group (its claude-mem rows; a key-only session_end would end the re-run
+/// record of its group (its linked rows; a key-only session_end would end the re-run
 /// downstream). 2026.7's file store marks such sessions failed itself and never re-runs
 /// them: its orphans are closed now. Returns the groups held back that were chosen.
 pub(super) fn hold_back_for_recovery(

@@ -1,5 +1,5 @@
 //! Exclusion: one `close` per journal (a lock file beside it), and one writer per store
-//! (a lock on each state dir and claude-mem data dir), whatever the journal.
+//! (a lock on each dir of every backend's stores), whatever the journal.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -47,21 +47,12 @@ pub fn acquire(path: &Path) -> Result<RunLock, String> {
 /// How long a run waits for another sessionctl that is changing the same stores.
 pub const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
 
-/// Lock every state dir and claude-mem data dir this run may change, in path order (two
-/// runs never wait for each other crosswise).
+/// Lock every dir this run may change (each backend's: state dirs, data dirs, the dirs of
+/// declared databases), in path order (two runs never wait for each other crosswise).
 pub fn lock_stores(cfg: &Config) -> Result<Vec<crate::fsx::DirLock>, String> {
-    let mut dirs: Vec<PathBuf> = crate::backend::openclaw::discover(cfg)
-        .into_iter()
-        .map(|(d, _)| d)
+    let dirs: Vec<PathBuf> = crate::backend::all()
+        .flat_map(|b| (b.lock_dirs)(cfg))
         .collect();
-    if let Some((d, _)) = crate::backend::claude_mem::discover(cfg) {
-        dirs.push(d);
-    }
-    dirs.extend(
-        crate::backend::sql::databases(cfg)
-            .iter()
-            .filter_map(|db| db.parent().map(Path::to_path_buf)),
-    );
     let mut dirs: Vec<PathBuf> = dirs
         .into_iter()
         .map(|d| fs::canonicalize(&d).unwrap_or(d))

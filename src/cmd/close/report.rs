@@ -70,7 +70,7 @@ fn write_item<W: Write>(w: &mut W, r: &ItemResult) -> io::Result<()> {
 }
 
 /// A named id `close` will not close, and the record it names: a key can name sessions in
-/// several state dirs (and their claude-mem rows), one closed and another refused.
+/// several state dirs (and their linked rows), one closed and another refused.
 pub(super) struct Refusal<'a> {
     query: &'a str,
     session: Option<&'a crate::model::Session>,
@@ -109,13 +109,9 @@ impl Refusal<'_> {
     }
 }
 
-/// The OpenClaw state dir, claude-mem data dir or sql database a record belongs to.
+/// The dir a record belongs to (an OpenClaw state dir, a data dir), else its database.
 fn session_dir(s: &crate::model::Session) -> &Path {
-    match &s.detail {
-        crate::model::Detail::Openclaw(d) => &d.state_dir,
-        crate::model::Detail::ClaudeMem(d) => &d.data_dir,
-        crate::model::Detail::Sql(_) => &s.store,
-    }
+    s.detail.dir().unwrap_or(&s.store)
 }
 
 /// `select`'s refusals with the record each one is about, found the way `select` finds
