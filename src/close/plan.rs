@@ -328,8 +328,8 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
             .or_insert_with(|| crate::backend::open_read_only(db).ok())
             .as_ref()
     }
-    // Linked rows: the rows of one store are read together (one query for claude-mem's
-    // 10k rows instead of 10k).
+    // Linked rows: the rows of one store are read together (a backend may read 10k rows
+    // in one query instead of 10k).
     let mut row_groups: BTreeMap<(PathBuf, String), Vec<(usize, usize)>> = BTreeMap::new();
     for (i, item) in plan.items.iter().enumerate() {
         for (j, a) in item.actions.iter().enumerate() {
