@@ -24,6 +24,19 @@ pub enum Change {
 }
 
 impl Change {
+    /// What a guarded end of one row did: `n` rows changed (1: it held what the guard
+    /// required, `prior`, and holds `new` now).
+    pub fn ended(n: usize, prior: Value, new: &Value) -> Change {
+        if n == 1 {
+            Change::Done {
+                prior,
+                new: new.clone(),
+            }
+        } else {
+            Change::Skipped("row changed meanwhile".into())
+        }
+    }
+
     /// What a guarded restore of one row did: `n` rows changed (1: it still held what the
     /// end wrote, `new`, and holds `prior` again).
     pub fn restored(n: usize, prior: &Value, new: &Value) -> Change {

@@ -118,11 +118,7 @@ pub fn gateway_owns(cfg: &crate::config::Config, state_dir: &Path) -> Option<Str
 /// (the same guard the store's restore applies, read without writing, so that a dry run
 /// says what the undo will do); Err: cannot tell.
 fn still_ours(i: &Intent, o: &Outcome) -> Result<Option<String>, String> {
-    let new = o
-        .new
-        .clone()
-        .or_else(|| i.new.clone())
-        .unwrap_or(Value::Null);
+    let new = written(i, o);
     let path = i.path.clone().unwrap_or_default();
     let left = |why: &str| Ok(Some(why.to_string()));
     match i.kind {
@@ -386,6 +382,14 @@ fn intent(journal: &mut Option<&mut Journal>, i: &Intent, o: &Outcome) -> std::i
     })
 }
 
+/// What the run wrote: the outcome's values, else the intent's.
+fn written(i: &Intent, o: &Outcome) -> Value {
+    o.new
+        .clone()
+        .or_else(|| i.new.clone())
+        .unwrap_or(Value::Null)
+}
+
 /// Restore one row or lock (the store re-checks, in its write, that it holds what we wrote).
 fn restore_one(i: &Intent, o: &Outcome) -> Result<Change, String> {
     let prior = o
@@ -393,11 +397,7 @@ fn restore_one(i: &Intent, o: &Outcome) -> Result<Change, String> {
         .clone()
         .or_else(|| i.prior.clone())
         .unwrap_or(Value::Null);
-    let new = o
-        .new
-        .clone()
-        .or_else(|| i.new.clone())
-        .unwrap_or(Value::Null);
+    let new = written(i, o);
     let path = i.path.clone().unwrap_or_default();
     match i.kind {
         k if k.is_row_end() => {

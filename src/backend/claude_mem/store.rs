@@ -190,14 +190,7 @@ pub fn claude_mem_end(
                 continue;
             }
             let n = upd.execute(params![now_iso, now, id])?;
-            *slot = if n == 1 {
-                Change::Done {
-                    prior,
-                    new: new.clone(),
-                }
-            } else {
-                Change::Skipped("row changed meanwhile".into())
-            };
+            *slot = Change::ended(n, prior, &new);
         }
         Ok(out)
     })

@@ -244,14 +244,7 @@ impl RowStore for SqlRows {
                 let n = tx
                     .prepare_cached(&upd)?
                     .execute(params_from_iter(base_args(row)))?;
-                out.push(if n == 1 {
-                    Change::Done {
-                        prior,
-                        new: new.clone(),
-                    }
-                } else {
-                    Change::Skipped("row changed meanwhile".into())
-                });
+                out.push(Change::ended(n, prior, &new));
             }
             Ok(out)
         })
