@@ -508,6 +508,10 @@ mod imp {
         inotify: Option<Inotify>,
         /// Pending passes: when, and why (for the log line).
         passes: Vec<(Instant, String)>,
+        /// No pass runs before this: the grace of the latest death. A pass due earlier (the
+        /// start of watch, a retry, a recovery window's end) would close what the dead
+        /// gateway left before a restarted one could run its own recovery.
+        hold: Instant,
         next_rescan: Instant,
         retry: Duration,
         /// Lifetimes an earlier `watch` recorded a start of and no end.
@@ -561,6 +565,7 @@ mod imp {
                 lifetimes,
                 inotify: None,
                 passes: Vec::new(),
+                hold: Instant::now(),
                 next_rescan: Instant::now(),
                 retry: RETRY_FIRST,
                 inherited: Vec::new(),
@@ -693,10 +698,27 @@ mod imp {
             }
         }
 
+        /// A gateway or worker died: no pass runs until `grace` from now. Passes due before
+        /// then wait, and run with the pass the death schedules.
+        fn hold_passes(&mut self) {
+            self.hold = self.hold.max(Instant::now() + self.grace);
+            let hold = self.hold;
+            let early: Vec<String> = self
+                .passes
+                .iter()
+                .filter(|(t, _)| *t < hold)
+                .map(|(_, w)| w.clone())
+                .collect();
+            self.passes.retain(|(t, _)| *t >= hold);
+            for why in early {
+                self.schedule(Duration::ZERO, why);
+            }
+        }
+
         /// A pass `after` from now. One due within [`COALESCE`] of another runs with it, at
         /// the later of the two times: never before a grace is over.
         fn schedule(&mut self, after: Duration, why: String) {
-            let at = Instant::now() + after;
+            let at = (Instant::now() + after).max(self.hold);
             let near = self
                 .passes
                 .iter_mut()
@@ -790,6 +812,7 @@ mod imp {
                         t.pid,
                         t.dir_text()
                     ));
+                    self.hold_passes();
                     self.schedule(self.grace, format!("{} pid {} exited", t.what(), t.pid));
                     continue;
                 }
@@ -909,6 +932,7 @@ mod imp {
                 t.dir_text(),
                 humantime::format_duration(self.grace)
             ));
+            self.hold_passes();
             self.schedule(self.grace, format!("{} pid {} exited", t.what(), t.pid));
             self.refresh_metrics();
         }
