@@ -156,8 +156,10 @@ pub fn scan_state_dir(
     gather_gateways(&mut scan, cfg, host);
     // (Only with --owed, until it is the default.)
     if cfg.owed {
-        scan.lifetimes =
-            read_lifetimes(&scan.state_dir).unwrap_or_else(|| lifetimes_from_locks(&scan));
+        scan.lifetimes = crate::lifetimes::merge(
+            read_lifetimes(&scan.state_dir).unwrap_or_else(|| lifetimes_from_locks(&scan)),
+            crate::lifetimes::watched_gateways(&cfg.journal, &scan.state_dir),
+        );
     }
     let since = scan
         .lifetimes

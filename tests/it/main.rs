@@ -25,3 +25,4 @@ mod security_support;
 mod terminal;
 mod undo_guard;
 mod watch;
+mod watched_lifetimes;
