@@ -118,6 +118,9 @@ pub struct StateDirScan {
     /// Entries no longer running with a turn since the oldest lifetime that did not end
     /// cleanly: the sessions a crashed gateway may owe a session_end (with turn times).
     pub ended: Vec<(Session, Vec<i64>)>,
+    /// Keys of those that a gateway running now had a turn of: no session_end may name
+    /// them (not even for a claude-mem row of the key).
+    pub live_turns: Vec<String>,
 }
 
 fn problem(path: &Path, message: impl Into<String>) -> Problem {

@@ -381,7 +381,7 @@ pub fn plan(
                 .filter(|k| *k != "default")
             {
                 item.notes.push(format!(
-                    "no session_end sent: `{k}` now names a live OpenClaw session, and these rows belong to an earlier one"
+                    "no session_end sent: `{k}` names an OpenClaw session that a running gateway holds or ran a turn of"
                 ));
             }
         }
@@ -423,7 +423,8 @@ pub fn plan(
 /// is known (claude-mem rows made without one).
 /// Lookups `payload` needs for every group, built once per plan.
 pub struct KeyIndex<'a> {
-    /// Keys whose OpenClaw session runs and is not an orphan.
+    /// Keys whose OpenClaw session runs and is not an orphan, or ended after a turn in a
+    /// gateway that runs now.
     live_keys: std::collections::HashSet<&'a str>,
     /// Key -> (session id, state dir, stored sessionFile) from the stores' link index
     /// (first state dir wins).
@@ -437,6 +438,11 @@ impl<'a> KeyIndex<'a> {
             .iter()
             .filter(|s| s.backend == Backend::Openclaw && s.verdict != VerdictKind::Orphan)
             .filter_map(|s| s.session_key.as_deref())
+            .chain(
+                r.openclaw
+                    .iter()
+                    .flat_map(|x| x.live_turns.iter().map(String::as_str)),
+            )
             .collect();
         let mut links = std::collections::HashMap::new();
         for x in &r.openclaw {
@@ -482,9 +488,9 @@ pub fn payload(
                 .iter()
                 .find_map(|s| s.session_key.clone())
                 .filter(|k| k != "default")?;
-            // The key's current OpenClaw session runs and is not an orphan: these rows belong
-            // to an earlier session of the key, and a session_end naming the key now would
-            // tell downstream that the live session ended. Send nothing.
+            // The key's current OpenClaw session runs and is not an orphan, or a gateway
+            // running now had a turn of it (a 2026.9 restart re-ran it): a session_end naming
+            // the key now would tell downstream that a live session ended. Send nothing.
             if ix.live_keys.contains(key.as_str()) {
                 return None;
             }

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlparse
 REPLY_TEXT = "Hello from the fake model."
 
 _lock = threading.Lock()
-_requests = []  # dicts: id, at, stream, slow, msgs, user (last user text), state (answered|held|released|gone)
+_requests = []  # dicts: id, at, stream, slow, msgs, users (user texts), state (answered|held|released|gone)
 _held = {}  # request id -> threading.Event
 _log_file = None
 
@@ -143,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
             rid = len(_requests) + 1
             req = {"id": rid, "at": now_iso(), "at_ms": int(time.time() * 1000),
                    "stream": stream, "slow": slow, "msgs": msgs,
-                   "user": (users[-1] if users else "")[-200:],
+                   "users": [u[:4000] for u in users],
                    "state": "held" if slow else "answered"}
             _requests.append(req)
             ev = None

@@ -18,6 +18,7 @@ mod owed;
 mod ownership;
 mod picker_tmux;
 mod processes;
+mod rerun_by_live_gateway;
 mod schema_check;
 mod secrets;
 mod security;

@@ -127,7 +127,7 @@ struct Watch<'a> {
     inotify: Option<Inotify>,
     /// Pending passes: when, and why (for the log line).
     passes: Vec<(Instant, String)>,
-    /// No pass runs before this: the grace of the latest death. A pass due earlier (the
+    /// No pass runs before this: the grace of the latest gateway death. A pass due earlier (the
     /// start of watch, a retry, a recovery window's end) would close what the dead
     /// gateway left before a restarted one could run its own recovery.
     hold: Instant,
@@ -272,9 +272,14 @@ impl<'a> Watch<'a> {
         }
     }
 
-    /// A gateway or worker died: no pass runs until `grace` from now. Passes due before
-    /// then wait, and run with the pass the death schedules.
-    fn hold_passes(&mut self) {
+    /// A gateway died: no pass runs until `grace` from now, so that a restarted gateway runs
+    /// its own recovery first. Passes due before then wait, and run with the pass the death
+    /// schedules. A worker's death holds nothing (a claude-mem worker started with `--daemon`
+    /// forks a helper that exits at once).
+    fn hold_passes(&mut self, kind: ProcKind) {
+        if kind == ProcKind::Worker {
+            return;
+        }
         self.hold = self.hold.max(Instant::now() + self.grace);
         let hold = self.hold;
         let early: Vec<String> = self
@@ -359,7 +364,7 @@ impl<'a> Watch<'a> {
                     t.pid,
                     t.dir_text()
                 ));
-                self.hold_passes();
+                self.hold_passes(t.kind);
                 self.schedule(self.grace, format!("{} pid {} exited", t.what(), t.pid));
                 continue;
             }
@@ -477,7 +482,7 @@ impl<'a> Watch<'a> {
             t.dir_text(),
             humantime::format_duration(self.grace)
         ));
-        self.hold_passes();
+        self.hold_passes(t.kind);
         self.schedule(self.grace, format!("{} pid {} exited", t.what(), t.pid));
         self.refresh_metrics();
     }

@@ -1,0 +1,72 @@
+//! A 2026.9 restart re-runs the session its predecessor was killed in: the re-run ends
+//! (`done`) under the gateway that runs now. No session_end may name that session while
+//! this gateway runs — not even for the claude-mem row of its key, which is an orphan (its
+//! OpenClaw session has ended and no worker runs). Found by the e2e `watch-cycles`
+//! scenario: the row's close delivered a session_end for a session the live gateway had
+//! just run a turn of.
+
+use serde_json::Value;
+
+use crate::close::{Base, Host};
+use crate::common::*;
+
+const KEY: &str = "agent:main:e2e-1";
+
+#[test]
+fn no_session_end_for_a_claude_mem_row_whose_session_a_live_gateway_ran() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let state = h.state();
+    // A gateway runs now: a real process of the state dir, its lock and its boot row.
+    let gw = spawn_retitled("openclaw-gateway", &[("OPENCLAW_STATE_DIR", &state)]);
+    let dir = h.fx.tmp_lock_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = now_ms();
+    std::fs::write(
+        dir.join(format!("gateway.live{}.lock", gw.pid)),
+        serde_json::json!({
+            "pid": gw.pid, "createdAt": iso_ms(now), "port": 18832,
+            "configPath": state.join("openclaw.json"), "startTime": gw.starttime(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let conn = rusqlite::Connection::open(state.join("state/openclaw.sqlite")).unwrap();
+    conn.execute(
+        "INSERT INTO gateway_boot_lifecycle (boot_id, pid, started_at_ms) VALUES ('live', ?1, ?2)",
+        rusqlite::params![gw.pid, now - 2_000],
+    )
+    .unwrap();
+    drop(conn);
+    // e2e-1 was re-run by that gateway and finished: a turn in its lifetime.
+    let mut sessions: Value = read_json(&h.sessions_json());
+    let started = sessions[KEY]["sessionStartedAt"].as_i64().unwrap();
+    for f in ["lastInteractionAt", "updatedAt", "endedAt"] {
+        sessions[KEY][f] = serde_json::json!(now - 1_000);
+    }
+    std::fs::write(h.sessions_json(), sessions.to_string()).unwrap();
+    // The claude-mem row of that session (no worker runs: an orphan).
+    h.link_row(3, KEY, started);
+
+    let (out, doc) = h.close_json(&["--dry-run"]);
+    assert!(out.code == 0 || out.code == 1, "{out:?}");
+    let items = doc["items"].as_array().unwrap_or_else(|| panic!("{out:?}"));
+    let for_key: Vec<&Value> = items
+        .iter()
+        .filter(|i| i.to_string().contains(KEY))
+        .collect();
+    assert!(
+        !for_key.is_empty(),
+        "the claude-mem row of {KEY} is closed (its session ended, no worker runs): {doc:#}"
+    );
+    let sent: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["payload"]["event"]["sessionKey"].as_str())
+        .collect();
+    assert!(
+        !sent.contains(&KEY),
+        "a session_end planned for {KEY}, which the live gateway ran a turn of: {doc:#}"
+    );
+    // The other finished session of the dead gateway is still owed (`restart`).
+    assert!(sent.contains(&"agent:main:e2e-2"), "{doc:#}");
+}
