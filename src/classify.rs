@@ -407,12 +407,17 @@ fn classify_openclaw_inner(
         ..Evidence::default()
     }));
 
-    // 2. A gateway that started moments ago, after the session's last activity: its
-    //    restart recovery may be about to claim (or end) this session. Whatever the lock says.
+    // 2. A gateway that started moments ago, after the session's last activity, or after
+    //    its lock was written by an owner that is gone (its recovery touches the entry before
+    //    it removes that stale lock): its restart recovery may be about to claim (or end)
+    //    this session. Whatever the lock says.
+    let stale_lock_ms = lock
+        .filter(|l| matches!(l.state, PidState::Dead | PidState::Reused))
+        .and_then(|l| l.created_ms);
     let recent = live
         .iter()
         .filter_map(|g| g.start_ms)
-        .filter(|st| la.is_none_or(|la| *st > la))
+        .filter(|st| la.is_none_or(|la| *st > la) || stale_lock_ms.is_some_and(|c| *st > c))
         .max()
         .filter(|st| h.now_ms - st < o.recovery_grace_ms);
     if let Some(st) = recent {

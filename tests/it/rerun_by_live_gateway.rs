@@ -70,3 +70,57 @@ fn no_session_end_for_a_claude_mem_row_whose_session_a_live_gateway_ran() {
     // The other finished session of the dead gateway is still owed (`restart`).
     assert!(sent.contains(&"agent:main:e2e-2"), "{doc:#}");
 }
+
+/// A 2026.7 restart's recovery touches the interrupted entry (its `updatedAt`, so the
+/// session's last activity comes after the new gateway's start) a moment before it removes
+/// the dead gateway's session lock and marks the entry failed. In that moment the entry is
+/// the young gateway's to settle: `unknown`/`recovery-pending`, never an orphan that `close`
+/// would end under it. (Found by the e2e `crash` scenario's look at the restart window.)
+#[test]
+fn a_young_gateway_that_touched_the_entry_after_its_stale_lock_keeps_it_pending() {
+    use crate::close::SLOW_KEY;
+    let h = Host::new(Base::File735);
+    let state = h.state();
+    let now = now_ms();
+    // The killed gateway's session lock, written this boot, 20 s ago.
+    let (dead, dead_start) = dead_pid();
+    std::fs::write(
+        h.slow_lock(),
+        serde_json::json!({
+            "pid": dead, "createdAt": iso_ms(now - 20_000), "maxHoldMs": 300000,
+            "starttime": dead_start,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    // The restarted gateway, up for a moment, with its lock.
+    let gw = spawn_retitled("openclaw-gateway", &[("OPENCLAW_STATE_DIR", &state)]);
+    let dir = h.fx.tmp_lock_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("gateway.live{}.lock", gw.pid)),
+        serde_json::json!({
+            "pid": gw.pid, "createdAt": iso_ms(now), "port": 18832,
+            "configPath": state.join("openclaw.json"), "startTime": gw.starttime(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    // Its recovery touched the entry just now.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let touched = now_ms();
+    let mut sessions: Value = read_json(&h.sessions_json());
+    for f in ["updatedAt", "lastInteractionAt"] {
+        sessions[SLOW_KEY][f] = serde_json::json!(touched);
+    }
+    std::fs::write(h.sessions_json(), sessions.to_string()).unwrap();
+
+    let out = h.run(&["list", "--backend", "openclaw", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let s = by_key(&doc, SLOW_KEY);
+    assert_eq!(
+        (s["verdict"].as_str(), s["reason"].as_str()),
+        (Some("unknown"), Some("recovery-pending")),
+        "{s:#}"
+    );
+}
