@@ -377,7 +377,7 @@ fn classify_openclaw_inner(
         note: n.clone(),
         ..Evidence::default()
     }));
-    recovery_pending(&live, la, h, o)
+    recovery_pending(&live, lock, la, h, o)
         .or_else(|| recovery_queued(s, &live))
         .or_else(|| lock_holder_gone(lock, la, &notes, h))
         .or_else(|| gateway_runs(&live, la, h, o))
@@ -419,18 +419,24 @@ fn lock_holder_runs(
     }
 }
 
-/// 2. A gateway that started moments ago, after the session's last activity: its restart
-///    recovery may be about to claim (or end) this session. Whatever the lock says.
+/// 2. A gateway that started moments ago, after the session's last activity, or after its
+///    lock was written by an owner that is gone (a restart's recovery touches the entry
+///    before it removes that stale lock): its restart recovery may be about to claim (or
+///    end) this session. Whatever the lock says.
 fn recovery_pending(
     live: &[RunningOwner],
+    lock: Option<&Claim>,
     la: Option<i64>,
     h: &HostFacts,
     o: &Options,
 ) -> Option<Verdict> {
+    let stale_lock_ms = lock
+        .filter(|l| matches!(l.state, PidState::Dead | PidState::Reused))
+        .and_then(|l| l.created_ms);
     let st = live
         .iter()
         .filter_map(|g| g.start_ms)
-        .filter(|st| la.is_none_or(|la| *st > la))
+        .filter(|st| la.is_none_or(|la| *st > la) || stale_lock_ms.is_some_and(|c| *st > c))
         .max()
         .filter(|st| h.now_ms - st < o.recovery_grace_ms)?;
     Some(unknown(

@@ -11,6 +11,7 @@ mod duration;
 mod fsx;
 mod journal;
 mod json5;
+mod lifetimes;
 mod metrics;
 mod model;
 mod par;

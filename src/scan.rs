@@ -306,10 +306,13 @@ fn owed_sessions(scan: &mut openclaw::StateDirScan) -> Vec<Session> {
     let running = scan.owners.live();
     let mut out = Vec::new();
     for (mut s, turns) in std::mem::take(&mut scan.ended) {
-        let classify::EndFate::Owed { by, successor } =
-            classify::end_fate(&scan.lifetimes, &running, &turns)
-        else {
-            continue;
+        let (by, successor) = match classify::end_fate(&scan.lifetimes, &running, &turns) {
+            classify::EndFate::Owed { by, successor } => (by, successor),
+            classify::EndFate::Live => {
+                scan.live_turns.extend(s.session_key.clone());
+                continue;
+            }
+            _ => continue,
         };
         s.verdict = VerdictKind::Owed;
         s.reason = crate::model::Reason::EndOwed;

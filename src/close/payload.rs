@@ -10,7 +10,8 @@ use crate::scan::Report;
 
 /// Lookups `payload` needs for every group, built once per plan.
 pub struct KeyIndex<'a> {
-    /// Keys whose OpenClaw session runs and is not an orphan.
+    /// Keys whose OpenClaw session runs and is not an orphan, or ended after a turn in a
+    /// gateway that runs now.
     live_keys: std::collections::HashSet<&'a str>,
     /// Key -> (session id, state dir, stored sessionFile) from the stores' link index
     /// (first state dir wins).
@@ -24,6 +25,11 @@ impl<'a> KeyIndex<'a> {
             .iter()
             .filter(|s| s.backend == Backend::Openclaw && s.verdict != VerdictKind::Orphan)
             .filter_map(|s| s.session_key.as_deref())
+            .chain(
+                r.openclaw
+                    .iter()
+                    .flat_map(|x| x.live_turns.iter().map(String::as_str)),
+            )
             .collect();
         let mut links = std::collections::HashMap::new();
         for x in &r.openclaw {
@@ -74,9 +80,9 @@ pub fn payload(
                 .iter()
                 .find_map(|s| s.session_key.clone())
                 .filter(|k| k != "default")?;
-            // The key's current OpenClaw session runs and is not an orphan: these rows belong
-            // to an earlier session of the key, and a session_end naming the key now would
-            // tell downstream that the live session ended. Send nothing.
+            // The key's current OpenClaw session runs and is not an orphan, or a gateway
+            // running now had a turn of it (a 2026.9 restart re-ran it): a session_end naming
+            // the key now would tell downstream that a live session ended. Send nothing.
             if ix.live_keys.contains(key.as_str()) {
                 return None;
             }

@@ -167,7 +167,7 @@ pub fn plan(
                         s.verdict.name()
                     ),
                     None => format!(
-                        "no session_end sent: `{k}` now names a live OpenClaw session, and these rows belong to an earlier one"
+                        "no session_end sent: `{k}` names an OpenClaw session that a running gateway holds or ran a turn of"
                     ),
                 });
             }

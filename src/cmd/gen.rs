@@ -493,6 +493,8 @@ Held while \fBclose\fR or \fBjournal undo\fR runs: one at a time per journal.
 .I lifetimes.ndjson
 Each @PROCESSES@ lifetime \fBwatch\fR saw: a start and an end
 record (pid, start time, state or data directory, how it ended).
+Every command reads the gateway lifetimes in it as evidence of which finished sessions
+a dead gateway owes a session_end.
 Rotated to
 .I lifetimes.ndjson.1
 past 1 MiB.

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlparse
 REPLY_TEXT = "Hello from the fake model."
 
 _lock = threading.Lock()
-_requests = []  # dicts: id, at, stream, slow, msgs, state (answered|held|released|gone)
+_requests = []  # dicts: id, at, stream, slow, msgs, users (user texts), state (answered|held|released|gone)
 _held = {}  # request id -> threading.Event
 _log_file = None
 
@@ -137,10 +137,13 @@ class Handler(BaseHTTPRequestHandler):
         stream = bool(body.get("stream"))
         slow = is_slow(body)
         msgs = len(body.get("messages") or [])
+        users = [message_text(m) for m in body.get("messages") or []
+                 if isinstance(m, dict) and m.get("role") == "user"]
         with _lock:
             rid = len(_requests) + 1
             req = {"id": rid, "at": now_iso(), "at_ms": int(time.time() * 1000),
                    "stream": stream, "slow": slow, "msgs": msgs,
+                   "users": [u[:4000] for u in users],
                    "state": "held" if slow else "answered"}
             _requests.append(req)
             ev = None

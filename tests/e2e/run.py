@@ -737,11 +737,11 @@ class Sandbox:
         log("%s: turn %s finished in %.1fs (sessionId %s)" % (self.label(), key, time.time() - t0, sid))
         return doc
 
-    def start_slow_turn(self, key, timeout=120):
+    def start_slow_turn(self, key, timeout=120, message="please be SLOW"):
         """Start a SLOW turn and wait until the fake model holds its request."""
         t0 = time.time()
         before = len(self.slow_requests())
-        p = self.start_turn(key, "please be SLOW")
+        p = self.start_turn(key, message)
 
         def arrived():
             if p.poll() is not None:
@@ -1168,7 +1168,57 @@ def scenario_graceful(sb):
     else:
         expect(slow_after.get("status") != "running",
                "2026.9 should end the in-flight entry on a drained stop, store: %s" % slow_after)
-    return summary_line(sb, checked(cdoc), want, len(orphan_keys(cdoc)), extra=outcome)
+    evidence = drained_evidence(sb, gw.pid, cdoc, [before[k]["sessionId"] for k in (
+        "agent:main:e2e-graceful", "agent:main:e2e-graceful-slow")])
+    # What the drain delivered is not delivered again: close after the stop sends nothing
+    # (2026.7: it ends the entry left running, and says the drain sent its session_end).
+    rig = CloseRig(sb)
+    try:
+        code, out, err = rig.close()
+        expect(code == 0, "close --yes after the graceful stop exited %d:\n%s\n%s" % (code, out, err))
+        expect(rig.delivered() == 0, "close after the graceful stop delivered %d session_end(s) "
+               "the drain had sent: %s %s" % (rig.delivered(), rig.cmd_payloads(),
+                                              [r["body"] for r in rig.http_requests()]))
+        code, cdoc2 = sb.check()
+        expect(code == 0 and not orphan_keys(cdoc2) and not planned_keys(cdoc2),
+               "check after close: exit %d, %s" % (code, brief(cdoc2)))
+    finally:
+        rig.stop()
+    return summary_line(sb, checked(cdoc), want, len(orphan_keys(cdoc)), 0, 0,
+                        extra="%s; close after the stop sent nothing; %s" % (outcome, evidence))
+
+
+def drained_evidence(sb, pid, cdoc, sids):
+    """What on disk says the drain of gateway `pid` sent its session_ends: the lifecycle row
+    (`clean_stop`), and whether any gateway log names a session_end or the sessionIds."""
+    db = os.path.join(sb.state, "state", "openclaw.sqlite")
+    row = None
+    if os.path.exists(db):
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        try:
+            row = con.execute("SELECT outcome, reason FROM gateway_boot_lifecycle WHERE pid = ? "
+                              "ORDER BY started_at_ms DESC LIMIT 1", (pid,)).fetchone()
+        finally:
+            con.close()
+    expect(row is not None and row[0] == "clean_stop",
+           "gateway_boot_lifecycle for pid %d: %s, expected outcome clean_stop" % (pid, row))
+    for s in openclaw_sessions(cdoc):
+        if s.get("verdict") == "orphan":
+            expect((s.get("detail") or {}).get("drained_by") == pid,
+                   "%s: the orphan's detail does not name the drained gateway %d: %s" % (
+                       s.get("session_key"), pid, json.dumps(s.get("detail"))))
+    logs = [os.path.join(sb.logs, f) for f in os.listdir(sb.logs) if f.startswith(
+        ("gateway-", "openclaw-file"))]
+    tmp_logs = os.path.join(sb.tmp, "openclaw")
+    if os.path.isdir(tmp_logs):
+        logs += [os.path.join(tmp_logs, f) for f in os.listdir(tmp_logs)]
+    named = []
+    for path in logs:
+        text = open(path, encoding="utf-8", errors="replace").read()
+        if "session_end" in text or any(sid in text for sid in sids):
+            named.append(os.path.basename(path))
+    return "lifecycle outcome %s (%s); gateway logs naming a session_end or its sessionIds: %s" % (
+        row[0], row[1], ", ".join(named) or "none of %d" % len(logs))
 
 
 def scenario_crash(sb):
@@ -2209,6 +2259,16 @@ def scenario_claude_mem(sb):
                             cmv, len(linked), checked_live))
 
 
+def stop_watch(watcher):
+    """SIGTERM a `sessionctl watch` the scenario started (SIGKILL if it does not exit)."""
+    if watcher is not None and watcher.poll() is None:
+        watcher.send_signal(signal.SIGTERM)
+        try:
+            watcher.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+
+
 def scenario_watch(sb):
     """`sessionctl watch` repairs a SIGKILLed gateway by itself: within its grace (+5 s)
     every session_end the dead gateway owed (the hook log's set) reaches the targets once,
@@ -2258,12 +2318,221 @@ def scenario_watch(sb):
         return summary_line(sb, len(want), 1, 1, rig.delivered(), 2 * len(want),
                             "repair latency %.2fs with --grace %ds" % (latency, grace))
     finally:
-        if watcher is not None and watcher.poll() is None:
-            watcher.send_signal(signal.SIGTERM)
-            try:
-                watcher.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                watcher.kill()
+        stop_watch(watcher)
+        rig.stop()
+
+
+def scenario_watch_cycles(sb):
+    """issue 12's "Done means" under `watch`: the harness plays systemd for the gateway and
+    the claude-mem worker beside it (Restart=always, RestartSec=5): kill -9 mid-turn,
+    restart 5 s later, SESSIONCTL_E2E_CYCLES times (default 10), one `watch` running
+    throughout. Checked against the hook log (session_start in a dead gateway and no
+    session_end: owed) and the fake model's request log (which gateway ran a turn of which
+    session): every owed session_end reaches each target exactly once, none twice, none for
+    a session a gateway alive at the delivery ran a turn of in its lifetime (2026.9 re-runs
+    the interrupted session), the claude-mem rows of the dead sessions are completed, rows
+    of sessions in flight are left as they were; repair latency (kill -> last owed
+    delivery) per cycle."""
+    cycles = int(os.environ.get("SESSIONCTL_E2E_CYCLES") or 10)
+    restart_sec = 5
+    cmv = CLAUDE_MEM_FOR[sb.version]
+    worker = ClaudeMemWorker(sb, cmv)
+    sb.cm_worker = worker
+    ref = graceful_reference(sb.version)
+    rig = CloseRig(sb)
+    watcher = None
+    sids = {}  # key -> sessionId
+    rows = {}  # claude-mem row id -> key
+    lives = []  # [pid, start epoch, death epoch or None] per gateway, in start order
+    latencies = []
+    counted = set()  # keys whose delivery a cycle already waited for
+
+    def label_of(key):
+        return key.rsplit(":", 1)[-1]
+
+    def touched(key, start, end):
+        """Did the gateway alive from `start` to `end` run a turn of `key` (a model request
+        carrying the key's label)?"""
+        tag = "(%s)" % label_of(key)
+        return any(start * 1000 <= r["at_ms"] < (end or 1e13) * 1000
+                   and any(tag in u for u in r.get("users") or [])
+                   for r in sb.model_state()["requests"])
+
+    def deliveries():
+        """(key, sessionId, reason, via, t) of everything the targets received."""
+        out = [((r["body"].get("event") or {}).get("sessionKey"),
+                (r["body"].get("event") or {}).get("sessionId"),
+                (r["body"].get("event") or {}).get("reason"), "http", r["t"])
+               for r in rig.http_requests()]
+        out += [((p.get("event") or {}).get("sessionKey"), (p.get("event") or {}).get("sessionId"),
+                 (p.get("event") or {}).get("reason"), "command", None)
+                for p in rig.cmd_payloads()]
+        return out
+
+    def live_gateway_at(t):
+        for pid, start, end in lives:
+            if start <= t and (end is None or t < end):
+                return pid, start, end
+        return None
+
+    try:
+        sb.start_model()
+        t0 = time.time()
+        gw = sb.start_gateway()
+        t_first = time.time() - t0
+        lives.append([gw.pid, proc_start_epoch(gw.pid), None])
+        worker.start()
+        # Long enough for the restarted gateway to be up and run its recovery (which starts
+        # ~5 s after it is ready) before the pass, as the default 30 s is on a host where a
+        # gateway starts in t_first.
+        grace = int(min(30, max(10, restart_sec + 1.5 * t_first + 8)))
+        argv = [sb.sessionctl, "watch", "--grace", "%ds" % grace, "--config", rig.config,
+                "--journal", rig.journal, "--openclaw-state-dir", sb.state,
+                "--claude-mem-dir", worker.data]
+        watcher = PROCS.start("sessionctl-watch", argv, sb.env, sb.root,
+                              os.path.join(sb.logs, "watch.log"))
+        log("%s: watch started with --grace %ds (first gateway start took %.1fs)" % (
+            sb.label(), grace, t_first))
+        done_client = sb.start_turn("agent:main:cyc-1-done", "hi (cyc-1-done)")
+        for k in range(1, cycles + 1):
+            key = "agent:main:cyc-%d" % k
+            client = sb.start_slow_turn(key, message="please be SLOW (cyc-%d)" % k)
+            if done_client is not None:
+                rc = done_client.wait(timeout=180)
+                expect(rc == 0, "the finished turn on cyc-1-done failed:\n%s" % tail(done_client.out_path))
+                done_client = None
+            store = sb.store()
+            now = int(time.time() * 1000)
+            for kk, v in store.items():
+                if kk not in sids and v.get("sessionId"):
+                    sids[kk] = v["sessionId"]
+                    rows[worker.insert("openclaw-%s-%d" % (kk, now), "openclaw-main", now)] = kk
+            expect(key in sids, "the store has no entry for %s: %s" % (key, sorted(store)))
+            # Nothing of the session in flight was touched: no session_end, its row active.
+            expect(not [d for d in deliveries() if d[0] == key],
+                   "watch delivered a session_end for %s while its gateway ran its turn" % key)
+            before = worker.rows()
+            for rid, kk in rows.items():
+                if kk == key:
+                    expect(before[rid]["status"] == "active",
+                           "the claude-mem row of %s (in flight) is %s" % (key, before[rid]["status"]))
+
+            # kill -9 mid-turn: the client tree, the worker, the gateway.
+            signal_tree(client.pid, signal.SIGKILL)
+            client.wait(timeout=10)
+            worker.kill()
+            t_kill = time.time()
+            os.kill(gw.pid, signal.SIGKILL)
+            gw.wait(timeout=10)
+            lives[-1][2] = t_kill
+            # systemd: RestartSec=5, then the gateway and the worker again.
+            time.sleep(max(0.0, t_kill + restart_sec - time.time()))
+            gw = sb.start_gateway()
+            lives.append([gw.pid, proc_start_epoch(gw.pid), None])
+            worker.start()
+
+            # The restarted gateway's own recovery: 2026.7 marks the session failed, 2026.9
+            # re-runs it (the fake model holds the re-run; released so that it finishes).
+            def recovered():
+                st = sb.store().get(key, {})
+                if sb.kind == "file":
+                    return st.get("status") == "failed"
+                return touched(key, lives[-1][1], None)
+            wait_for("the restarted gateway's recovery of %s" % key, recovered, 90, 0.3)
+            t_recovered = time.time()
+            if sb.kind != "file":
+                sb.release_model()
+                wait_for("the re-run of %s to finish" % key,
+                         lambda: sb.store().get(key, {}).get("status") not in (None, "running"),
+                         60, 0.3)
+
+            # Every session_end owed now (hook log), but those the live gateway ran a turn
+            # of, reaches both targets; then the claude-mem rows of those sessions are ended.
+            want = sorted(kk for kk in owed_by_hook_log(sb)
+                          if kk not in counted and not touched(kk, lives[-1][1], None))
+
+            def arrived():
+                got = deliveries()
+                return all(len([d for d in got if d[0] == kk and d[3] == via]) >= 1
+                           for kk in want for via in ("http", "command"))
+            wait_for("watch to deliver %s (cycle %d)" % (want, k), arrived, grace + 60, 0.1)
+            # When the http target received them (both targets get them in the same pass).
+            times = [d[4] for d in deliveries() if d[0] in want and d[4]] or [time.time()]
+            latency = max(times) - t_kill
+            latencies.append(latency)
+            counted.update(want)
+            first = min(times)
+            log("%s: cycle %d: gateway pid %d killed, pid %d up %.1fs later, recovery done "
+                "%.1fs after the kill; delivered %s %.2fs after the kill (first at %.2fs)" % (
+                    sb.label(), k, lives[-2][0], lives[-1][0], lives[-1][1] - t_kill,
+                    t_recovered - t_kill, [label_of(x) for x in want], latency, first - t_kill))
+            expect_soft(sb, latency <= grace + 5,
+                        "cycle %d: repair took %.2fs, more than grace %ds + 5 s" % (k, latency, grace))
+            early = [d for d in deliveries() if d[0] == key and d[4] and d[4] < t_recovered]
+            expect_soft(sb, not early,
+                        "cycle %d: watch delivered the in-flight %s %.2fs after the kill, before "
+                        "the restarted gateway's recovery (%.2fs)" % (
+                            k, key, early[0][4] - t_kill if early else 0, t_recovered - t_kill))
+
+            def rows_ended():
+                now_rows = worker.rows()
+                return all(now_rows[rid]["status"] == "completed" for rid, kk in rows.items()
+                           if kk in want)
+            wait_for("the claude-mem rows of %s to be completed" % want, rows_ended, 10, 0.2)
+
+        # Late duplicates would come with a retry or a window-end pass: give them the time.
+        time.sleep(3)
+        got = deliveries()
+        for via in ("http", "command"):
+            per = {}
+            for d in got:
+                if d[3] == via:
+                    per.setdefault((d[0], d[1]), []).append(d)
+            twice = {k: len(v) for k, v in per.items() if len(v) > 1}
+            expect(not twice, "%s target received a session_end more than once: %s" % (via, twice))
+        for d in got:
+            expect(d[1] == sids.get(d[0]), "delivered %s with sessionId %s, the store's is %s" % (
+                d[0], d[1], sids.get(d[0])))
+            expect(d[2] == "restart", "delivered %s with reason %s, expected restart (a gateway "
+                   "came back every time)" % (d[0], d[2]))
+            if d[4] is not None:
+                alive = live_gateway_at(d[4])
+                expect(alive is None or not touched(d[0], alive[1], alive[2]),
+                       "delivered %s while gateway pid %d ran, which ran a turn of it" % (
+                           d[0], alive and alive[0]))
+        for via, payloads in (("command target", rig.cmd_payloads()),
+                              ("http target", [r["body"] for r in rig.http_requests()])):
+            for p in payloads:
+                k = p["event"]["sessionKey"]
+                check_payload(sb, p, k, sids[k], "restart", ref, via)
+        want_all = sorted(kk for kk in owed_by_hook_log(sb) if not touched(kk, lives[-1][1], None))
+        keys = sorted(d[0] for d in got if d[3] == "http")
+        expect(keys == want_all, "over %d cycles the http target received %s, the hook log owes "
+               "exactly %s (but what the live gateway ran)" % (cycles, keys, want_all))
+        # The claude-mem rows: those of delivered sessions completed, no other row changed
+        # but by the worker itself.
+        final_rows = worker.rows()
+        ended = sorted(rid for rid, r in final_rows.items() if r["status"] == "completed")
+        expect(set(ended) >= {rid for rid, kk in rows.items() if kk in keys},
+               "claude-mem rows completed %s; rows of delivered sessions: %s" % (
+                   ended, sorted(rid for rid, kk in rows.items() if kk in keys)))
+        code, cdoc = sb.sessionctl_run("check", "--openclaw-state-dir", sb.state,
+                                       "--claude-mem-dir", worker.data, "--journal", rig.journal,
+                                       "--format", "json")
+        expect(not cdoc.get("problems"), "check reported problems: %s" % cdoc.get("problems"))
+        expect(orphan_keys(cdoc) == [] and planned_keys(cdoc) == [],
+               "after the cycles check lists orphans %s, plans session_ends for %s (%s)" % (
+                   orphan_keys(cdoc), planned_keys(cdoc), brief(cdoc)))
+        lat = sorted(latencies)
+        sb.owed_summary = "session_end owed by the hook log %d, delivered by watch %d" % (
+            len(want_all), len(keys))
+        return summary_line(
+            sb, len(sids), 0, len(orphan_keys(cdoc)), rig.delivered(), 2 * len(want_all),
+            "%d kill/restart cycles, --grace %ds, repair latency min %.2fs median %.2fs max "
+            "%.2fs; %d claude-mem row(s) completed; none twice" % (
+                cycles, grace, lat[0], lat[len(lat) // 2], lat[-1], len(ended)))
+    finally:
+        stop_watch(watcher)
         rig.stop()
 
 
@@ -2276,6 +2545,7 @@ SCENARIOS = [
     ("pidreuse", scenario_pidreuse),
     ("claude-mem", scenario_claude_mem),
     ("watch", scenario_watch),
+    ("watch-cycles", scenario_watch_cycles),
 ]
 
 
@@ -2323,7 +2593,7 @@ def main():
         return SKIP_EXIT
     log("cache %s ready (%.1fs%s)" % (cache, tools["install_seconds"],
                                       ", cold install" if tools["installed"] else ", warm"))
-    if not only or "claude-mem" in only:
+    if not only or "claude-mem" in only or "watch-cycles" in only:
         try:
             with open(os.path.join(cache, ".install.lock"), "w") as lockf:
                 fcntl.flock(lockf, fcntl.LOCK_EX)

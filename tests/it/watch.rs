@@ -458,3 +458,48 @@ fn watch_records_gateway_lifetimes() {
     let (code, _) = again.terminate();
     assert_eq!(code, Some(0));
 }
+
+/// (6) A death's grace holds every pass. The first pass (due a grace after the start of
+/// watch) falls 1 s after a gateway's death here; it waits for that death's grace and runs
+/// with its pass, so a gateway that comes back within the grace runs its own recovery
+/// first. (Found by the e2e `watch-cycles` scenario: the start-of-watch pass ran 4.5 s after
+/// a kill and ended the in-flight session before the restarted gateway's recovery.)
+#[test]
+fn watch_holds_every_pass_for_a_deaths_grace() {
+    let (h, stub) = scenario();
+    let mut gw = gateway(&h);
+    let w = watch(&h, "3s");
+    w.wait_line(0, Duration::from_secs(10), |l| {
+        l.contains(&format!("gateway pid {} runs for", gw.pid))
+    });
+    // The start pass is scheduled right after that line, 3 s out.
+    std::thread::sleep(Duration::from_secs(2));
+    let seen = w.lines().len();
+    let killed = Instant::now();
+    gw.kill_and_wait();
+    wait_until(
+        "the orphan's session_end at the stub",
+        Duration::from_secs(3 + 5),
+        || !deliveries_for(&stub, SLOW_KEY).is_empty(),
+    );
+    let latency = killed.elapsed();
+    assert!(
+        latency >= Duration::from_millis(2900),
+        "delivered {latency:?} after the kill, before its 3 s grace was over:\n{}",
+        w.lines().join("\n")
+    );
+    let pass = w.wait_line(seen, Duration::from_secs(5), |l| l.contains("pass ("));
+    assert!(
+        pass.contains("start of watch") && pass.contains(&format!("gateway pid {} exited", gw.pid)),
+        "one pass for both reasons: {pass}"
+    );
+    // Nothing ran before it: the finished sessions' session_ends came with it, once each.
+    assert_eq!(
+        w.lines().iter().filter(|l| l.contains("pass (")).count(),
+        1,
+        "{}",
+        w.lines().join("\n")
+    );
+    assert_eq!(deliveries_for(&stub, SLOW_KEY).len(), 1);
+    assert_eq!(stub.count(), 3, "{:?}", stub.bodies());
+}

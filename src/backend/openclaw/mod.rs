@@ -102,6 +102,9 @@ pub struct StateDirScan {
     /// Entries no longer running with a turn since the oldest lifetime that did not end
     /// cleanly: the sessions a crashed gateway may owe a session_end (with turn times).
     pub ended: Vec<(Session, Vec<i64>)>,
+    /// Keys of those that a gateway running now had a turn of: no session_end may name
+    /// them (not even for a linked row of the key).
+    pub live_turns: Vec<String>,
 }
 
 fn problem(path: &Path, message: impl Into<String>) -> Problem {
@@ -159,8 +162,10 @@ pub fn scan_state_dir(
     gather_gateways(&mut scan, cfg, host);
     // (Only with --owed, until it is the default.)
     if cfg.owed {
-        scan.lifetimes =
-            read_lifetimes(&scan.state_dir).unwrap_or_else(|| lifetimes_from_locks(&scan));
+        scan.lifetimes = crate::lifetimes::merge(
+            read_lifetimes(&scan.state_dir).unwrap_or_else(|| lifetimes_from_locks(&scan)),
+            crate::lifetimes::watched_gateways(&cfg.journal, &scan.state_dir),
+        );
     }
     let since = scan
         .lifetimes
@@ -201,6 +206,8 @@ pub fn scan_state_dir(
                     leases: _,
                     owners: _,
                     lifetimes: _,
+                    // set by the scan from `ended`, after every agent is read
+                    live_turns: _,
                 } = part;
                 scan.sessions.extend(sessions);
                 scan.links.extend(links);
