@@ -488,13 +488,6 @@ pub struct ReadConn {
     _copy: Option<PrivateCopy>,
 }
 
-impl ReadConn {
-    /// Read from a private copy (so another connection would copy the database again).
-    pub fn is_copy(&self) -> bool {
-        self._copy.is_some()
-    }
-}
-
 impl std::ops::Deref for ReadConn {
     type Target = Connection;
     fn deref(&self) -> &Connection {

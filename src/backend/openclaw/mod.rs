@@ -182,16 +182,27 @@ pub fn scan_state_dir(
                 .filter(|p| p.is_dir())
                 .collect();
             agents.sort();
-            // Agents' stores are independent: read them side by side (a 100k-entry store is
-            // hundreds of ms of JSON parsing), each into its own part, merged in agent order.
-            let parts = crate::par::map(&agents, |agent| {
+            // Agents' stores are independent: each is read into its own part, merged in
+            // agent order. File stores are read side by side (a 100k-entry store is hundreds
+            // of ms of JSON parsing); SQLite stores one after the other (side by side they
+            // were slower: SQLite's threads contend).
+            let read = |agent: &PathBuf| {
                 let mut part = StateDirScan {
                     state_dir: scan.state_dir.clone(),
                     ..StateDirScan::default()
                 };
                 read_agent(&mut part, agent, host, link_keys, since);
                 part
+            };
+            let file_stores = agents.iter().any(|a| {
+                a.join("sessions").join("sessions.json").exists()
+                    && !a.join("agent").join("openclaw-agent.sqlite").exists()
             });
+            let parts: Vec<StateDirScan> = if file_stores {
+                crate::par::map(&agents, read)
+            } else {
+                agents.iter().map(read).collect()
+            };
             for part in parts {
                 // Every field named: a new one read per agent cannot be forgotten here.
                 let StateDirScan {

@@ -36,9 +36,9 @@ pub(super) fn lookup_links(
     // One read transaction for all lookups: otherwise every statement takes and drops the
     // file locks and re-checks the WAL (two fcntl and a stat per lookup).
     let tx = conn.unchecked_transaction().map_err(msg)?;
-    let mut node = tx
-        .prepare("SELECT current_session_id FROM session_nodes WHERE session_key = ?1")
-        .map_err(msg)?;
+    // All keys at once (a JSON array bound as one value): one statement per store instead
+    // of two per key.
+    let keys_json = serde_json::to_string(keys).map_err(|e| e.to_string())?;
     // The status index holds (status, session_key): with the few distinct statuses known
     // (one index seek each), each key's status is a handful of seeks in that index. A store
     // without that index (or with too many statuses) has the column itself read, through
@@ -57,43 +57,31 @@ pub(super) fn lookup_links(
     } else {
         None
     };
-    let status_sql = match &statuses {
+    let status_of = match &statuses {
         Some(v) => format!(
-            "SELECT status FROM session_nodes INDEXED BY idx_agent_session_nodes_status \
-             WHERE status IN ({}) AND session_key = ?1",
+            "(SELECT s.status FROM session_nodes s INDEXED BY idx_agent_session_nodes_status \
+             WHERE s.status IN ({}) AND s.session_key = n.session_key)",
             (2..v.len() + 2)
                 .map(|i| format!("?{i}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        None => "SELECT status FROM session_nodes WHERE session_key = ?1".into(),
+        None => "n.status".into(),
     };
-    let mut status = tx.prepare(&status_sql).map_err(msg)?;
-    let fixed = statuses.unwrap_or_default();
-    for &key in keys {
-        let found = node
-            .query_row([key], |r| {
-                Ok(lenient_string(r.get_ref(0)?).unwrap_or_default())
-            })
-            .optional()
-            .map_err(msg)?;
-        let Some(session_id) = found else {
-            continue;
-        };
-        let args = std::iter::once(rusqlite::types::Value::Text(key.to_string()))
-            .chain(fixed.iter().cloned());
-        let st = status
-            .query_row(rusqlite::params_from_iter(args), |r| {
-                Ok(lenient_string(r.get_ref(0)?))
-            })
-            .optional()
-            .map_err(msg)?
-            .flatten()
-            .unwrap_or_default();
+    let mut q = tx
+        .prepare(&format!(
+            "SELECT n.session_key, n.current_session_id, {status_of} \
+             FROM json_each(?1) j JOIN session_nodes n ON n.session_key = j.value ORDER BY j.key"
+        ))
+        .map_err(msg)?;
+    let args = std::iter::once(rusqlite::types::Value::Text(keys_json))
+        .chain(statuses.unwrap_or_default());
+    let mut rows = q.query(rusqlite::params_from_iter(args)).map_err(msg)?;
+    while let Some(r) = rows.next().map_err(msg)? {
         scan.links.push(LinkEntry {
-            session_key: key.to_string(),
-            session_id,
-            status: st,
+            session_key: lenient_string(r.get_ref(0).map_err(msg)?).unwrap_or_default(),
+            session_id: lenient_string(r.get_ref(1).map_err(msg)?).unwrap_or_default(),
+            status: lenient_string(r.get_ref(2).map_err(msg)?).unwrap_or_default(),
             session_file: None,
         });
     }
@@ -346,4 +334,63 @@ pub(super) fn read_sqlite_ended(scan: &mut StateDirScan, agent_id: &str, db: &Pa
 /// (`abortedLastRun`) and no run active (`lifecycleRunId` absent).
 pub(super) fn queued(e: &crate::backend::lenient::Entry) -> bool {
     e.aborted_last_run && e.lifecycle_run_id.as_str().is_none_or(str::is_empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One statement looks up every key: found keys come back in the order asked, with
+    /// their current session and status (through the status index, or the column where the
+    /// index is missing); unknown keys are simply absent.
+    #[test]
+    fn links_for_many_keys_in_one_statement() {
+        for with_index in [true, false] {
+            let d = tempfile::tempdir().unwrap();
+            let db = d.path().join("openclaw-agent.sqlite");
+            let c = rusqlite::Connection::open(&db).unwrap();
+            c.execute_batch(
+                "CREATE TABLE session_nodes (session_key TEXT UNIQUE, current_session_id TEXT,
+                   entry_json TEXT, status TEXT, updated_at INTEGER);
+                 INSERT INTO session_nodes VALUES ('agent:main:a', 's-a', '{}', 'done', 1),
+                   ('agent:main:b', 's-b', '{}', 'running', 2), ('agent:main:c', 's-c', '{}', NULL, 3);",
+            )
+            .unwrap();
+            if with_index {
+                c.execute_batch(
+                    "CREATE INDEX idx_agent_session_nodes_status ON session_nodes(status, session_key);",
+                )
+                .unwrap();
+            }
+            drop(c);
+            let mut scan = StateDirScan::default();
+            let keys = [
+                "agent:main:c",
+                "agent:main:zz",
+                "agent:main:a",
+                "agent:main:b",
+            ];
+            lookup_links(&mut scan, &db, &keys).unwrap();
+            let got: Vec<(&str, &str, &str)> = scan
+                .links
+                .iter()
+                .map(|l| {
+                    (
+                        l.session_key.as_str(),
+                        l.session_id.as_str(),
+                        l.status.as_str(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                got,
+                vec![
+                    ("agent:main:c", "s-c", ""),
+                    ("agent:main:a", "s-a", "done"),
+                    ("agent:main:b", "s-b", "running"),
+                ],
+                "with_index: {with_index}"
+            );
+        }
+    }
 }
