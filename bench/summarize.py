@@ -210,7 +210,7 @@ for name in ("file-combined", "file-parts", "sqlite-combined", "sqlite-parts", "
     for c, r in res.items():
         b = res.get("before: " + c)
         if b:
-            pairs.append((c, "%.1f ms" % ms(b), "%.1f ms" % ms(r), "%.2f×" % (r["mean"] / b["mean"])))
+            pairs.append(("%s: %s" % (name, c), "%.1f ms" % ms(b), "%.1f ms" % ms(r), "%.2f×" % (r["mean"] / b["mean"])))
 for n in rss_names:
     a, b = rss_mib(n), rss_mib("before-" + n)
     if a is not None and b is not None:
