@@ -269,21 +269,29 @@ pub fn claude_mem_prior(conn: &Connection, row: i64) -> rusqlite::Result<Option<
 mod tests {
     use super::*;
 
+    /// A temp dir holding `claude-mem.db` with rows 1 (active), 2 (active, with a
+    /// completion already set), 3 (completed) and `extra`.
+    fn table_with(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("claude-mem.db");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch(&format!(
+                "CREATE TABLE sdk_sessions (id INTEGER PRIMARY KEY, status TEXT, completed_at TEXT, completed_at_epoch INTEGER);
+                 INSERT INTO sdk_sessions VALUES (1, 'active', NULL, NULL), (2, 'active', 'x', 7),
+                   (3, 'completed', 'y', 8), {extra};"
+            ))
+            .unwrap();
+        (d, db)
+    }
+
     /// Rows whose prior was seen for the intent are ended by a guarded UPDATE; a row that
     /// changed since, or whose prior was not seen, is read in the transaction, and the
     /// outcome's prior is always what the row held when it was written.
     #[test]
     fn claude_mem_end_records_the_real_prior() {
-        let d = tempfile::tempdir().unwrap();
-        let db = d.path().join("claude-mem.db");
-        let conn = Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE sdk_sessions (id INTEGER PRIMARY KEY, status TEXT, completed_at TEXT, completed_at_epoch INTEGER);
-             INSERT INTO sdk_sessions VALUES (1, 'active', NULL, NULL), (2, 'active', 'x', 7),
-               (3, 'completed', 'y', 8), (4, 'active', NULL, NULL);",
-        )
-        .unwrap();
-        drop(conn);
+        let (d, db) = table_with("(4, 'active', NULL, NULL)");
+        let _keep = d;
         let seen_active =
             json!({"status": "active", "completed_at": null, "completed_at_epoch": null});
         let now = 1_795_650_000_123;
@@ -350,15 +358,9 @@ mod tests {
     /// repeated, or gone; rows with different priors are ended by their own set UPDATE.
     #[test]
     fn priors_in_one_query_and_groups_by_prior() {
-        let d = tempfile::tempdir().unwrap();
-        let db = d.path().join("claude-mem.db");
+        let (d, db) = table_with("(0, 'failed', NULL, NULL)");
+        let _keep = d;
         let conn = Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE sdk_sessions (id INTEGER PRIMARY KEY, status TEXT, completed_at TEXT, completed_at_epoch INTEGER);
-             INSERT INTO sdk_sessions VALUES (1, 'active', NULL, NULL), (2, 'active', 'x', 7),
-               (3, 'completed', 'y', 8);",
-        )
-        .unwrap();
         let got = claude_mem_priors(&conn, &[3, 9, 1, 3]).unwrap();
         let p = |st: &str, at: Value, ep: Value| {
             Some(json!({"status": st, "completed_at": at, "completed_at_epoch": ep}))
