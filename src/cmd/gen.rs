@@ -67,8 +67,11 @@ pub fn man<W: Write>(w: &mut W) -> io::Result<()> {
 /// `sessionctl man --dir DIR`: every page into DIR.
 pub fn man_dir(dir: &Path) -> io::Result<u8> {
     let written = (|| {
-        // The directory the user named, made as that user; each page is written to a new
-        // exclusive temp file in it and renamed into place, never through a link.
+        // The directory the user named, made as that user (only directories are made by
+        // path here: mkdir creates nothing through a link and writes no content; a link
+        // the user named is the place they asked for). Each page is then written through
+        // the directory fd to a new exclusive temp file and renamed into place, never
+        // through a link (fsx::Dir::replace).
         std::fs::create_dir_all(dir)?;
         let d = crate::fsx::Dir::open(dir)?;
         let pages = man_pages();

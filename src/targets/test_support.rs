@@ -41,6 +41,7 @@ pub(super) fn no_env(_: &str) -> Option<String> {
 pub(super) fn write_config(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
+    // Test-only (this module is `#[cfg(test)]`): a fresh private temp dir of the test's own.
     std::fs::write(&path, text).unwrap();
     (dir, path)
 }
