@@ -12,16 +12,13 @@ use crate::common::*;
 
 const KEY: &str = "agent:main:e2e-1";
 
-#[test]
-fn no_session_end_for_a_claude_mem_row_whose_session_a_live_gateway_ran() {
-    let h = Host::new(Base::File735);
-    h.configure(&[h.rec()]);
+/// A gateway running now for the host's state dir: a real process and its lock, written at
+/// `now`.
+fn live_gateway(h: &Host, now: i64) -> ChildGuard {
     let state = h.state();
-    // A gateway runs now: a real process of the state dir, its lock and its boot row.
     let gw = spawn_retitled("openclaw-gateway", &[("OPENCLAW_STATE_DIR", &state)]);
     let dir = h.fx.tmp_lock_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    let now = now_ms();
     std::fs::write(
         dir.join(format!("gateway.live{}.lock", gw.pid)),
         serde_json::json!({
@@ -31,6 +28,17 @@ fn no_session_end_for_a_claude_mem_row_whose_session_a_live_gateway_ran() {
         .to_string(),
     )
     .unwrap();
+    gw
+}
+
+#[test]
+fn no_session_end_for_a_claude_mem_row_whose_session_a_live_gateway_ran() {
+    let h = Host::new(Base::File735);
+    h.configure(&[h.rec()]);
+    let state = h.state();
+    // A gateway runs now: a real process of the state dir, its lock and its boot row.
+    let now = now_ms();
+    let gw = live_gateway(&h, now);
     let conn = rusqlite::Connection::open(state.join("state/openclaw.sqlite")).unwrap();
     conn.execute(
         "INSERT INTO gateway_boot_lifecycle (boot_id, pid, started_at_ms) VALUES ('live', ?1, ?2)",
@@ -80,7 +88,6 @@ fn no_session_end_for_a_claude_mem_row_whose_session_a_live_gateway_ran() {
 fn a_young_gateway_that_touched_the_entry_after_its_stale_lock_keeps_it_pending() {
     use crate::close::SLOW_KEY;
     let h = Host::new(Base::File735);
-    let state = h.state();
     let now = now_ms();
     // The killed gateway's session lock, written this boot, 20 s ago.
     let (dead, dead_start) = dead_pid();
@@ -93,19 +100,8 @@ fn a_young_gateway_that_touched_the_entry_after_its_stale_lock_keeps_it_pending(
         .to_string(),
     )
     .unwrap();
-    // The restarted gateway, up for a moment, with its lock.
-    let gw = spawn_retitled("openclaw-gateway", &[("OPENCLAW_STATE_DIR", &state)]);
-    let dir = h.fx.tmp_lock_dir();
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join(format!("gateway.live{}.lock", gw.pid)),
-        serde_json::json!({
-            "pid": gw.pid, "createdAt": iso_ms(now), "port": 18832,
-            "configPath": state.join("openclaw.json"), "startTime": gw.starttime(),
-        })
-        .to_string(),
-    )
-    .unwrap();
+    // The restarted gateway, up for a moment, with its lock (running while `_gw` lives).
+    let _gw = live_gateway(&h, now);
     // Its recovery touched the entry just now.
     std::thread::sleep(std::time::Duration::from_millis(50));
     let touched = now_ms();
