@@ -19,12 +19,20 @@ pub(super) fn read_file_store(
             return;
         }
     };
-    let map: EntryMap = match serde_json::from_reader(BufReader::new(file)) {
-        Ok(m) => m,
-        Err(e) => {
-            scan.problems.push(problem(path, json_msg(&e)));
-            return;
-        }
+    let map = match super::entries::read_entry_map(file) {
+        Some(m) => m,
+        // Not a valid JSON object: read it again the slow way for serde_json's message.
+        None => match crate::backend::open_regular(path)
+            .map_err(|e| format!("cannot read: {}", io_msg(&e)))
+            .and_then(|f| {
+                serde_json::from_reader::<_, EntryMap>(BufReader::new(f)).map_err(|e| json_msg(&e))
+            }) {
+            Ok(m) => m,
+            Err(msg) => {
+                scan.problems.push(problem(path, msg));
+                return;
+            }
+        },
     };
     let sessions_dir = path.parent().unwrap_or(Path::new("."));
     // Parsed: now the links need the keys the linked rows name (their readers may still run).

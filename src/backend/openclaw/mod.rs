@@ -1,6 +1,7 @@
 //! OpenClaw: state dir discovery, both session stores (the file store of 2026.7 and the
 //! per-agent SQLite store of 2026.8+), gateway lock files and the gateway-owner lease.
 
+mod entries;
 mod file_store;
 mod gateways;
 pub mod man;
