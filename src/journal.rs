@@ -325,6 +325,16 @@ pub struct Journal {
     file: File,
 }
 
+/// `lines` as journal text, one JSON object a line.
+pub fn render(lines: &[Line]) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    for l in lines {
+        serde_json::to_writer(&mut buf, l)?;
+        buf.push(b'\n');
+    }
+    Ok(buf)
+}
+
 impl Journal {
     /// Open (creating directories and the file) for appending, and write the run header.
     pub fn start(path: &Path, header: RunHeader) -> io::Result<Journal> {
@@ -357,12 +367,12 @@ impl Journal {
     /// Append lines with one write and one fsync: a batch of intents is durable before any
     /// of its actions starts, without paying a disk flush per line.
     pub fn append_all(&mut self, lines: &[Line]) -> io::Result<()> {
-        let mut buf = Vec::new();
-        for l in lines {
-            serde_json::to_writer(&mut buf, l)?;
-            buf.push(b'\n');
-        }
-        self.file.write_all(&buf)?;
+        self.append_rendered(&[render(lines)?])
+    }
+
+    /// Append lines [`render`]ed in parts, in the parts' order: one write, one sync.
+    pub fn append_rendered(&mut self, parts: &[Vec<u8>]) -> io::Result<()> {
+        self.file.write_all(&parts.concat())?;
         self.file.sync_data()
     }
 

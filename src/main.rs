@@ -65,6 +65,8 @@ fn main() {
                 .map(|_| cmd::EXIT_OK)
         }
     };
+    // A run that stopped early may still be closing a batch's connection.
+    backend::write::settle();
     let code = match res {
         Ok(code) => code,
         // `sessionctl list | head -1`: the reader left; that is not an error.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::Selection;
 use crate::model::{Backend, Detail, Session, VerdictKind};
@@ -109,27 +109,32 @@ pub fn payload(
                 .any(|x| !x.owners.live().is_empty());
         if restarted { "restart" } else { "shutdown" }.to_string()
     });
+    // Built member by member: `json!` would serialize a copy of every nested map.
+    let text = |s: &str| Value::String(s.to_string());
     let mut event = Map::new();
     if let Some(sid) = &sid {
-        event.insert("sessionId".into(), json!(sid));
+        event.insert("sessionId".into(), text(sid));
     }
-    event.insert("sessionKey".into(), json!(key));
+    event.insert("sessionKey".into(), text(&key));
     // OpenClaw's own drain reports 0 here, even for sessions with a transcript.
-    event.insert("messageCount".into(), json!(0));
-    event.insert("reason".into(), json!(reason));
+    event.insert("messageCount".into(), Value::from(0));
+    event.insert("reason".into(), Value::String(reason));
     if let Some(f) = session_file {
-        event.insert("sessionFile".into(), json!(f));
-        event.insert("transcriptArchived".into(), json!(false));
+        event.insert("sessionFile".into(), Value::String(f));
+        event.insert("transcriptArchived".into(), Value::Bool(false));
     }
     let mut ctx = Map::new();
-    if let Some(sid) = &sid {
-        ctx.insert("sessionId".into(), json!(sid));
+    if let Some(sid) = sid {
+        ctx.insert("sessionId".into(), Value::String(sid));
     }
-    ctx.insert("sessionKey".into(), json!(key));
+    ctx.insert("sessionKey".into(), Value::String(key));
     if let Some(a) = agent {
-        ctx.insert("agentId".into(), json!(a));
+        ctx.insert("agentId".into(), Value::String(a));
     }
-    Some(json!({"event": Value::Object(event), "ctx": Value::Object(ctx)}))
+    let mut payload = Map::new();
+    payload.insert("event".into(), Value::Object(event));
+    payload.insert("ctx".into(), Value::Object(ctx));
+    Some(Value::Object(payload))
 }
 
 /// The agent id in a session key `agent:<id>:…`.

@@ -128,7 +128,8 @@ pub fn plan(
                     session: sref(s),
                     describe: end.store.describe(&end.db, &end.row, now),
                     prior: end.store.assumed_prior(),
-                    new: Some(end.store.new_values(now)),
+                    // Set with the prior read right before acting ([`fill_priors`]).
+                    new: None,
                     op: Op::RowEnd(end),
                 });
                 continue;
@@ -353,13 +354,14 @@ pub fn fill_priors(plan: &mut Plan, now: i64) {
                 _ => None,
             })
             .collect();
-        let priors = conn(&mut conns, &db)
+        let mut priors = conn(&mut conns, &db)
             .and_then(|c| store.priors(c, &rows).ok())
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter();
         let new = store.new_values(now);
-        for (k, &(i, j)) in at.iter().enumerate() {
+        for &(i, j) in &at {
             let a = &mut plan.items[i].actions[j];
-            if let Some(p) = priors.get(k).cloned().flatten() {
+            if let Some(p) = priors.next().flatten() {
                 a.prior = Some(p);
             }
             a.new = Some(new.clone());

@@ -90,6 +90,12 @@ pub fn run_to<W: Write>(
         Err(code) => return Ok(Outcome::code(code)),
     };
     let (report, resumed) = run.scan_and_resume(&history)?;
+    // No one will be asked (`--yes`): the re-check's fresh scan starts now, beside
+    // planning. With a prompt, it starts once the prompt is answered.
+    let early = (!args.dry_run && run.yes).then(|| {
+        let cfg = cfg.clone();
+        std::thread::spawn(move || scan::run(&cfg))
+    });
     let (mut plan, refused) = run.plan(&report);
     let refusals = report::refusals(&report, &run.sel, &refused);
 
@@ -101,7 +107,7 @@ pub fn run_to<W: Write>(
     if let Err(code) = run.confirm(&mut plan, report.now_ms) {
         return Ok(Outcome::code(code));
     }
-    let (fresh, dropped) = run.recheck(&mut plan);
+    let (fresh, dropped) = run.recheck(&mut plan, early);
     let results = run.execute(&plan, &fresh.host)?;
     let run_id = run.tidy(&plan);
 
@@ -112,7 +118,11 @@ pub fn run_to<W: Write>(
         refusals: &refusals,
         dropped: &dropped,
     };
-    report::write(out, cfg.format, now_ms(), &done)?;
+    let written = report::write(out, cfg.format, now_ms(), &done);
+    // The batches' connections finish closing (their checkpoints ran beside the report)
+    // before the store locks are let go.
+    crate::backend::write::settle();
+    written?;
     let outcome = run.outcome(&fresh, &done);
     drop(refusals);
     keep.hold((report, fresh, plan, results));
@@ -280,12 +290,25 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Re-check right before acting (the prompt may have taken minutes): a fresh scan,
-    /// the planned sessions that no longer qualify dropped, and each write's priors read.
-    fn recheck(&self, plan: &mut Plan) -> (scan::Report, Vec<(SessionRef, String)>) {
-        let fresh = scan::run(self.cfg);
+    /// Re-check right before acting (the prompt may have taken minutes): a fresh scan —
+    /// `early` when one was started as soon as the run knew no one would be asked — and
+    /// each write's priors read while it runs (two cores, side by side); then the planned
+    /// sessions that no longer qualify are dropped, with their actions.
+    fn recheck(
+        &self,
+        plan: &mut Plan,
+        early: Option<std::thread::JoinHandle<scan::Report>>,
+    ) -> (scan::Report, Vec<(SessionRef, String)>) {
+        let unwind = |p| std::panic::resume_unwind(p);
+        let fresh = std::thread::scope(|s| {
+            let scan = s.spawn(|| match early {
+                Some(h) => h.join().unwrap_or_else(unwind),
+                None => scan::run(self.cfg),
+            });
+            close::fill_priors(plan, self.now);
+            scan.join().unwrap_or_else(unwind)
+        });
         let dropped = close::recheck(plan, &fresh, &self.sel);
-        close::fill_priors(plan, self.now);
         (fresh, dropped)
     }
 

@@ -253,10 +253,14 @@ impl Host {
 
     /// `close <args> --format json`, parsed.
     pub fn close_json(&self, args: &[&str]) -> (Out, Value) {
+        self.close_json_env(args, &[])
+    }
+
+    pub fn close_json_env(&self, args: &[&str], env: &[(&str, &str)]) -> (Out, Value) {
         let mut a = vec!["close"];
         a.extend_from_slice(args);
         a.extend_from_slice(&["--format", "json"]);
-        let out = self.run(&a);
+        let out = self.run_env(&a, env);
         let v: Value = serde_json::from_str(&out.stdout)
             .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{out:?}"));
         (out, v)
@@ -787,10 +791,28 @@ fn full_close(base: Base) {
     };
 
     let t0 = now_ms();
-    let (out, doc) = h.close_json(&["--yes"]);
+    // (Each batch's connection is slow to close: see below.)
+    let (out, doc) = h.close_json_env(
+        &["--yes"],
+        &[("SESSIONCTL_TEST_PAUSE", "closing-batch:300")],
+    );
     let t1 = now_ms();
     assert_eq!(out.code, 0, "{out:?}");
     assert!(doc["run"].is_string(), "{doc:#}");
+    // Each batch's connection closes on a thread of its own, and the run waits for it
+    // before exiting, however long it takes: as the databases' last connection, it checkpointed its WAL into the
+    // database and removed it, leaving no -wal or -shm behind (the 2026.9 store's captured
+    // crash WAL included).
+    let mut dbs = vec![h.cm_db()];
+    if base == Base::Sqlite96 {
+        dbs.push(h.agent_db());
+    }
+    for db in dbs {
+        for side in ["-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{side}", db.display()));
+            assert!(!p.exists(), "{} left behind", p.display());
+        }
+    }
     assert_eq!(
         groups(&doc),
         BTreeSet::from([

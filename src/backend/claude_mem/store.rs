@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
 use crate::backend::linked::{Ended, Restored, RowStore, ToEnd};
-use crate::backend::write::{in_tx, Change};
+use crate::backend::write::{in_batch_tx, in_tx, Change};
 use crate::backend::Backend;
 use crate::journal::Kind;
 use crate::timefmt::iso_ms;
@@ -142,7 +142,7 @@ pub fn claude_mem_end(
             None => singles.push(i),
         }
     }
-    in_tx(db, |tx| {
+    in_batch_tx(db, |tx| {
         let mut out = vec![Change::Skipped(String::new()); rows.len()];
         let mut set = tx.prepare(
             "UPDATE sdk_sessions SET status = 'completed', completed_at = ?1, completed_at_epoch = ?2 \
@@ -247,7 +247,18 @@ pub fn claude_mem_priors(conn: &Connection, rows: &[i64]) -> rusqlite::Result<Ve
             }),
         );
     }
-    Ok(rows.iter().map(|id| found.get(id).cloned()).collect())
+    // Each id's value moves out once; a repeated id (not made by `close`) gets a copy.
+    let mut out: Vec<Option<Value>> = Vec::with_capacity(rows.len());
+    let mut seen: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for id in rows {
+        let v = match seen.get(id) {
+            Some(&k) => out[k].clone(),
+            None => found.remove(id),
+        };
+        seen.entry(*id).or_insert(out.len());
+        out.push(v);
+    }
+    Ok(out)
 }
 
 /// What a claude-mem row holds now (the columns [`claude_mem_end`] changes).

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
-use crate::backend::write::{in_tx, owner_of, Change};
+use crate::backend::write::{in_batch_tx, in_tx, owner_of, Change};
 use crate::fsx;
 
 /// An entry as the gateway's own recovery leaves an interrupted session it cannot resume:
@@ -127,7 +127,7 @@ pub fn openclaw_rows_end(
     targets: &[RowTarget],
     now: i64,
 ) -> Result<Vec<Change>, String> {
-    in_tx(db, |tx| {
+    in_batch_tx(db, |tx| {
         let mut out = Vec::new();
         for t in targets {
             let Some(prior) = row_prior(tx, t.session_key, t.session_id)? else {

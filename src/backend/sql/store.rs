@@ -11,7 +11,7 @@ use super::config::{Assign, Entry};
 use crate::backend::linked::{
     id_text, json_value, sql_value, stored, Ended, Restored, RowStore, ToEnd,
 };
-use crate::backend::write::{in_tx, Change};
+use crate::backend::write::{in_batch_tx, in_tx, Change};
 use crate::backend::Backend;
 use crate::journal::Kind;
 
@@ -213,7 +213,7 @@ impl RowStore for SqlRows {
             a.extend(self.active.iter().map(|(_, v)| sql_value(v)));
             a
         };
-        in_tx(db, |tx| {
+        in_batch_tx(db, |tx| {
             let mut out = Vec::with_capacity(rows.len());
             for (row, seen) in rows {
                 let seen = seen.filter(|p| cols.iter().all(|c| p.get(*c).is_some()));
