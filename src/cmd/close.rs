@@ -85,6 +85,9 @@ pub fn run_to<W: Write>(
         Ok(locks) => locks,
         Err(code) => return Ok(Outcome::code(code)),
     };
+    // Dropped before the locks, on every way out: a batch's connection may still be
+    // closing (its checkpoint runs beside the outcome lines and the report).
+    let _settle = Settle;
     let history = match run.prepare() {
         Ok(h) => h,
         Err(code) => return Ok(Outcome::code(code)),
@@ -118,15 +121,21 @@ pub fn run_to<W: Write>(
         refusals: &refusals,
         dropped: &dropped,
     };
-    let written = report::write(out, cfg.format, now_ms(), &done);
-    // The batches' connections finish closing (their checkpoints ran beside the report)
-    // before the store locks are let go.
-    crate::backend::write::settle();
-    written?;
+    report::write(out, cfg.format, now_ms(), &done)?;
     let outcome = run.outcome(&fresh, &done);
     drop(refusals);
     keep.hold((report, fresh, plan, results));
     Ok(outcome)
+}
+
+/// Waits, when dropped, until every batch's connection is closed
+/// ([`crate::backend::write::settle`]).
+struct Settle;
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        crate::backend::write::settle();
+    }
 }
 
 /// One close run's settings and what its steps share: the targets, the selection, the
