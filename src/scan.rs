@@ -91,10 +91,9 @@ pub fn run(cfg: &Config) -> Report {
         .filter(|d| cfg.wants(d.backend))
         .filter_map(|d| d.read)
         .collect();
-    let (reads, oc) = if !cfg.wants(Backend::Openclaw) {
-        // Nothing to read beside them: the linked-row backends here, one after the other
-        // (a thread of their own costs a fresh heap, measurably: 99 against 90 ms for 1M
-        // claude-mem rows).
+    let (reads, oc) = if !cfg.wants(Backend::Openclaw) && readers.len() <= 1 {
+        // Nothing to read beside it: the one linked-row backend here (a thread of its own
+        // costs a fresh heap, measurably: 99 against 90 ms for 1M claude-mem rows).
         let reads: Vec<linked::Read> = readers.iter().map(|read| read(cfg, &host)).collect();
         (reads, OpenclawPart::default())
     } else {
@@ -118,7 +117,11 @@ pub fn run(cfg: &Config) -> Report {
                     .collect();
                 (Mutex::new(reads), keys)
             });
-            let oc = read_openclaw(cfg, host, &facts, &opts, &|| &joined.1);
+            let oc = if cfg.wants(Backend::Openclaw) {
+                read_openclaw(cfg, host, &facts, &opts, &|| &joined.1)
+            } else {
+                OpenclawPart::default()
+            };
             let reads = std::mem::take(&mut *joined.0.lock().unwrap_or_else(|e| e.into_inner()));
             (reads, oc)
         })

@@ -37,6 +37,8 @@ struct Window<R> {
     pos: usize,
     end: usize,
     eof: bool,
+    /// A read failed: nothing read is trusted, however it ends.
+    failed: bool,
 }
 
 impl<R: Read> Window<R> {
@@ -65,7 +67,10 @@ impl<R: Read> Window<R> {
                     return Some(true);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
+                Err(_) => {
+                    self.failed = true;
+                    return None;
+                }
             }
         }
     }
@@ -142,6 +147,7 @@ fn read_through(src: impl Read, window: usize) -> Option<EntryMap> {
         pos: 0,
         end: 0,
         eof: false,
+        failed: false,
     };
     let mut out = Vec::new();
     let mut key = String::new();
@@ -149,7 +155,7 @@ fn read_through(src: impl Read, window: usize) -> Option<EntryMap> {
     loop {
         let next = w.peek();
         at = match (at, next) {
-            (At::Closed, None) => return Some(EntryMap(out)),
+            (At::Closed, None) if !w.failed => return Some(EntryMap(out)),
             (At::Open, Some(b'{')) => {
                 w.pos += 1;
                 At::FirstKey
@@ -288,5 +294,26 @@ mod tests {
         let mut src = Count(&doc, 0);
         assert!(read_through(&mut src, 4096).is_none());
         assert!(src.1 <= 8192, "read {} bytes of {}", src.1, doc.len());
+    }
+
+    /// A read that fails, even after the closing brace, fails the whole read (a whole-file
+    /// read would report it).
+    #[test]
+    fn a_read_error_fails_the_read() {
+        struct Broken<'a>(&'a [u8]);
+        impl Read for Broken<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("disk gone"));
+                }
+                let n = self.0.len().min(out.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        assert!(read_through(Broken(br#"{"a":{"sessionId":"x"}}"#), 64).is_none());
+        assert!(read_through(Broken(br#"{"a":{"sessionId":"x"}"#), 64).is_none());
+        assert!(read_through(br#"{"a":{"sessionId":"x"}}"#.as_slice(), 64).is_some());
     }
 }
