@@ -134,24 +134,16 @@ fn tx_on<T: Send>(
         if close_later {
             // Spawned from this thread, the closer has its identity: as the owner when
             // `as_owner` switched to one, so the WAL it removes is removed as the owner.
-            // The batch is committed: a thread that cannot be made (the owner's process
-            // limit) must not fail the run now, so the connection is then closed here.
-            let (hand, take) = std::sync::mpsc::channel::<Connection>();
-            let spawned = std::thread::Builder::new().spawn(move || {
-                if let Ok(conn) = take.recv() {
-                    fsx::test_pause("closing-batch");
-                    drop(conn)
-                }
-            });
-            match spawned {
-                Ok(closer) => {
-                    let _ = hand.send(conn);
-                    CLOSING
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(closer);
-                }
-                Err(_) => drop(conn),
+            // The batch is committed: when no thread can be made (the owner's process
+            // limit), the closure is dropped, and the connection is closed here.
+            if let Ok(closer) = std::thread::Builder::new().spawn(move || {
+                fsx::test_pause("closing-batch");
+                drop(conn)
+            }) {
+                CLOSING
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(closer);
             }
         }
         Ok(v)

@@ -95,10 +95,7 @@ pub fn run_to<W: Write>(
     let (report, resumed) = run.scan_and_resume(&history)?;
     // No one will be asked (`--yes`): the re-check's fresh scan starts now, beside
     // planning. With a prompt, it starts once the prompt is answered.
-    let early = (!args.dry_run && run.yes).then(|| {
-        let cfg = cfg.clone();
-        std::thread::spawn(move || scan::run(&cfg))
-    });
+    let early = (!args.dry_run && run.yes).then(|| run.spawn_scan());
     let (mut plan, refused) = run.plan(&report);
     let refusals = report::refusals(&report, &run.sel, &refused);
 
@@ -308,17 +305,17 @@ impl<'a> Run<'a> {
         plan: &mut Plan,
         early: Option<std::thread::JoinHandle<scan::Report>>,
     ) -> (scan::Report, Vec<(SessionRef, String)>) {
-        let unwind = |p| std::panic::resume_unwind(p);
-        let fresh = std::thread::scope(|s| {
-            let scan = s.spawn(|| match early {
-                Some(h) => h.join().unwrap_or_else(unwind),
-                None => scan::run(self.cfg),
-            });
-            close::fill_priors(plan, self.now);
-            scan.join().unwrap_or_else(unwind)
-        });
+        let scan = early.unwrap_or_else(|| self.spawn_scan());
+        close::fill_priors(plan, self.now);
+        let fresh = scan.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         let dropped = close::recheck(plan, &fresh, &self.sel);
         (fresh, dropped)
+    }
+
+    /// A fresh scan on a thread of its own (the re-check's).
+    fn spawn_scan(&self) -> std::thread::JoinHandle<scan::Report> {
+        let cfg = self.cfg.clone();
+        std::thread::spawn(move || scan::run(&cfg))
     }
 
     /// Carry out the plan, journaled before and after each action, with a progress bar

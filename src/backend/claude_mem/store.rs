@@ -247,18 +247,7 @@ pub fn claude_mem_priors(conn: &Connection, rows: &[i64]) -> rusqlite::Result<Ve
             }),
         );
     }
-    // Each id's value moves out once; a repeated id (not made by `close`) gets a copy.
-    let mut out: Vec<Option<Value>> = Vec::with_capacity(rows.len());
-    let mut seen: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
-    for id in rows {
-        let v = match seen.get(id) {
-            Some(&k) => out[k].clone(),
-            None => found.remove(id),
-        };
-        seen.entry(*id).or_insert(out.len());
-        out.push(v);
-    }
-    Ok(out)
+    Ok(rows.iter().map(|id| found.get(id).cloned()).collect())
 }
 
 /// What a claude-mem row holds now (the columns [`claude_mem_end`] changes).
